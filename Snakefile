@@ -1,0 +1,38 @@
+# insilico: deep-network models of the visual system, built and dissected reproducibly.
+# `snakemake --cores all` runs the whole DAG on the default (simulated) configuration.
+import os
+import sys
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+# The workflow runs its own copy of the package (src/), in this process and in every job it
+# starts, so that results always come from the code next to this Snakefile.
+_SRC = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, _SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [_SRC, os.environ.get("PYTHONPATH")])
+)
+
+
+# Declared so that cluster executors pass it on to every job.
+envvars:
+    "PYTHONPATH",
+
+
+configfile: "config.yaml"
+
+
+report: "report/workflow.rst"
+
+
+include: "rules/common.smk"
+include: "rules/acquire.smk"
+include: "rules/retina.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        retina_targets(),

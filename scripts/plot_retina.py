@@ -1,0 +1,18 @@
+"""Snakemake adapter for the retina figures (one rule per figure, one adapter for all)."""
+
+from insilico.io import read_netcdf
+from insilico.logs import job_logger
+from insilico.plots import retina
+
+log = job_logger(snakemake.log[0])
+figure = snakemake.output[0]
+if snakemake.rule == "plot_retina_comparison":
+    retina.model_comparison(read_netcdf(snakemake.input.performance), figure)
+elif snakemake.rule == "plot_retina_predictions":
+    evaluations = dict(zip(snakemake.params.models, map(read_netcdf, snakemake.input.evaluations), strict=True))
+    retina.example_predictions(evaluations, figure)
+elif snakemake.rule == "plot_cnn_filters":
+    retina.cnn_filters(snakemake.input.model[0], figure)
+else:
+    raise ValueError(f"plot_retina.py does not know rule {snakemake.rule!r}")
+log.info("wrote %s", figure)

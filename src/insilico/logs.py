@@ -1,0 +1,29 @@
+"""Logging for pipeline jobs: everything a job says goes to its rule's ``log:`` file."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+
+def job_logger(log_path: str | Path, name: str = "insilico") -> logging.Logger:
+    """Send log records to ``log_path``; an uncaught exception is logged there before it propagates.
+
+    The traceback also still reaches stderr, so Snakemake shows the error next to the failed rule.
+    """
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(log_path, mode="w")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    previous_hook = sys.excepthook
+
+    def log_exception(kind, value, traceback):
+        logging.getLogger(name).error("job failed", exc_info=(kind, value, traceback))
+        previous_hook(kind, value, traceback)
+
+    sys.excepthook = log_exception
+    return logging.getLogger(name)

@@ -1,0 +1,48 @@
+"""Retina models and the one factory the pipeline uses to build them.
+
+Every model follows the same small protocol so that the trainer has no model-specific branches:
+
+- ``forward(x)``: ``x`` is a batch of standardised history windows ``(B, history, H, W)`` float32;
+  returns non-negative rates ``(B, n_cells)`` in Hz (softplus output).
+- ``regularization(rates)``: scalar penalty added to the loss. It takes the batch's output rates
+  because an activity penalty (L1 on the rates) is a function of them; weight penalties read the
+  model's own parameters. Passing the rates in keeps the models stateless (no cached output).
+- ``init_output_bias(mean_rate)``: start the output at each cell's mean training rate, so the
+  first epochs are not spent climbing from softplus(0) = 0.69 Hz to tens of Hz.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from insilico.models.ln import LNModel
+from insilico.models.retina_cnn import RetinaCNN
+
+MODELS: dict[str, type[torch.nn.Module]] = {"ln": LNModel, "cnn": RetinaCNN}
+
+__all__ = ["MODELS", "LNModel", "RetinaCNN", "build_model"]
+
+
+def build_model(
+    kind: str, *, history: int, size: int, n_cells: int, **hparams: Any
+) -> torch.nn.Module:
+    """Build a model of ``kind`` for ``history`` frames of ``size`` x ``size`` pixels.
+
+    Hyperparameters not given take the model's ``DEFAULT_HPARAMS``; a misspelt one is an error
+    rather than silently ignored, so a config typo cannot train the wrong model.
+    """
+    if kind not in MODELS:
+        raise ValueError(f"unknown model kind {kind!r}; allowed kinds: {sorted(MODELS)}")
+    model_class = MODELS[kind]
+    allowed = model_class.DEFAULT_HPARAMS
+    unknown = sorted(set(hparams) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"unknown hyperparameter(s) {unknown} for model {kind!r}; allowed: {sorted(allowed)}"
+        )
+    for name, value in (("history", history), ("size", size), ("n_cells", n_cells)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return model_class(history=history, size=size, n_cells=n_cells, **{**allowed, **hparams})

@@ -1,0 +1,130 @@
+"""Workflow tests: run Snakemake on config/tiny.yaml in a temporary copy of the workflow."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+WORKFLOW_FILES = [
+    "Snakefile",
+    "config.yaml",
+    "config",
+    "rules",
+    "scripts",
+    "schemas",
+    "profiles",
+    "report",
+    "src",
+]
+
+
+@dataclass
+class Workflow:
+    """A private copy of the workflow, so tests may edit and touch files without harming the repo."""
+
+    root: Path
+
+    def snakemake(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "snakemake", "--configfile", "config/tiny.yaml", *args]
+        result = subprocess.run(command, cwd=self.root, capture_output=True, text=True, timeout=900)
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def planned_jobs(self, *args: str) -> dict[str, int]:
+        """Jobs per rule that a dry run would execute (parsed from Snakemake's job stats table)."""
+        output = self.snakemake("--dry-run", *args).stdout
+        if "Nothing to be done" in output:
+            return {}
+        stats = output.split("Job stats:", 1)[1].splitlines()
+        jobs = {}
+        for line in stats[3:]:
+            fields = line.split()
+            if len(fields) != 2 or fields[0] == "total":
+                break
+            jobs[fields[0]] = int(fields[1])
+        return jobs
+
+
+def copy_workflow(destination: Path) -> Workflow:
+    for name in WORKFLOW_FILES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(
+                source, destination / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(source, destination / name)
+    return Workflow(destination)
+
+
+@pytest.fixture(scope="session")
+def finished_workflow(tmp_path_factory) -> Workflow:
+    """A workflow copy on which the whole tiny DAG has run to completion (shared by the tests)."""
+    workflow = copy_workflow(tmp_path_factory.mktemp("workflow"))
+    workflow.snakemake("--cores", "2")
+    return workflow
+
+
+@pytest.fixture
+def fresh_workflow(tmp_path) -> Workflow:
+    return copy_workflow(tmp_path)
+
+
+# -- SLURM (tests/workflow/test_slurm.py) ----------------------------------------------------------
+
+# The rules' `conda:` files are part of the workflow: Snakemake records the software environment of
+# every finished job and fails ("Error recording metadata") when envs/insilico.yaml is missing.
+if "envs" not in WORKFLOW_FILES:
+    WORKFLOW_FILES.append("envs")
+
+
+def _slurm_cluster_module():
+    """tests/slurm/cluster.py, imported by path (tests/ is not a package)."""
+    import importlib.util
+
+    name = "insilico_tests_slurm_cluster"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, REPO / "tests" / "slurm" / "cluster.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster():
+    """A real one-node SLURM cluster with one fake GPU (tests/slurm/cluster.py).
+
+    Skipped only outside CI (not root, no SLURM and no apt-get, or a machine with its own SLURM);
+    with CI=true every problem is an error. A cluster already running in the default folder (from
+    `python tests/slurm/cluster.py start`) is reused and left running.
+    """
+    import os
+
+    cluster = _slurm_cluster_module()
+    reason = cluster.skip_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    already_running = cluster.is_running(cluster.DEFAULT_DIR)
+    running = cluster.start(cluster.DEFAULT_DIR)
+    previous = {name: os.environ.get(name) for name in running.env}
+    os.environ.update(running.env)
+    try:
+        yield running
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        if not already_running:
+            cluster.stop(cluster.DEFAULT_DIR)

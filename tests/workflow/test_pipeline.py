@@ -1,0 +1,112 @@
+"""The whole DAG on config/tiny.yaml: outputs, and reruns that are exactly right."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import xarray as xr
+
+pytestmark = pytest.mark.workflow
+
+RECORDINGS = [("sim01", "whitenoise"), ("sim01", "naturalscene")]
+FIGURES = ["model_comparison.png", "example_predictions.png", "cnn_filters.png"]
+# Everything downstream of one recording's CNN training, per recording.
+CNN_DOWNSTREAM = {"evaluate_retina": 1, "retina_performance": 1, "plot_retina_comparison": 1,
+                  "plot_retina_predictions": 1, "plot_cnn_filters": 1}
+
+
+@contextmanager
+def touched(path: Path):
+    """Make ``path`` look edited (newer than every output), then restore its timestamps."""
+    stat = path.stat()
+    os.utime(path, (stat.st_atime + 3600, stat.st_mtime + 3600))
+    try:
+        yield
+    finally:
+        os.utime(path, (stat.st_atime, stat.st_mtime))
+
+
+def times_two(jobs: dict[str, int]) -> dict[str, int]:
+    return {rule: 2 * count for rule, count in jobs.items()}
+
+
+def test_all_outputs_exist(finished_workflow):
+    root = finished_workflow.root
+    for experiment, stimulus in RECORDINGS:
+        recording = root / f"resources/retina/{experiment}/{stimulus}.h5"
+        assert recording.stat().st_size > 0
+        assert (root / f"resources/retina/{experiment}/{stimulus}.h5.provenance.json").exists()
+        for figure in FIGURES:
+            path = root / f"results/retina/{experiment}/{stimulus}/figures/{figure}"
+            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+
+
+def test_performance_table_is_cell_by_model(finished_workflow):
+    path = finished_workflow.root / "results/retina/sim01/whitenoise/performance.nc"
+    with xr.open_dataset(path, engine="h5netcdf") as performance:
+        assert set(performance["correlation"].dims) == {"model", "seed", "cell"}
+        assert list(performance["model"].values) == ["ln", "cnn"]
+        assert performance.sizes["cell"] == 4
+        assert float(performance["ceiling"].min()) > 0
+    summary = pd.read_csv(finished_workflow.root / "results/retina/summary.csv")
+    assert len(summary) == len(RECORDINGS) * 2
+    assert summary["correlation"].between(-1, 1).all()
+
+
+def test_every_job_has_log_and_benchmark(finished_workflow):
+    logs = list((finished_workflow.root / "results/logs").rglob("*.log"))
+    benchmarks = list((finished_workflow.root / "results/benchmarks").rglob("*.tsv"))
+    # 2 simulations, 4 trainings, 4 evaluations, 2 ceilings, 2 performances, 1 summary, 6 figures
+    assert len(logs) == len(benchmarks) == 21
+
+
+def test_finished_run_has_nothing_to_do(finished_workflow):
+    assert finished_workflow.planned_jobs() == {}
+
+
+def test_training_parameter_of_one_model_reruns_only_that_model(finished_workflow):
+    changed = finished_workflow.root / "changed.yaml"
+    changed.write_text("retina:\n  models:\n    cnn:\n      train:\n        learning_rate: 0.01\n")
+    jobs = finished_workflow.planned_jobs("--configfile", "config/tiny.yaml", str(changed))
+    assert jobs == times_two({"train_retina": 1, **CNN_DOWNSTREAM}) | {"retina_summary": 1, "all": 1}
+
+
+def test_editing_the_cnn_module_reruns_exactly_its_dependents(finished_workflow):
+    with touched(finished_workflow.root / "src/insilico/models/retina_cnn.py"):
+        jobs = finished_workflow.planned_jobs()
+    assert jobs == times_two({"train_retina": 1, **CNN_DOWNSTREAM}) | {"retina_summary": 1, "all": 1}
+
+
+def test_editing_the_plotting_module_reruns_only_figures(finished_workflow):
+    with touched(finished_workflow.root / "src/insilico/plots/retina.py"):
+        jobs = finished_workflow.planned_jobs()
+    assert jobs == {"plot_retina_comparison": 2, "plot_retina_predictions": 2, "plot_cnn_filters": 2, "all": 1}
+
+
+def test_config_typo_stops_before_any_job_with_one_clear_message(finished_workflow):
+    typo = finished_workflow.root / "typo.yaml"
+    typo.write_text("data:\n  source: simulatd\n")
+    result = finished_workflow.snakemake("--dry-run", "--configfile", "config/tiny.yaml", str(typo), check=False)
+    assert result.returncode != 0
+    assert "config key 'data.source': expected one of ['simulated', 'remote', 'local'], got 'simulatd'" in (
+        result.stdout + result.stderr
+    )
+
+
+def test_corrupt_recording_fails_clearly_and_keeps_other_results(fresh_workflow):
+    fresh_workflow.snakemake("--cores", "2", "resources/retina/sim01/whitenoise.h5",
+                             "resources/retina/sim01/naturalscene.h5")
+    recording = fresh_workflow.root / "resources/retina/sim01/naturalscene.h5"
+    recording.write_bytes(recording.read_bytes()[:5000])  # a truncated download
+    untouched = fresh_workflow.root / "resources/retina/sim01/whitenoise.h5"
+    before = untouched.stat().st_mtime_ns
+    result = fresh_workflow.snakemake("--cores", "2", "--keep-going", check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "naturalscene.h5" in output and "not a readable HDF5 file" in output
+    assert untouched.stat().st_mtime_ns == before
+    assert (fresh_workflow.root / "results/retina/sim01/whitenoise/figures/model_comparison.png").exists()
