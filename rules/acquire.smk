@@ -1,5 +1,5 @@
 # Acquisition: every later rule reads resources/ and does not care whether the data were
-# simulated, downloaded or linked from a local folder.
+# simulated, downloaded or linked from a local folder; each file gets a provenance sidecar.
 
 
 if config["data"]["source"] == "simulated":
@@ -24,9 +24,50 @@ if config["data"]["source"] == "simulated":
         script:
             "../scripts/simulate_retina.py"
 
+elif config["data"]["source"] == "remote":
+
+    check_remote_retina_checksums()
+
+    rule download_retina:
+        input:
+            code=code("io", "data.retina_h5", "data.download", "data.acquire"),
+        output:
+            recording="resources/retina/{experiment}/{stimulus}.h5",
+            provenance="resources/retina/{experiment}/{stimulus}.h5.provenance.json",
+        log:
+            "results/logs/acquire/download_retina/{experiment}_{stimulus}.log",
+        benchmark:
+            "results/benchmarks/acquire/download_retina/{experiment}_{stimulus}.tsv"
+        wildcard_constraints:
+            stimulus="whitenoise|naturalscene",
+        conda:
+            ENV
+        params:
+            url=remote_retina_url,
+            checksum=remote_retina_checksum,
+            retries=config["data"]["remote"]["retina"]["retries"],
+            timeout=config["data"]["remote"]["retina"]["timeout"],
+        script:
+            "../scripts/acquire_retina.py"
+
 else:
 
-    raise WorkflowError(
-        f"data.source={config['data']['source']!r} is not available yet for the retina branch; "
-        "use data.source: simulated"
-    )
+    check_local_retina_root()
+
+    rule link_local_retina:
+        input:
+            source=local_retina_file,
+            code=code("io", "data.retina_h5", "data.download", "data.acquire"),
+        output:
+            recording="resources/retina/{experiment}/{stimulus}.h5",
+            provenance="resources/retina/{experiment}/{stimulus}.h5.provenance.json",
+        log:
+            "results/logs/acquire/link_local_retina/{experiment}_{stimulus}.log",
+        benchmark:
+            "results/benchmarks/acquire/link_local_retina/{experiment}_{stimulus}.tsv"
+        wildcard_constraints:
+            stimulus="whitenoise|naturalscene",
+        conda:
+            ENV
+        script:
+            "../scripts/acquire_retina.py"

@@ -93,3 +93,42 @@ def retina_targets():
         for experiment, stimulus in retina_recordings()
         for figure in figures
     ] + ["results/retina/summary.csv"]
+
+
+def retina_file(wildcards):
+    """The file name of a recording relative to a data root, as in the public repository."""
+    return f"{wildcards.experiment}/{wildcards.stimulus}.h5"
+
+
+def check_remote_retina_checksums():
+    """Refuse, before any job, to download a recording whose checksum the config does not give."""
+    checksums = config["data"]["remote"]["retina"]["checksums"]
+    missing = [
+        f"{experiment}/{stimulus}.h5"
+        for experiment, stimulus in retina_recordings()
+        if f"{experiment}/{stimulus}.h5" not in checksums
+    ]
+    if missing:
+        raise WorkflowError(
+            f"Invalid configuration: config key 'data.remote.retina.checksums' has no entry for {missing}; "
+            "every downloaded file is verified, add e.g. '15-10-07/naturalscene.h5': 'sha256:<hex>'"
+        )
+
+
+def remote_retina_url(wildcards):
+    return f"{config['data']['remote']['retina']['base_url'].rstrip('/')}/{retina_file(wildcards)}"
+
+
+def remote_retina_checksum(wildcards):
+    return config["data"]["remote"]["retina"]["checksums"][retina_file(wildcards)]
+
+
+def check_local_retina_root():
+    if config["data"]["local"]["retina"]["root"] is None:
+        raise WorkflowError(
+            "Invalid configuration: data.source is 'local' but config key 'data.local.retina.root' is not set"
+        )
+
+
+def local_retina_file(wildcards):
+    return str(Path(config["data"]["local"]["retina"]["root"]) / retina_file(wildcards))

@@ -31,7 +31,10 @@ class Workflow:
     root: Path
 
     def snakemake(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        command = [sys.executable, "-m", "snakemake", "--configfile", "config/tiny.yaml", *args]
+        """Run Snakemake on the tiny preset. ``--configfile`` takes several values, so it comes last:
+        callers that pass their own ``--configfile`` must pass it (and its files) last too."""
+        presets = [] if "--configfile" in args else ["--configfile", "config/tiny.yaml"]
+        command = [sys.executable, "-m", "snakemake", *args, *presets]
         result = subprocess.run(command, cwd=self.root, capture_output=True, text=True, timeout=900)
         if check and result.returncode != 0:
             raise AssertionError(

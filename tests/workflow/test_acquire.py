@@ -1,0 +1,156 @@
+"""data.source remote and local through Snakemake, against a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+
+from insilico.data.download import file_digest
+from insilico.data.retina_sim import simulate_recording
+
+pytestmark = pytest.mark.workflow
+
+SMALL_RETINA = {
+    "size": 12,
+    "train_seconds": 20,
+    "test_seconds": 4,
+    "repeats": 3,
+    "cell_types": ["off_fast", "on"],
+    "cells_per_type": 1,
+    "subunit_spacing": 2,
+    "max_rate": 60,
+    "saccade_seconds": 1.0,
+    "jitter_px": 0.5,
+}
+TARGETS = [
+    "resources/retina/exp01/whitenoise.h5",
+    "resources/retina/exp01/whitenoise.h5.provenance.json",
+]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A folder in the public repository's layout, served over HTTP on 127.0.0.1."""
+    root = tmp_path_factory.mktemp("served")
+    simulate_recording(root / "exp01" / "whitenoise.h5", "whitenoise", SMALL_RETINA, seed=3)
+    (root / "bad").mkdir()
+    (root / "bad" / "whitenoise.h5").write_bytes(b"<html>not found</html>")
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch):
+    for name in (
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+def run_with(
+    workflow, settings: dict, *targets: str, check: bool = True, experiment: str = "exp01"
+):
+    """Run Snakemake with the tiny preset plus ``settings`` under ``data``, on one recording."""
+    recordings = {"retina": {"experiments": [experiment], "stimuli": ["whitenoise"]}}
+    override = workflow.root / "source.yaml"
+    override.write_text(yaml.safe_dump({"data": {**recordings, **settings}}))
+    return workflow.snakemake(
+        *targets, "--cores", "1", "--configfile", "config/tiny.yaml", str(override), check=check
+    )
+
+
+def test_remote_download_is_verified_and_recorded(fresh_workflow, served):
+    root, url = served
+    digest = file_digest(root / "exp01/whitenoise.h5", "sha256")
+    settings = {
+        "source": "remote",
+        "remote": {
+            "retina": {"base_url": url, "checksums": {"exp01/whitenoise.h5": f"sha256:{digest}"}}
+        },
+    }
+    run_with(fresh_workflow, settings, *TARGETS)
+    downloaded = fresh_workflow.root / TARGETS[0]
+    assert downloaded.read_bytes() == (root / "exp01/whitenoise.h5").read_bytes()
+    provenance = json.loads((fresh_workflow.root / TARGETS[1]).read_text())
+    assert provenance["source"] == "remote"
+    assert provenance["url"] == f"{url}/exp01/whitenoise.h5"
+    assert provenance["checksums"]["sha256"] == digest
+
+
+def test_remote_checksum_mismatch_leaves_nothing(fresh_workflow, served):
+    _, url = served
+    wrong = "0" * 64
+    settings = {
+        "source": "remote",
+        "remote": {
+            "retina": {"base_url": url, "checksums": {"exp01/whitenoise.h5": f"sha256:{wrong}"}}
+        },
+    }
+    result = run_with(fresh_workflow, settings, *TARGETS, check=False)
+    assert result.returncode != 0
+    assert wrong in result.stdout + result.stderr
+    folder = fresh_workflow.root / "resources/retina/exp01"
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_remote_without_checksum_is_refused_before_any_job(fresh_workflow, served):
+    _, url = served
+    result = run_with(
+        fresh_workflow,
+        {"source": "remote", "remote": {"retina": {"base_url": url}}},
+        "--dry-run",
+        check=False,
+    )
+    assert result.returncode != 0
+    assert (
+        "config key 'data.remote.retina.checksums' has no entry for ['exp01/whitenoise.h5']"
+        in result.stdout + result.stderr
+    )
+
+
+def test_local_files_are_validated_then_linked(fresh_workflow, served):
+    root, _ = served
+    run_with(
+        fresh_workflow, {"source": "local", "local": {"retina": {"root": str(root)}}}, *TARGETS
+    )
+    assert (fresh_workflow.root / TARGETS[0]).read_bytes() == (
+        root / "exp01/whitenoise.h5"
+    ).read_bytes()
+    provenance = json.loads((fresh_workflow.root / TARGETS[1]).read_text())
+    assert provenance["source"] == "local" and provenance["path"] == str(
+        (root / "exp01/whitenoise.h5").resolve()
+    )
+
+
+def test_local_file_in_another_layout_is_named(fresh_workflow, served):
+    root, _ = served
+    settings = {"source": "local", "local": {"retina": {"root": str(root)}}}
+    result = run_with(
+        fresh_workflow,
+        settings,
+        "resources/retina/bad/whitenoise.h5",
+        check=False,
+        experiment="bad",
+    )
+    assert result.returncode != 0
+    assert str(Path(root) / "bad" / "whitenoise.h5") in result.stdout + result.stderr
+    assert not (fresh_workflow.root / "resources/retina/bad/whitenoise.h5").exists()
