@@ -9,7 +9,9 @@ figure = snakemake.output[0]
 if snakemake.rule == "plot_retina_comparison":
     retina.model_comparison(read_netcdf(snakemake.input.performance), figure)
 elif snakemake.rule == "plot_retina_predictions":
-    evaluations = dict(zip(snakemake.params.models, map(read_netcdf, snakemake.input.evaluations), strict=True))
+    evaluations = dict(
+        zip(snakemake.params.models, map(read_netcdf, snakemake.input.evaluations), strict=True)
+    )
     retina.example_predictions(evaluations, figure)
 elif snakemake.rule == "plot_cnn_filters":
     retina.cnn_filters(snakemake.input.model[0], figure)

@@ -5,5 +5,8 @@ from insilico.io import write_netcdf
 from insilico.logs import job_logger
 
 log = job_logger(snakemake.log[0])
-runs = {tuple(run): path for run, path in zip(snakemake.params.runs, snakemake.input.evaluations, strict=True)}
+runs = {
+    tuple(run): path
+    for run, path in zip(snakemake.params.runs, snakemake.input.evaluations, strict=True)
+}
 write_netcdf(collect(runs, snakemake.input.ceiling), snakemake.output[0])

@@ -7,7 +7,9 @@ from insilico.logs import job_logger
 log = job_logger(snakemake.log[0])
 performances = {
     tuple(recording): read_netcdf(path)
-    for recording, path in zip(snakemake.params.recordings, snakemake.input.performance, strict=True)
+    for recording, path in zip(
+        snakemake.params.recordings, snakemake.input.performance, strict=True
+    )
 }
 table = summarize(performances)
 log.info("\n%s", table.to_string())

@@ -6,8 +6,15 @@ from insilico.logs import job_logger
 
 log = job_logger(snakemake.log[0])
 stimulus = snakemake.wildcards.stimulus
-log.info("simulating %s for experiment %s (seed %d)", stimulus, snakemake.wildcards.experiment, snakemake.params.seed)
-simulate_recording(snakemake.output.recording, stimulus, dict(snakemake.params.retina), snakemake.params.seed)
+log.info(
+    "simulating %s for experiment %s (seed %d)",
+    stimulus,
+    snakemake.wildcards.experiment,
+    snakemake.params.seed,
+)
+simulate_recording(
+    snakemake.output.recording, stimulus, dict(snakemake.params.retina), snakemake.params.seed
+)
 write_provenance(
     snakemake.output.recording,
     source="simulated",

@@ -15,8 +15,13 @@ pytestmark = pytest.mark.workflow
 RECORDINGS = [("sim01", "whitenoise"), ("sim01", "naturalscene")]
 FIGURES = ["model_comparison.png", "example_predictions.png", "cnn_filters.png"]
 # Everything downstream of one recording's CNN training, per recording.
-CNN_DOWNSTREAM = {"evaluate_retina": 1, "retina_performance": 1, "plot_retina_comparison": 1,
-                  "plot_retina_predictions": 1, "plot_cnn_filters": 1}
+CNN_DOWNSTREAM = {
+    "evaluate_retina": 1,
+    "retina_performance": 1,
+    "plot_retina_comparison": 1,
+    "plot_retina_predictions": 1,
+    "plot_cnn_filters": 1,
+}
 
 
 @contextmanager
@@ -72,41 +77,62 @@ def test_training_parameter_of_one_model_reruns_only_that_model(finished_workflo
     changed = finished_workflow.root / "changed.yaml"
     changed.write_text("retina:\n  models:\n    cnn:\n      train:\n        learning_rate: 0.01\n")
     jobs = finished_workflow.planned_jobs("--configfile", "config/tiny.yaml", str(changed))
-    assert jobs == times_two({"train_retina": 1, **CNN_DOWNSTREAM}) | {"retina_summary": 1, "all": 1}
+    assert jobs == times_two({"train_retina": 1, **CNN_DOWNSTREAM}) | {
+        "retina_summary": 1,
+        "all": 1,
+    }
 
 
 def test_editing_the_cnn_module_reruns_exactly_its_dependents(finished_workflow):
     with touched(finished_workflow.root / "src/insilico/models/retina_cnn.py"):
         jobs = finished_workflow.planned_jobs()
-    assert jobs == times_two({"train_retina": 1, **CNN_DOWNSTREAM}) | {"retina_summary": 1, "all": 1}
+    assert jobs == times_two({"train_retina": 1, **CNN_DOWNSTREAM}) | {
+        "retina_summary": 1,
+        "all": 1,
+    }
 
 
 def test_editing_the_plotting_module_reruns_only_figures(finished_workflow):
     with touched(finished_workflow.root / "src/insilico/plots/retina.py"):
         jobs = finished_workflow.planned_jobs()
-    assert jobs == {"plot_retina_comparison": 2, "plot_retina_predictions": 2, "plot_cnn_filters": 2, "all": 1}
+    assert jobs == {
+        "plot_retina_comparison": 2,
+        "plot_retina_predictions": 2,
+        "plot_cnn_filters": 2,
+        "all": 1,
+    }
 
 
 def test_config_typo_stops_before_any_job_with_one_clear_message(finished_workflow):
     typo = finished_workflow.root / "typo.yaml"
     typo.write_text("data:\n  source: simulatd\n")
-    result = finished_workflow.snakemake("--dry-run", "--configfile", "config/tiny.yaml", str(typo), check=False)
+    result = finished_workflow.snakemake(
+        "--dry-run", "--configfile", "config/tiny.yaml", str(typo), check=False
+    )
     assert result.returncode != 0
-    assert "config key 'data.source': expected one of ['simulated', 'remote', 'local'], got 'simulatd'" in (
-        result.stdout + result.stderr
+    assert (
+        "config key 'data.source': expected one of ['simulated', 'remote', 'local'], got 'simulatd'"
+        in (result.stdout + result.stderr)
     )
 
 
 def test_corrupt_recording_fails_clearly_and_keeps_other_results(fresh_workflow):
-    fresh_workflow.snakemake("--cores", "2", "resources/retina/sim01/whitenoise.h5",
-                             "resources/retina/sim01/naturalscene.h5")
+    fresh_workflow.snakemake(
+        "--cores",
+        "2",
+        "resources/retina/sim01/whitenoise.h5",
+        "resources/retina/sim01/naturalscene.h5",
+    )
     recording = fresh_workflow.root / "resources/retina/sim01/naturalscene.h5"
     recording.write_bytes(recording.read_bytes()[:5000])  # a truncated download
     untouched = fresh_workflow.root / "resources/retina/sim01/whitenoise.h5"
     before = untouched.stat().st_mtime_ns
-    result = fresh_workflow.snakemake("--cores", "2", "--keep-going", check=False)
+    figures = [f"results/retina/sim01/{stimulus}/figures/model_comparison.png" for _, stimulus in RECORDINGS]
+    result = fresh_workflow.snakemake(*figures, "--cores", "2", "--keep-going", check=False)
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "naturalscene.h5" in output and "not a readable HDF5 file" in output
     assert untouched.stat().st_mtime_ns == before
-    assert (fresh_workflow.root / "results/retina/sim01/whitenoise/figures/model_comparison.png").exists()
+    assert (
+        fresh_workflow.root / "results/retina/sim01/whitenoise/figures/model_comparison.png"
+    ).exists()

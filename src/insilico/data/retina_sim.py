@@ -216,6 +216,11 @@ def impulse_response(b: np.ndarray, a: np.ndarray, seconds: float = FILTER_SECON
     return signal.lfilter(b, a, impulse)
 
 
+def _grid_points(coords: np.ndarray) -> np.ndarray:
+    """(n*n, 2) row/col positions of a square grid with these coordinates, row-major."""
+    return np.stack(np.meshgrid(coords, coords, indexing="ij"), axis=-1).reshape(-1, 2)
+
+
 def _gaussian_weights(points: np.ndarray, centres: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian weights (n_centres, n_points) of points around centres, both (n, 2) in pixels."""
     dist2 = ((centres[:, None, :] - points[None, :, :]) ** 2).sum(-1)
@@ -264,15 +269,9 @@ class SimulatedRetina:
         self.n_cells = len(self.cell_types)
 
         n_grid = int(np.ceil(self.size / spacing))
-        coords = (np.arange(n_grid) + 0.5) * spacing - 0.5
         self.grid_shape = (n_grid, n_grid)
-        self.subunit_positions = np.stack(np.meshgrid(coords, coords, indexing="ij"), -1).reshape(
-            -1, 2
-        )
-        pixels = np.stack(np.meshgrid(*(np.arange(self.size),) * 2, indexing="ij"), -1).reshape(
-            -1, 2
-        )
-        n_sub = self.subunit_positions.shape[0]
+        self.subunit_positions = _grid_points((np.arange(n_grid) + 0.5) * spacing - 0.5)
+        pixels = _grid_points(np.arange(self.size, dtype=float))
 
         # Bipolar input: small dendritic Gaussian minus the wider horizontal-cell surround, unit L2
         # norm so that binary white noise gives unit-std subunit drive.
@@ -283,41 +282,54 @@ class SimulatedRetina:
         )
         self._dendrites = (dendrites / np.linalg.norm(dendrites, axis=1, keepdims=True)).T
         self.bipolar_filters = {b: _bipolar_filter(b) for b in BIPOLAR_TYPES}
-
-        pool = _gaussian_weights(self.subunit_positions, self.subunit_positions, AMACRINE_SIGMA_PX)
-        pool /= pool.sum(axis=1, keepdims=True)
-        self._amacrine_pool = np.zeros((len(BIPOLAR_TYPES) * n_sub, len(AMACRINE_TYPES) * n_sub))
-        for a, ama in enumerate(AMACRINE_TYPES):
-            for bip in AMACRINE_INPUTS[ama]:
-                b = BIPOLAR_TYPES.index(bip)
-                block = pool.T / len(AMACRINE_INPUTS[ama])
-                self._amacrine_pool[b * n_sub : (b + 1) * n_sub, a * n_sub : (a + 1) * n_sub] = (
-                    block
-                )
+        self._amacrine_pool = self._amacrine_pooling()
         self.amacrine_filter = _gamma(AMACRINE_TAU_S, AMACRINE_ORDER)
 
         low, high = CENTRE_MARGIN_PX, self.size - 1 - CENTRE_MARGIN_PX
         if high <= low:
             low, high = (self.size - 1) / 4, 3 * (self.size - 1) / 4
         self.cell_centres = rng.uniform(low, high, size=(self.n_cells, 2))
+        self._excitation, self._inhibition = self._ganglion_weights(rng)
+
+        self._threshold, self._scale = self._calibrate(
+            np.random.default_rng([self.seed, _stream("calibration")])
+        )
+
+    def _amacrine_pooling(self) -> np.ndarray:
+        """(bipolar units, amacrine units): each amacrine averages its input types nearby."""
+        n_sub = self.subunit_positions.shape[0]
+        pool = _gaussian_weights(self.subunit_positions, self.subunit_positions, AMACRINE_SIGMA_PX)
+        pool /= pool.sum(axis=1, keepdims=True)
+        matrix = np.zeros((len(BIPOLAR_TYPES) * n_sub, len(AMACRINE_TYPES) * n_sub))
+        for a, amacrine_type in enumerate(AMACRINE_TYPES):
+            inputs = AMACRINE_INPUTS[amacrine_type]
+            for bipolar_type in inputs:
+                b = BIPOLAR_TYPES.index(bipolar_type)
+                matrix[b * n_sub : (b + 1) * n_sub, a * n_sub : (a + 1) * n_sub] = pool.T / len(
+                    inputs
+                )
+        return matrix
+
+    def _ganglion_weights(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Excitation (bipolar units, cells) and inhibition (amacrine units, cells) matrices.
+
+        Centre: Gaussian (CENTRE_SIGMA_PX) over the cell's bipolar types, each summing to 1;
+        inhibition: Gaussian over its amacrine types summing to a per-cell surround strength.
+        """
+        n_sub = self.subunit_positions.shape[0]
         centre = _gaussian_weights(self.subunit_positions, self.cell_centres, CENTRE_SIGMA_PX)
         surround = _gaussian_weights(self.subunit_positions, self.cell_centres, AMACRINE_SIGMA_PX)
         excitation = np.zeros((self.n_cells, len(BIPOLAR_TYPES), n_sub))
         inhibition = np.zeros((self.n_cells, len(AMACRINE_TYPES), n_sub))
         strengths = rng.uniform(*SURROUND_STRENGTH, size=self.n_cells)
         for i, cell_type in enumerate(self.cell_types):
-            for bip in GANGLION_BIPOLARS[cell_type]:
+            for bipolar_type in GANGLION_BIPOLARS[cell_type]:
                 w = centre[i] * rng.lognormal(0.0, WEIGHT_JITTER, size=n_sub)
-                excitation[i, BIPOLAR_TYPES.index(bip)] = w / w.sum()
-            for ama in GANGLION_AMACRINES[cell_type]:
+                excitation[i, BIPOLAR_TYPES.index(bipolar_type)] = w / w.sum()
+            for amacrine_type in GANGLION_AMACRINES[cell_type]:
                 w = surround[i] * rng.lognormal(0.0, WEIGHT_JITTER, size=n_sub)
-                inhibition[i, AMACRINE_TYPES.index(ama)] = strengths[i] * w / w.sum()
-        self._excitation = excitation.reshape(self.n_cells, -1).T
-        self._inhibition = inhibition.reshape(self.n_cells, -1).T
-
-        self._threshold, self._scale = self._calibrate(
-            np.random.default_rng([self.seed, _stream("calibration")])
-        )
+                inhibition[i, AMACRINE_TYPES.index(amacrine_type)] = strengths[i] * w / w.sum()
+        return excitation.reshape(self.n_cells, -1).T, inhibition.reshape(self.n_cells, -1).T
 
     def _calibrate(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Per-cell softplus threshold and slope, so that white-noise drive gives realistic rates."""
