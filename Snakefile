@@ -35,4 +35,5 @@ include: "rules/retina.smk"
 rule all:
     default_target: True
     input:
+        "results/data_provenance.csv",
         retina_targets(),

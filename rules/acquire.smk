@@ -71,3 +71,26 @@ else:
             ENV
         script:
             "../scripts/acquire_retina.py"
+
+
+rule provenance_table:
+    input:
+        provenance=[f"{path}.provenance.json" for path in acquired_files()],
+        code=code("io", "data.download", "data.acquire"),
+    output:
+        report(
+            "results/data_provenance.csv",
+            caption="../report/data_provenance.rst",
+            category="Data",
+            labels={"table": "provenance of all data used"},
+        ),
+    log:
+        "results/logs/acquire/provenance_table.log",
+    benchmark:
+        "results/benchmarks/acquire/provenance_table.tsv"
+    conda:
+        ENV
+    params:
+        data_files=acquired_files(),
+    script:
+        "../scripts/provenance_table.py"

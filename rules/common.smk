@@ -132,3 +132,11 @@ def check_local_retina_root():
 
 def local_retina_file(wildcards):
     return str(Path(config["data"]["local"]["retina"]["root"]) / retina_file(wildcards))
+
+
+def acquired_files():
+    """Every data file the configured run acquires; each has a provenance sidecar (branches add theirs)."""
+    return [
+        f"resources/retina/{experiment}/{stimulus}.h5"
+        for experiment, stimulus in retina_recordings()
+    ]

@@ -63,10 +63,19 @@ def test_performance_table_is_cell_by_model(finished_workflow):
 
 
 def test_every_job_has_log_and_benchmark(finished_workflow):
+    jobs = finished_workflow.planned_jobs("--forceall")
+    n_jobs = sum(jobs.values()) - jobs["all"]
     logs = list((finished_workflow.root / "results/logs").rglob("*.log"))
     benchmarks = list((finished_workflow.root / "results/benchmarks").rglob("*.tsv"))
-    # 2 simulations, 4 trainings, 4 evaluations, 2 ceilings, 2 performances, 1 summary, 6 figures
-    assert len(logs) == len(benchmarks) == 21
+    assert len(logs) == len(benchmarks) == n_jobs
+
+
+def test_provenance_of_every_recording_is_in_the_report_table(finished_workflow):
+    table = pd.read_csv(finished_workflow.root / "results/data_provenance.csv")
+    retina = table[table["file"].str.startswith("resources/retina/")]
+    assert sorted(retina["file"]) == sorted(f"resources/retina/{e}/{s}.h5" for e, s in RECORDINGS)
+    assert (retina["source"] == "simulated").all()
+    assert retina["origin"].str.startswith("insilico simulator").all()
 
 
 def test_finished_run_has_nothing_to_do(finished_workflow):

@@ -10,7 +10,9 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from insilico.data.download import download, link_or_copy, write_provenance
+import pandas as pd
+
+from insilico.data.download import download, link_or_copy, read_provenance, write_provenance
 
 CHECKSUM_ALGORITHMS = ("md5", "sha1", "sha256")
 
@@ -63,3 +65,28 @@ def acquire_local(
         path, source="local", url_or_path=str(source.resolve()), checksum=None, extra={}
     )
     return path
+
+
+def provenance_table(data_paths: list[str | Path]) -> pd.DataFrame:
+    """One row per acquired file: where it came from and the digest it had, for the report."""
+    rows = []
+    for path in data_paths:
+        record = read_provenance(path)
+        extra = record.get("extra", {})
+        origin = record.get("url") or record.get("path")
+        if record["source"] == "simulated":
+            origin = (
+                f"insilico simulator {extra.get('simulator_version')} (seed {extra.get('seed')})"
+            )
+        rows.append(
+            {
+                "file": str(path),
+                "source": record["source"],
+                "origin": origin,
+                "sha256": record["checksums"]["sha256"],
+                "verified_against_config": record.get("expected_checksum") is not None,
+                "size_bytes": record["size_bytes"],
+                "acquired_utc": record["acquired_utc"],
+            }
+        )
+    return pd.DataFrame(rows)
