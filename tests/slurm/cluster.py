@@ -67,10 +67,13 @@ class Cluster:
     slurmd_port: int
     # daemon name -> pid, only for daemons started by us (a reused munged is not listed).
     pids: dict[str, int] = field(default_factory=dict)
+    # Saved with the pids, so that stop() recognises its daemons by their command line even if
+    # this module changed in between.
+    conf: Path = None  # type: ignore[assignment]
 
-    @property
-    def conf(self) -> Path:
-        return self.root / CONF_FOLDER / "slurm.conf"
+    def __post_init__(self):
+        self.root = Path(self.root)
+        self.conf = Path(self.conf) if self.conf else self.root / CONF_FOLDER / "slurm.conf"
 
     @property
     def env(self) -> dict[str, str]:
@@ -114,7 +117,7 @@ class Cluster:
         return jobs
 
     def save(self) -> None:
-        state = {**asdict(self), "root": str(self.root)}
+        state = {**asdict(self), "root": str(self.root), "conf": str(self.conf)}
         (self.root / STATE_FILE).write_text(json.dumps(state, indent=2))
 
     @classmethod
@@ -122,9 +125,7 @@ class Cluster:
         path = Path(root) / STATE_FILE
         if not path.exists():
             return None
-        state = json.loads(path.read_text())
-        state["root"] = Path(state["root"])
-        return cls(**state)
+        return cls(**json.loads(path.read_text()))
 
 
 def in_ci() -> bool:
@@ -313,15 +314,12 @@ def _node_hardware() -> dict[str, int]:
     }
 
 
-def write_config(cluster: Cluster) -> None:
+def slurm_conf_text(cluster: Cluster) -> str:
     root = cluster.root
-    for name in (CONF_FOLDER, "state", "spool", "log", "run"):
-        (root / name).mkdir(parents=True, exist_ok=True)
     hardware = _node_hardware()
     memory = int(hardware["RealMemory"] * 0.9)
     host = cluster.host
-    cluster.conf.write_text(
-        f"""{MARKER}: a one-node test cluster with one fake GPU.
+    return f"""{MARKER}: a one-node test cluster with one fake GPU.
 ClusterName=insilico-test
 SlurmctldHost={host}
 SlurmctldPort={cluster.ctld_port}
@@ -345,8 +343,9 @@ MpiDefault=none
 ReturnToService=2
 # A job without a memory request would otherwise take the whole node.
 DefMemPerCPU=1024
-# Finished jobs stay visible to `squeue --states=all`, which the plugin's status checks use.
-MinJobAge=300
+# Finished jobs stay visible to `squeue --states=all`: the plugin's status checks need >= 3 x its
+# first check interval; the tests list every job of a run afterwards, even of a slow run.
+MinJobAge=3600
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
@@ -356,11 +355,28 @@ CoresPerSocket={hardware["CoresPerSocket"]} ThreadsPerCore={hardware["ThreadsPer
 RealMemory={memory} Gres=gpu:1 State=UNKNOWN
 PartitionName={PARTITION} Nodes={host} Default=YES MaxTime=INFINITE State=UP
 """
-    )
+
+
+def gres_conf_text(cluster: Cluster) -> str:
     # Without File= slurmd reports 0 GPUs and the node is drained.
-    (cluster.conf.parent / "gres.conf").write_text(
-        f"{MARKER}\nAutoDetect=off\nNodeName={host} Name=gpu File=/dev/null\n"
-    )
+    return f"{MARKER}\nAutoDetect=off\nNodeName={cluster.host} Name=gpu File=/dev/null\n"
+
+
+def write_config(cluster: Cluster) -> None:
+    for name in (CONF_FOLDER, "state", "spool", "log", "run"):
+        (cluster.root / name).mkdir(parents=True, exist_ok=True)
+    cluster.conf.write_text(slurm_conf_text(cluster))
+    (cluster.conf.parent / "gres.conf").write_text(gres_conf_text(cluster))
+
+
+def config_is_current(cluster: Cluster) -> bool:
+    """Whether the running cluster's files are what this version of the module writes."""
+    try:
+        return cluster.conf.read_text() == slurm_conf_text(cluster) and (
+            cluster.conf.parent / "gres.conf"
+        ).read_text() == gres_conf_text(cluster)
+    except OSError:
+        return False
 
 
 def _ours(link: Path) -> bool:
@@ -411,6 +427,27 @@ def _running(cluster: Cluster) -> bool:
     return all(_alive(pid) and _owned(cluster, name, pid) for name, pid in cluster.pids.items())
 
 
+def _stray_daemons(cluster: Cluster) -> list[str]:
+    """slurmctld/slurmd processes reading a configuration under our folder that are not ours.
+
+    Such leftovers (a killed session) share the spool and log folders and kill our jobs as
+    unknown to their controller, so start() refuses to run beside them.
+    """
+    ours = set(cluster.pids.values())
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) in ours or not _alive(int(entry.name)):
+            continue
+        command = _cmdline(int(entry.name))
+        if (
+            command
+            and Path(command[0]).name in {"slurmctld", "slurmd"}
+            and any(part.startswith(str(cluster.root) + "/") for part in command)
+        ):
+            found.append(f"{entry.name} ({' '.join(command)})")
+    return found
+
+
 def is_running(root: Path = DEFAULT_DIR) -> bool:
     """Whether a cluster started by this module runs in ``root``."""
     cluster = Cluster.load(Path(root).resolve())
@@ -442,6 +479,7 @@ def start(root: Path = DEFAULT_DIR, timeout: float = 30) -> Cluster:
         existing is not None
         and "slurmctld" in existing.pids
         and _running(existing)
+        and config_is_current(existing)
         and existing.node_state() in {"idle", "mixed", "allocated", "completing"}
     ):
         return existing
@@ -452,10 +490,17 @@ def start(root: Path = DEFAULT_DIR, timeout: float = 30) -> Cluster:
     install_packages()
     host = socket.gethostname().split(".")[0]
     _ensure_hostname_resolves(host)
+    cluster = Cluster(root=root, host=host, ctld_port=_free_port(), slurmd_port=_free_port())
+    stray = _stray_daemons(cluster)
+    if stray:
+        raise ClusterError(
+            "SLURM daemons of an earlier test cluster in "
+            f"{root} still run and would disturb a new one; end them (kill PID) first: "
+            + "; ".join(stray)
+        )
     root.mkdir(parents=True, exist_ok=True)
     for name in ("state", "spool", "log", "run"):
         shutil.rmtree(root / name, ignore_errors=True)
-    cluster = Cluster(root=root, host=host, ctld_port=_free_port(), slurmd_port=_free_port())
     write_config(cluster)
     cluster.save()
     try:
