@@ -1,0 +1,136 @@
+# Dynamics branch: a population of task-trained RNNs (Maheswaranathan et al. 2019), their fixed
+# points, and the geometry and topology of the population. `snakemake dynamics` runs all of it.
+# Helpers (DYNAMICS, dynamics_* functions) are in rules/common.smk.
+
+
+rule dynamics:
+    input:
+        dynamics_targets(),
+
+
+rule train_dynamics:
+    input:
+        code=code(*DYNAMICS_MODULES, *DYNAMICS_TRAIN),
+    output:
+        model="results/dynamics/{dyn_task}/models/chunk{chunk}.pt",
+        history="results/dynamics/{dyn_task}/models/chunk{chunk}_history.nc",
+    log:
+        "results/logs/dynamics/train/{dyn_task}_chunk{chunk}.log",
+    benchmark:
+        "results/benchmarks/dynamics/train/{dyn_task}_chunk{chunk}.tsv"
+    wildcard_constraints:
+        dyn_task="flipflop|sine|context",
+        chunk=r"\d+",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=1,
+    params:
+        networks=dynamics_networks,
+        task=lambda wildcards: DYNAMICS["task_params"][wildcards.dyn_task],
+        train=DYNAMICS["train"],
+    script:
+        "../scripts/train_dynamics.py"
+
+
+rule dynamics_fixed_points:
+    input:
+        model="results/dynamics/{dyn_task}/models/chunk{chunk}.pt",
+        code=code(
+            *DYNAMICS_MODULES,
+            *DYNAMICS_TRAIN,
+            "dynamics.fixed_points",
+            "dynamics.topology",
+            "dynamics.analysis",
+        ),
+    output:
+        "results/dynamics/{dyn_task}/fixed_points/chunk{chunk}.nc",
+    log:
+        "results/logs/dynamics/fixed_points/{dyn_task}_chunk{chunk}.log",
+    benchmark:
+        "results/benchmarks/dynamics/fixed_points/{dyn_task}_chunk{chunk}.tsv"
+    wildcard_constraints:
+        dyn_task="flipflop|sine|context",
+        chunk=r"\d+",
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=1,
+    params:
+        fixed_points=DYNAMICS["fixed_points"],
+        topology=DYNAMICS["topology"],
+    script:
+        "../scripts/dynamics_fixed_points.py"
+
+
+rule dynamics_geometry:
+    input:
+        models=dynamics_all_chunk_files("models"),
+        code=code(*DYNAMICS_MODULES, *DYNAMICS_TRAIN, "dynamics.similarity"),
+    output:
+        expand("results/dynamics/{task}/geometry.nc", task=DYNAMICS["tasks"]),
+    log:
+        "results/logs/dynamics/geometry.log",
+    benchmark:
+        "results/benchmarks/dynamics/geometry.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=1,
+    params:
+        models={
+            task: dynamics_chunk_files("models", task) for task in DYNAMICS["tasks"]
+        },
+        similarity=DYNAMICS["similarity"],
+    script:
+        "../scripts/dynamics_geometry.py"
+
+
+rule dynamics_population:
+    input:
+        fixed_points=dynamics_all_chunk_files("fixed_points"),
+        code=code("io", "logs", "dynamics.topology", "dynamics.similarity"),
+    output:
+        topology="results/dynamics/topology.nc",
+        summary=report(
+            "results/dynamics/summary.csv",
+            caption="../report/dynamics_summary.rst",
+            category="Dynamics",
+            labels={"table": "population summary"},
+        ),
+    log:
+        "results/logs/dynamics/population.log",
+    benchmark:
+        "results/benchmarks/dynamics/population.tsv"
+    conda:
+        ENV
+    params:
+        topology=DYNAMICS["topology"],
+    script:
+        "../scripts/dynamics_population.py"
+
+
+rule plot_dynamics:
+    input:
+        histories=dynamics_all_chunk_files("history"),
+        models=dynamics_all_chunk_files("models"),
+        fixed_points=dynamics_all_chunk_files("fixed_points"),
+        geometry=expand("results/dynamics/{task}/geometry.nc", task=DYNAMICS["tasks"]),
+        topology="results/dynamics/topology.nc",
+        code=code(*DYNAMICS_MODULES, *DYNAMICS_TRAIN, "plots.dynamics"),
+    output:
+        **dynamics_figures(),
+    log:
+        "results/logs/dynamics/plots.log",
+    benchmark:
+        "results/benchmarks/dynamics/plots.tsv"
+    conda:
+        ENV
+    params:
+        fixed_points=DYNAMICS["fixed_points"],
+        topology=DYNAMICS["topology"],
+    script:
+        "../scripts/plot_dynamics.py"

@@ -1,0 +1,20 @@
+"""Snakemake adapter: fixed points and transitions of one training job's networks."""
+
+import torch
+
+from insilico.dynamics.analysis import analyse_chunk
+from insilico.gpus import claim_gpu
+from insilico.logs import job_logger
+from insilico.training import choose_device
+
+log = job_logger(snakemake.log[0])
+claim_gpu(log)
+torch.set_num_threads(snakemake.threads)
+analyse_chunk(
+    snakemake.input.model,
+    snakemake.params.fixed_points,
+    snakemake.params.topology,
+    snakemake.output[0],
+    device=choose_device(log),
+    log=log,
+)

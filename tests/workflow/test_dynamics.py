@@ -1,0 +1,107 @@
+"""The dynamics branch inside the whole tiny DAG: outputs, and reruns that are exactly right."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+pytestmark = pytest.mark.workflow
+
+TASKS = ["flipflop", "sine", "context"]
+ARCHITECTURES = ["vanilla", "gru", "lstm", "ugrnn"]
+FIGURES = ["training", "fixed_points", "geometry", "topology", "line_attractor"]
+ANALYSIS = {"dynamics_geometry": 1, "dynamics_population": 1, "plot_dynamics": 1, "all": 1}
+
+
+@contextmanager
+def edited(path: Path):
+    """Edit ``path`` (append a comment), then restore its content and timestamps.
+
+    The content must change: Snakemake 9 compares checksums and ignores a newer mtime alone.
+    """
+    stat, original = path.stat(), path.read_bytes()
+    path.write_bytes(original + b"\n# edited by a test\n")
+    try:
+        yield
+    finally:
+        path.write_bytes(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def _open(path: Path) -> xr.Dataset:
+    with xr.open_dataset(path, engine="h5netcdf") as dataset:
+        return dataset.load()
+
+
+def test_figures_and_population_table(finished_workflow):
+    root = finished_workflow.root / "results/dynamics"
+    for figure in FIGURES:
+        assert (root / f"figures/{figure}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", figure
+    table = pd.read_csv(root / "summary.csv")
+    assert len(table) == len(TASKS) * len(ARCHITECTURES)  # tiny: one seed, one size
+    assert set(table["task"]) == set(TASKS) and set(table["arch"]) == set(ARCHITECTURES)
+    assert (table["val_nmse"] > 0).all()
+    for log in ("train/flipflop_chunk0.log", "fixed_points/context_chunk0.log", "plots.log"):
+        assert (finished_workflow.root / "results/logs/dynamics" / log).stat().st_size > 0
+    assert (finished_workflow.root / "results/benchmarks/dynamics/geometry.tsv").exists()
+
+
+def test_fixed_points_geometry_and_topology_files(finished_workflow):
+    root = finished_workflow.root / "results/dynamics"
+    points = _open(root / "flipflop/fixed_points/chunk0.nc")
+    assert points.sizes["network"] == len(ARCHITECTURES)
+    # End points are kept below keep_q, slow-point snapshots below slow_q.
+    limit = np.where(points["snapshot"], points.attrs["slow_q"], points.attrs["keep_q"])
+    assert (points["q"].values < limit).all()
+    assert set(np.unique(points["point_network"])) <= set(range(len(ARCHITECTURES)))
+    assert points["jacobian"].dims == ("point", "state", "state_in")
+    for task in TASKS:
+        geometry = _open(root / f"{task}/geometry.nc")
+        for measure in ("svcca", "cka", "procrustes"):
+            matrix = geometry[measure].values
+            assert matrix.shape == (len(ARCHITECTURES),) * 2
+            assert np.allclose(matrix, matrix.T) and np.all(np.diag(matrix) == 0)
+            assert geometry[f"mds_{measure}"].shape == (len(ARCHITECTURES), 2)
+    topology = _open(root / "topology.nc")
+    assert topology.sizes["network"] == len(TASKS) * len(ARCHITECTURES)
+    assert np.allclose(topology["distance"], topology["distance"].T)
+    assert set(topology["task"].values) == set(TASKS)
+    assert np.isfinite(topology.attrs["silhouette_task"])
+
+
+def test_the_branch_is_one_target(finished_workflow):
+    assert finished_workflow.planned_jobs("dynamics") == {}
+
+
+def test_editing_the_similarity_module_reruns_only_the_population_analyses(finished_workflow):
+    with edited(finished_workflow.root / "src/insilico/dynamics/similarity.py"):
+        assert finished_workflow.planned_jobs() == ANALYSIS
+
+
+def test_editing_the_cells_reruns_training_and_everything_after_it(finished_workflow):
+    with edited(finished_workflow.root / "src/insilico/dynamics/cells.py"):
+        jobs = finished_workflow.planned_jobs()
+    assert jobs == {"train_dynamics": 3, "dynamics_fixed_points": 3, **ANALYSIS}
+
+
+def test_editing_the_plots_reruns_only_the_figures(finished_workflow):
+    with edited(finished_workflow.root / "src/insilico/plots/dynamics.py"):
+        assert finished_workflow.planned_jobs() == {"plot_dynamics": 1, "all": 1}
+
+
+def test_a_fixed_point_setting_reruns_the_search_not_the_training(finished_workflow):
+    changed = finished_workflow.root / "dynamics_changed.yaml"
+    changed.write_text("dynamics:\n  fixed_points:\n    noise_std: 0.05\n")
+    jobs = finished_workflow.planned_jobs("--configfile", "config/tiny.yaml", str(changed))
+    assert jobs == {
+        "dynamics_fixed_points": 3,
+        "dynamics_population": 1,
+        "plot_dynamics": 1,
+        "all": 1,
+    }
