@@ -1,0 +1,230 @@
+# Mechanisms (Tanaka et al. 2019): structured stimuli shown to the trained CNNs and to the simulated
+# retina, integrated gradients to the hidden channels, model reduction, and on simulated data a
+# check of the selected channels against the true circuit. One job per CNN and stage writes one
+# netCDF per phenomenon.
+
+
+include: "mechanisms_common.smk"
+
+
+rule mechanism_responses:
+    input:
+        model=MECHANISM_CNN,
+        code=MECHANISM_CNN_CODE
+        + code(
+            "mechanisms.stimuli", "mechanisms.experiments", "data.retina_sim", "gpus"
+        ),
+    output:
+        **mechanism_files("responses"),
+    log:
+        "results/logs/mechanisms/responses/{experiment}_{stimulus}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/mechanisms/responses/{experiment}_{stimulus}_seed{seed}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=1,
+    params:
+        phenomena=PHENOMENA,
+        stimuli={p: MECHANISMS["stimuli"][p] for p in PHENOMENA},
+        min_response=MECHANISMS["min_response"],
+        batch_size=MECHANISMS["batch_size"],
+        retina=mechanism_truth_params(),
+        retina_seed=mechanism_truth_seed,
+    script:
+        "../scripts/mechanism_responses.py"
+
+
+rule mechanism_attribution:
+    input:
+        **mechanism_files("responses", "responses_"),
+        model=MECHANISM_CNN,
+        code=MECHANISM_CNN_CODE
+        + code("mechanisms.stimuli", "mechanisms.attribution", "gpus"),
+    output:
+        **mechanism_files("attribution"),
+    log:
+        "results/logs/mechanisms/attribution/{experiment}_{stimulus}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/mechanisms/attribution/{experiment}_{stimulus}_seed{seed}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=1,
+    params:
+        phenomena=PHENOMENA,
+        steps=MECHANISMS["attribution"]["steps"],
+        batch_size=MECHANISMS["batch_size"],
+    script:
+        "../scripts/mechanism_attribution.py"
+
+
+rule mechanism_reduction:
+    input:
+        **mechanism_files("responses", "responses_"),
+        **mechanism_files("attribution", "attribution_"),
+        model=MECHANISM_CNN,
+        code=MECHANISM_CNN_CODE
+        + code(
+            "mechanisms.stimuli",
+            "mechanisms.experiments",
+            "mechanisms.attribution",
+            "mechanisms.reduction",
+            "gpus",
+        ),
+    output:
+        **mechanism_files("reduction"),
+    log:
+        "results/logs/mechanisms/reduction/{experiment}_{stimulus}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/mechanisms/reduction/{experiment}_{stimulus}_seed{seed}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=1,
+    params:
+        phenomena=PHENOMENA,
+        tolerance=MECHANISMS["reduction"]["tolerance"],
+        min_response=MECHANISMS["min_response"],
+        batch_size=MECHANISMS["batch_size"],
+    script:
+        "../scripts/mechanism_reduction.py"
+
+
+if GROUND_TRUTH:
+
+    rule mechanism_groundtruth:
+        input:
+            **mechanism_files("responses", "responses_"),
+            **mechanism_files("attribution", "attribution_"),
+            **mechanism_files("reduction", "reduction_"),
+            model=MECHANISM_CNN,
+            code=MECHANISM_CNN_CODE
+            + code(
+                "mechanisms.stimuli",
+                "mechanisms.experiments",
+                "mechanisms.attribution",
+                "mechanisms.groundtruth",
+                "data.retina_sim",
+                "gpus",
+            ),
+        output:
+            **mechanism_files("groundtruth"),
+        log:
+            "results/logs/mechanisms/groundtruth/{experiment}_{stimulus}_seed{seed}.log",
+        benchmark:
+            "results/benchmarks/mechanisms/groundtruth/{experiment}_{stimulus}_seed{seed}.tsv"
+        conda:
+            ENV
+        threads: 1
+        resources:
+            gpu=1,
+        params:
+            phenomena=PHENOMENA,
+            batch_size=MECHANISMS["batch_size"],
+            test=MECHANISMS["groundtruth"],
+            retina=mechanism_truth_params(),
+            retina_seed=mechanism_truth_seed,
+        script:
+            "../scripts/mechanism_groundtruth.py"
+
+
+rule plot_mechanism_phenomena:
+    input:
+        **mechanism_files("responses", "responses_"),
+        **mechanism_files("reduction", "reduction_"),
+        code=code("io", "plots.mechanisms"),
+    output:
+        **{
+            name: report(
+                f"{MECHANISM_RUN}/figures/{name}.png",
+                caption=f"../report/mechanisms_{name}.rst",
+                category="Mechanisms",
+                subcategory="{experiment} {stimulus} seed {seed}",
+                labels={"figure": name.replace("_", " ")},
+            )
+            for name in PHENOMENA
+        },
+    log:
+        "results/logs/mechanisms/plots/{experiment}_{stimulus}_seed{seed}_phenomena.log",
+    benchmark:
+        "results/benchmarks/mechanisms/plots/{experiment}_{stimulus}_seed{seed}_phenomena.tsv"
+    conda:
+        ENV
+    params:
+        phenomena=PHENOMENA,
+    script:
+        "../scripts/plot_mechanisms.py"
+
+
+rule plot_mechanism_dissection:
+    input:
+        **mechanism_files("responses", "responses_"),
+        **mechanism_files("attribution", "attribution_"),
+        **mechanism_files("reduction", "reduction_"),
+        **(mechanism_files("groundtruth", "groundtruth_") if GROUND_TRUTH else {}),
+        code=code("io", "plots.mechanisms"),
+    output:
+        **{
+            name: report(
+                f"{MECHANISM_RUN}/figures/{name}.png",
+                caption=f"../report/mechanisms_{name}.rst",
+                category="Mechanisms",
+                subcategory="{experiment} {stimulus} seed {seed}",
+                labels={"figure": name},
+            )
+            for name in MECHANISM_FIGURES
+        },
+    log:
+        "results/logs/mechanisms/plots/{experiment}_{stimulus}_seed{seed}_dissection.log",
+    benchmark:
+        "results/benchmarks/mechanisms/plots/{experiment}_{stimulus}_seed{seed}_dissection.tsv"
+    conda:
+        ENV
+    params:
+        phenomena=PHENOMENA,
+        ground_truth=GROUND_TRUTH,
+    script:
+        "../scripts/plot_mechanisms.py"
+
+
+rule mechanisms_summary:
+    input:
+        **{
+            kind: [
+                f"results/mechanisms/{experiment}/{stimulus}/seed{seed}/{kind}/{p}.nc"
+                for experiment, stimulus, seed in mechanism_runs()
+                for p in PHENOMENA
+            ]
+            for kind in ["responses", "attribution", "reduction"]
+            + (["groundtruth"] if GROUND_TRUTH else [])
+        },
+        code=code(
+            "io", "mechanisms.experiments", "mechanisms.stimuli", "mechanisms.summary"
+        ),
+    output:
+        **{
+            table: report(
+                f"results/mechanisms/{table}.csv",
+                caption=f"../report/mechanisms_{table}_table.rst",
+                category="Mechanisms",
+                subcategory="Tables",
+                labels={"table": table},
+            )
+            for table in MECHANISM_TABLES
+        },
+    log:
+        "results/logs/mechanisms/summary.log",
+    benchmark:
+        "results/benchmarks/mechanisms/summary.tsv"
+    conda:
+        ENV
+    params:
+        runs=mechanism_runs(),
+        phenomena=PHENOMENA,
+        ground_truth=GROUND_TRUTH,
+    script:
+        "../scripts/mechanisms_summary.py"

@@ -1,0 +1,54 @@
+# Helpers of the mechanisms branch (rules/mechanisms.smk): settings, paths, input functions and
+# targets. Shared helpers such as code() and experiment_seed() live in rules/common.smk.
+
+
+MECHANISMS = config["mechanisms"]
+PHENOMENA = MECHANISMS["phenomena"]
+MECHANISM_RUN = "results/mechanisms/{experiment}/{stimulus}/seed{seed}"
+MECHANISM_CNN = "results/retina/{experiment}/{stimulus}/models/cnn/seed{seed}/model.pt"
+MECHANISM_CNN_CODE = code(*TRAINING_MODULES, MODEL_MODULES["cnn"])
+GROUND_TRUTH = config["data"]["source"] == "simulated"
+MECHANISM_FIGURES = ["attribution", "reduction"] + (
+    ["groundtruth"] if GROUND_TRUTH else []
+)
+MECHANISM_TABLES = ["phenomena", "attribution", "reduction"] + (
+    ["groundtruth"] if GROUND_TRUTH else []
+)
+
+
+def mechanism_runs():
+    """(experiment, stimulus, seed) of every CNN to dissect."""
+    cnns = MECHANISMS["cnns"]
+    experiments = cnns["experiments"] or config["data"]["retina"]["experiments"]
+    return [
+        (experiment, stimulus, seed)
+        for experiment in experiments
+        for stimulus in cnns["stimuli"]
+        for seed in cnns["seeds"]
+    ]
+
+
+def mechanism_files(kind, prefix=""):
+    """{name: path} of one stage's per-phenomenon netCDF files (wildcards left in)."""
+    return {f"{prefix}{p}": f"{MECHANISM_RUN}/{kind}/{p}.nc" for p in PHENOMENA}
+
+
+def mechanism_truth_params():
+    """The simulator's parameters, or None when the data are not simulated (no ground truth)."""
+    return config["data"]["simulated"]["retina"] if GROUND_TRUTH else None
+
+
+def mechanism_truth_seed(wildcards):
+    return experiment_seed(wildcards.experiment) if GROUND_TRUTH else None
+
+
+def mechanism_targets():
+    """Figures of every dissected CNN and the tables over all of them."""
+    if not mechanism_runs():
+        return []
+    figures = [
+        f"results/mechanisms/{experiment}/{stimulus}/seed{seed}/figures/{name}.png"
+        for experiment, stimulus, seed in mechanism_runs()
+        for name in PHENOMENA + MECHANISM_FIGURES
+    ]
+    return figures + [f"results/mechanisms/{table}.csv" for table in MECHANISM_TABLES]

@@ -1,0 +1,425 @@
+"""Does attribution find the true mechanism? A check that only a simulated retina allows.
+
+The simulator's circuit is known: each ganglion cell type sums given bipolar types and is
+inhibited by given amacrine types (``GANGLION_BIPOLARS`` / ``GANGLION_AMACRINES`` in
+:mod:`insilico.data.retina_sim`). The check has three steps, all on the phenomenon's own stimulus:
+
+1. *Identify* every CNN channel with the true interneuron signal it resembles most: Pearson
+   correlation over conditions, time and space between the channel's activity and each true signal
+   (3 bipolar and 2 amacrine types) read at the same place. A unit's place is its receptive-field
+   centre in pixels: the centre of mass of the input gradient of the channel's central unit
+   (averaged over seeded white-noise windows) plus the unit's offset on the feature map.
+2. *Truth*: each cell's pathways (the signal types it is wired to) and how much each contributed
+   to its drive for this stimulus, ``sum |w . signal|`` with the cell's Gaussian pooling weights
+   (centre sigma for bipolar, surround sigma times the mean surround strength for amacrine; the
+   simulator's small per-synapse jitter is not public and is left out).
+3. *Scores* per cell and layer, over cells that respond in both the CNN and the simulator:
+   ``precision``: the share of the channels the reduction kept (the top-attributed ones) whose
+   identity is one of the cell's true pathways, against ``chance``, the same share over all the
+   layer's channels (what keeping channels at random would give); the same at the coarser level
+   of polarity (ON / OFF); ``top_hit``: whether the single most attributed channel is a true
+   pathway; ``overlap``: sum over signal types of min(attributed share, true share), where the
+   attributed share pools each channel's |attribution| onto its identity; ``overlap_chance``: the
+   same with every channel weighted equally. Attribution *recovers* the mechanism of a layer when
+   both beat chance significantly: one-sided permutation tests over the responsive cells (random
+   channel subsets of the same sizes; attributions shuffled over channels), p < ``alpha``. When it
+   does not, the tables say so.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import xarray as xr
+
+from insilico.data import retina_sim
+from insilico.mechanisms.attribution import HIDDEN_LAYERS, Windows, frozen, probe
+from insilico.mechanisms.experiments import truth_cell_indices
+
+RF_PROBE_WINDOWS = 16  # white-noise windows averaged to locate receptive-field centres
+RF_PROBE_SEED = 0
+# Channel identification correlates over at most this many stimulus windows (x units): all of
+# them at default sizes, an even subsample for paper-scale stimuli, whose activity would not fit.
+IDENTIFY_MAX_WINDOWS = 4096
+
+
+def signal_names(retina) -> list[str]:
+    return [f"bipolar_{t}" for t in retina.bipolar_types] + [
+        f"amacrine_{t}" for t in retina.amacrine_types
+    ]
+
+
+def polarity(signal: str) -> str:
+    """ON or OFF: the sign of light that drives a signal type."""
+    return "ON" if signal.endswith("_on") else "OFF"
+
+
+def true_signals(retina, stimulus: xr.Dataset) -> np.ndarray:
+    """Simulator internals ``(signal, condition, time, rows, cols)`` for the stimulus."""
+    pad = stimulus.attrs["pad"]
+    per_condition = []
+    for movie in stimulus["movie"].values:
+        out = retina.respond(movie)
+        per_condition.append(np.concatenate([out["bipolar"], out["amacrine"]])[:, pad:])
+    return np.stack(per_condition, axis=1)
+
+
+def identification_windows(n_windows: int) -> np.ndarray:
+    """At most ``IDENTIFY_MAX_WINDOWS`` windows, evenly spread (all of them at default sizes)."""
+    spread = np.linspace(0, n_windows - 1, min(n_windows, IDENTIFY_MAX_WINDOWS))
+    return np.unique(spread.round().astype(np.int64))
+
+
+def hidden_activity(
+    model: torch.nn.Module, windows: Windows, index: np.ndarray, batch_size: int
+) -> dict[int, np.ndarray]:
+    """Each hidden layer's activity ``(len(index), channels, h, w)`` for the windows ``index``."""
+    index = np.asarray(index, dtype=np.int64)
+    out: dict[int, list[np.ndarray]] = {layer: [] for layer in HIDDEN_LAYERS}
+    with frozen(model), torch.no_grad():
+        for first in range(0, len(index), batch_size):
+            with probe(model) as activity:
+                model(windows(index[first : first + batch_size]))
+            for layer in HIDDEN_LAYERS:
+                out[layer].append(activity[layer].cpu().numpy())
+    return {layer: np.concatenate(values) for layer, values in out.items()}
+
+
+def receptive_field_offsets(model: torch.nn.Module, meta: dict) -> dict[int, np.ndarray]:
+    """Pixel position of unit (0, 0) of every channel, ``{layer: (channels, 2)}`` (row, col).
+
+    Unit (y, x) of a channel sits at that position plus (y, x) (unpadded convolutions, stride 1).
+    """
+    device = next(model.parameters()).device
+    generator = torch.Generator().manual_seed(RF_PROBE_SEED)
+    shape = (RF_PROBE_WINDOWS, meta["history"], meta["size"], meta["size"])
+    noise = torch.randn(shape, generator=generator).to(device).requires_grad_(True)
+    offsets = {}
+    with frozen(model), probe(model) as activity:
+        model(noise)
+        for layer in HIDDEN_LAYERS:
+            h = activity[layer]
+            n_channels, height, width = h.shape[1:]
+            centre = np.array([height // 2, width // 2])
+            nominal = (meta["size"] - np.array([height, width])) / 2
+            positions = np.tile(nominal, (n_channels, 1)).astype(float)
+            for c in range(n_channels):
+                (grad,) = torch.autograd.grad(
+                    h[:, c, centre[0], centre[1]].sum(), noise, retain_graph=True
+                )
+                weight = grad.abs().sum(dim=(0, 1)).cpu().numpy()
+                if weight.sum() > 0:
+                    rows, cols = np.indices(weight.shape)
+                    com = np.array([(rows * weight).sum(), (cols * weight).sum()]) / weight.sum()
+                    positions[c] = com - centre
+            offsets[layer] = positions
+    return offsets
+
+
+def _interpolation_matrix(retina, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Bilinear weights ``(len(rows) * len(cols), grid cells)`` reading the subunit grid at pixels.
+
+    Positions outside the grid take the nearest edge value.
+    """
+    coords = np.unique(retina.subunit_positions[:, 0])  # the grid is square, rows = cols
+    n = len(coords)
+    matrix = np.zeros((len(rows), len(cols), n, n))
+
+    def split(pixels):
+        g = np.clip(np.interp(pixels, coords, np.arange(n)), 0, n - 1)
+        low = np.minimum(np.floor(g).astype(int), max(n - 2, 0))
+        frac = g - low
+        return low, frac
+
+    r0, rf = split(rows)
+    c0, cf = split(cols)
+    for dr, wr in ((0, 1 - rf), (1, rf)):
+        for dc, wc in ((0, 1 - cf), (1, cf)):
+            ri, ci = np.minimum(r0 + dr, n - 1), np.minimum(c0 + dc, n - 1)
+            matrix[
+                np.arange(len(rows))[:, None],
+                np.arange(len(cols))[None, :],
+                ri[:, None],
+                ci[None, :],
+            ] += wr[:, None] * wc[None, :]
+    return matrix.reshape(len(rows) * len(cols), n * n)
+
+
+def identify(
+    activity: dict[int, np.ndarray],
+    offsets: dict[int, np.ndarray],
+    signals: np.ndarray,
+    retina,
+) -> np.ndarray:
+    """Correlation ``(channel, signal)`` of every channel's activity with every true signal.
+
+    ``activity[layer]`` is ``(windows, channels, h, w)`` and ``signals`` ``(signal, windows,
+    rows, cols)`` (or with separate condition and time axes) for the same windows; both are taken
+    at the same time bins and at each unit's receptive-field centre.
+    """
+    flat = signals.reshape(signals.shape[0], -1, signals.shape[-2] * signals.shape[-1])
+    flat = flat.astype(np.float64)
+    rows = []
+    for layer in HIDDEN_LAYERS:
+        act = activity[layer]  # (windows, channels, h, w); windows run over (condition, time)
+        height, width = act.shape[2:]
+        for c in range(act.shape[1]):
+            matrix = _interpolation_matrix(
+                retina,
+                offsets[layer][c, 0] + np.arange(height),
+                offsets[layer][c, 1] + np.arange(width),
+            )
+            channel = act[:, c].reshape(len(act), -1).astype(np.float64)
+            rows.append([_sampled_pearson(channel, f, matrix) for f in flat])
+    return np.asarray(rows)
+
+
+def _sampled_pearson(a: np.ndarray, f: np.ndarray, matrix: np.ndarray) -> float:
+    """Pearson r between ``a (windows, units)`` and the signal ``f (windows, grid)`` read at the
+    units, ``s = f @ matrix.T``, from sums alone: the sampled signal (windows x units, gigabytes
+    at paper scale) is never built. Both are centred first (every row of ``matrix`` sums to 1,
+    so shifting ``f`` shifts ``s`` by the same constant), which keeps the sums well conditioned.
+    """
+    n = a.size
+    scale = float(np.abs(a).max()) if n else 0.0
+    a = a - a.mean()
+    f = f - f.sum(0) @ matrix.sum(0) / n  # minus the mean of s
+    mean_s = f.sum(0) @ matrix.sum(0) / n  # ~0 after centring, kept for exactness
+    var_a = (a * a).sum() / n
+    var_s = ((f @ (matrix.T @ matrix)) * f).sum() / n - mean_s**2
+    cov = (matrix * (a.T @ f)).sum() / n
+    if var_a <= (1e-6 * scale) ** 2 or var_s <= 0:  # a constant channel carries no signal
+        return 0.0
+    return float(cov / np.sqrt(var_a * var_s))
+
+
+def true_contributions(retina, signals: np.ndarray, cell_indices: list[int]) -> np.ndarray:
+    """Each signal's contribution ``(cell, signal, condition, time)`` to the cells' drives."""
+    positions = retina.subunit_positions
+    n_bipolar = len(retina.bipolar_types)
+    names = signal_names(retina)
+    flat = signals.reshape(*signals.shape[:3], -1)  # (signal, cond, time, subunits)
+    out = np.zeros((len(cell_indices), len(names), *signals.shape[1:3]))
+    surround = float(np.mean(retina_sim.SURROUND_STRENGTH))
+    for i, cell in enumerate(cell_indices):
+        cell_type = retina.cell_types[cell]
+        centre = retina.cell_centres[cell]
+        for s, name in enumerate(names):
+            kind, signal_type = name.split("_", 1)
+            if s < n_bipolar:
+                if signal_type not in retina_sim.GANGLION_BIPOLARS[cell_type]:
+                    continue
+                sigma, sign = retina_sim.CENTRE_SIGMA_PX, 1.0
+            else:
+                if signal_type not in retina_sim.GANGLION_AMACRINES[cell_type]:
+                    continue
+                sigma, sign = retina_sim.AMACRINE_SIGMA_PX, -surround
+            weight = np.exp(-((positions - centre) ** 2).sum(-1) / (2 * sigma**2))
+            out[i, s] = sign * flat[s] @ (weight / weight.sum())
+    return out
+
+
+def pathways(retina, cell_indices: list[int]) -> np.ndarray:
+    """``(cell, signal)``: True where the cell is wired to the signal type."""
+    names = signal_names(retina)
+    out = np.zeros((len(cell_indices), len(names)), dtype=bool)
+    for i, cell in enumerate(cell_indices):
+        cell_type = retina.cell_types[cell]
+        wired = [f"bipolar_{t}" for t in retina_sim.GANGLION_BIPOLARS[cell_type]] + [
+            f"amacrine_{t}" for t in retina_sim.GANGLION_AMACRINES[cell_type]
+        ]
+        out[i] = [name in wired for name in names]
+    return out
+
+
+def _share(weights: np.ndarray, identity: np.ndarray, n_signals: int) -> np.ndarray:
+    """Pool ``weights (..., channels)`` onto signal types; normalise to sum 1."""
+    pooled = np.zeros((*weights.shape[:-1], n_signals))
+    for s in range(n_signals):
+        pooled[..., s] = weights[..., identity == s].sum(-1)
+    total = pooled.sum(-1, keepdims=True)
+    return np.divide(pooled, total, out=np.zeros_like(pooled), where=total > 0)
+
+
+def permutation_pvalues(
+    right: np.ndarray,
+    kept: np.ndarray,
+    importance: np.ndarray,
+    identity: np.ndarray,
+    true_share: np.ndarray,
+    *,
+    permutations: int,
+    seed: int,
+) -> tuple[float, float]:
+    """One-sided p-values of the mean precision and mean overlap over cells against chance.
+
+    ``right (cell, channel)``: whether each channel's identity is a true pathway of the cell;
+    ``kept (cell, channel)``: the selected channels; ``importance (cell, channel)``: |attribution|;
+    ``identity (channel,)`` indexes ``true_share (cell, signal)`` (an index past the last signal
+    means "none"). Null of precision: as many channels per cell drawn at random; null of overlap:
+    the cell's attributions shuffled over its channels. ``p = (1 + #null >= observed) / (1 + n)``.
+    """
+    n_cells, n_channels = right.shape
+    if n_cells == 0 or permutations < 1:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    n_signals = true_share.shape[1]
+    n_kept = kept.sum(1)
+    observed_precision = ((right & kept).sum(1) / n_kept).mean()
+    shares = _share(importance, identity, n_signals + 1)[:, :n_signals]
+    observed_overlap = np.minimum(shares, true_share).sum(1).mean()
+    order = rng.random((permutations, n_cells, n_channels)).argsort(-1)
+    chosen = order < n_kept[None, :, None]  # a random subset of n_kept channels per cell
+    null_precision = ((right[None] & chosen).sum(-1) / n_kept).mean(-1)
+    shuffled = np.take_along_axis(np.broadcast_to(importance, order.shape), order, axis=-1)
+    null_shares = _share(shuffled, identity, n_signals + 1)[..., :n_signals]
+    null_overlap = np.minimum(null_shares, true_share[None]).sum(-1).mean(-1)
+    tolerance = 1e-12  # ties (equal scores) count as at least as good as observed
+    p_precision = (1 + (null_precision >= observed_precision - tolerance).sum()) / (
+        1 + permutations
+    )
+    p_overlap = (1 + (null_overlap >= observed_overlap - tolerance).sum()) / (1 + permutations)
+    return float(p_precision), float(p_overlap)
+
+
+def check(
+    model: torch.nn.Module,
+    meta: dict,
+    responses: xr.Dataset,
+    attribution: xr.Dataset,
+    reduction: xr.Dataset,
+    retina,
+    *,
+    offsets: dict[int, np.ndarray],
+    permutations: int,
+    alpha: float,
+    seed: int,
+    batch_size: int,
+    device: torch.device,
+) -> xr.Dataset:
+    """Identification, truth and scores for one phenomenon (see the module docstring).
+
+    ``responses`` is the output of :func:`insilico.mechanisms.experiments.run_experiment` (the
+    stimulus with the CNN's and the simulator's rates), ``attribution`` and ``reduction`` those of
+    :mod:`~insilico.mechanisms.attribution` and :mod:`~insilico.mechanisms.reduction`;
+    ``offsets`` those of :func:`receptive_field_offsets` (the same for every stimulus). A layer
+    counts as ``recovered`` when both permutation p-values (:func:`permutation_pvalues`, over the
+    responsive cells) are below ``alpha``.
+    """
+    model = model.to(device)
+    names = signal_names(retina)
+    n_signals = len(names)
+    cells = list(meta["cell_names"])
+    indices = truth_cell_indices(cells)
+    windows = Windows(responses, meta, device)
+
+    signals = true_signals(retina, responses)
+    index = identification_windows(len(windows))
+    activity = hidden_activity(model, windows, index, batch_size)
+    sampled = signals.reshape(signals.shape[0], -1, *signals.shape[-2:])[:, index]
+    correlation = identify(activity, offsets, sampled, retina)
+    # A channel that correlates positively with no true signal is identified with none of them.
+    best = np.nan_to_num(correlation, nan=-np.inf)
+    identity = np.where(best.max(1) > 0, best.argmax(1), n_signals)
+
+    wired = pathways(retina, indices)
+    contributions = true_contributions(retina, signals, indices)
+    true_share = _share(np.abs(contributions).sum(axis=(2, 3)), np.arange(n_signals), n_signals)
+    signal_polarity = np.array([polarity(n) for n in names])
+    wired_polarity = np.stack(
+        [np.isin(signal_polarity, signal_polarity[row]) for row in wired]
+    )  # (cell, signal): signal has a polarity the cell receives
+    # A last column for "none": never a true pathway.
+    wired = np.pad(wired, ((0, 0), (0, 1)))
+    wired_polarity = np.pad(wired_polarity, ((0, 0), (0, 1)))
+
+    rate = responses["rate"]
+    drive = np.abs(rate - responses["rest_rate"]).max(dim=("condition", "time"))
+    responsive = (drive >= responses.attrs["min_response"]).all("source").values
+
+    layer_of = attribution["channel_layer"].values
+    importance = attribution["importance"].values
+    keep = reduction["keep"].values
+    rank = attribution["rank"].values
+    layers = list(HIDDEN_LAYERS)
+    names_of_scores = (
+        "precision",
+        "chance",
+        "polarity_precision",
+        "polarity_chance",
+        "top_hit",
+        "overlap",
+        "overlap_chance",
+    )
+    scores = {name: np.full((len(cells), len(layers)), np.nan) for name in names_of_scores}
+    p_values = np.full((2, len(layers)), np.nan)
+    attributed = np.zeros((len(cells), len(layers), n_signals))
+    for j, layer in enumerate(layers):
+        columns = np.flatnonzero(layer_of == layer)
+        ident = identity[columns]
+        right = wired[:, ident]  # (cell, channel)
+        right_polarity = wired_polarity[:, ident]
+        kept = keep[:, columns]
+        top = rank[:, columns] == 0
+        # Pooled with a "none" bin, so attribution to unidentified channels counts as missed.
+        attributed[:, j] = _share(importance[:, columns], ident, n_signals + 1)[:, :n_signals]
+        uniform = _share(np.ones((1, len(columns))), ident, n_signals + 1)[0, :n_signals]
+        scores["precision"][:, j] = (right & kept).sum(1) / kept.sum(1)
+        scores["chance"][:, j] = right.mean(1)
+        scores["polarity_precision"][:, j] = (right_polarity & kept).sum(1) / kept.sum(1)
+        scores["polarity_chance"][:, j] = right_polarity.mean(1)
+        scores["top_hit"][:, j] = (right & top).any(1)
+        scores["overlap"][:, j] = np.minimum(attributed[:, j], true_share).sum(1)
+        scores["overlap_chance"][:, j] = np.minimum(uniform[None], true_share).sum(1)
+        p_values[:, j] = permutation_pvalues(
+            right[responsive],
+            kept[responsive],
+            importance[responsive][:, columns],
+            ident,
+            true_share[responsive],
+            permutations=permutations,
+            seed=seed,
+        )
+    for values in scores.values():
+        values[~responsive] = np.nan
+
+    data = {
+        "correlation": (("channel", "signal"), correlation),
+        "identity": ("channel", np.asarray([*names, "none"])[identity]),
+        "identity_r": ("channel", np.nan_to_num(correlation, nan=0.0).max(1)),
+        "cell_type": ("cell", [retina.cell_types[i] for i in indices]),
+        "pathway": (("cell", "signal"), wired[:, :n_signals]),
+        "responsive": ("cell", responsive),
+        "true_share": (("cell", "signal"), true_share),
+        "attributed_share": (("cell", "layer", "signal"), attributed),
+        **{name: (("cell", "layer"), values) for name, values in scores.items()},
+        "p_precision": ("layer", p_values[0]),
+        "p_overlap": ("layer", p_values[1]),
+        "recovered": ("layer", (p_values < alpha).all(0)),
+    }
+    summary = {
+        f"mean_{name}": ("layer", _mean_over_cells(values)) for name, values in scores.items()
+    }
+    return xr.Dataset(
+        {**data, **summary},
+        coords={
+            "channel": attribution["channel"].values,
+            "channel_layer": ("channel", layer_of),
+            "signal": names,
+            "cell": cells,
+            "layer": layers,
+        },
+        attrs={
+            "phenomenon": responses.attrs["phenomenon"],
+            "n_responsive_cells": int(responsive.sum()),
+            "permutations": permutations,
+            "alpha": alpha,
+        },
+    )
+
+
+def _mean_over_cells(values: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(values)
+    total = np.where(finite, values, 0.0).sum(0)
+    count = finite.sum(0)
+    return np.divide(total, count, out=np.full(values.shape[1], np.nan), where=count > 0)

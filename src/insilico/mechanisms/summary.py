@@ -1,0 +1,121 @@
+"""Tables over all dissected CNNs: phenomena, attribution, reduction and ground-truth scores.
+
+Each function takes ``{(experiment, stimulus, seed): {phenomenon: Dataset}}`` as read from the
+per-phenomenon netCDF files and returns one pandas DataFrame, one row per CNN and phenomenon (and
+quantity or layer).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from insilico.mechanisms.experiments import key_numbers
+
+Runs = Mapping[tuple[str, str, int], Mapping[str, xr.Dataset]]
+
+
+def _key(run: tuple[str, str, int], phenomenon: str) -> dict:
+    experiment, stimulus, seed = run
+    return {"experiment": experiment, "stimulus": stimulus, "seed": seed, "phenomenon": phenomenon}
+
+
+def phenomena_table(responses: Runs, reductions: Runs) -> pd.DataFrame:
+    """Headline numbers per phenomenon for the CNN, the simulated retina and the reduced CNN."""
+    rows = []
+    for run, per_phenomenon in responses.items():
+        for phenomenon, data in per_phenomenon.items():
+            numbers = json.loads(data.attrs["key_numbers"])
+            reduced = key_numbers(reductions[run][phenomenon], data, "reduced")
+            for quantity, value in numbers["cnn"].items():
+                rows.append(
+                    {
+                        **_key(run, phenomenon),
+                        "quantity": quantity,
+                        "cnn": value,
+                        "truth": numbers.get("truth", {}).get(quantity, np.nan),
+                        "reduced_cnn": reduced[quantity],
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _ranking(attribution: xr.Dataset, layer: int, top: int = 3) -> str:
+    """The layer's most attributed channels over all cells, most important first."""
+    importance = attribution["importance"].sum("cell")
+    importance = importance.where(attribution["channel_layer"] == layer, drop=True)
+    order = np.argsort(-importance.values, kind="stable")[:top]
+    return " > ".join(str(c) for c in importance["channel"].values[order])
+
+
+def attribution_table(attributions: Runs) -> pd.DataFrame:
+    """Completeness of the integrated gradients and the top channels per phenomenon."""
+    rows = []
+    for run, per_phenomenon in attributions.items():
+        for phenomenon, data in per_phenomenon.items():
+            rows.append(
+                {
+                    **_key(run, phenomenon),
+                    "steps": data.attrs["steps"],
+                    "max_completeness_error_hz": data.attrs["max_completeness_error"],
+                    "relative_completeness_error": data.attrs["relative_completeness_error"],
+                    "top_layer1": _ranking(data, 1),
+                    "top_layer2": _ranking(data, 2),
+                    "path_points_per_s": data.attrs["samples_per_second"],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def reduction_table(reductions: Runs) -> pd.DataFrame:
+    """How few channels suffice: channels kept per layer (median and range over cells)."""
+    rows = []
+    for run, per_phenomenon in reductions.items():
+        for phenomenon, data in per_phenomenon.items():
+            row = {**_key(run, phenomenon), "tolerance": data.attrs["tolerance"]}
+            for layer in data["layer"].values:
+                kept = data["n_kept"].sel(layer=layer).values
+                row[f"layer{layer}_channels"] = int((data["channel_layer"] == layer).sum())
+                row[f"layer{layer}_kept_median"] = float(np.median(kept))
+                row[f"layer{layer}_kept_max"] = int(kept.max())
+            row["explained_variance_min"] = float(data["explained_variance"].min())
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def groundtruth_table(groundtruths: Runs) -> pd.DataFrame:
+    """Ground-truth scores per phenomenon and layer (means over responsive cells)."""
+    rows = []
+    for run, per_phenomenon in groundtruths.items():
+        for phenomenon, data in per_phenomenon.items():
+            for layer in data["layer"].values:
+                d = data.sel(layer=layer)
+                channels = data["channel_layer"] == layer
+                rows.append(
+                    {
+                        **_key(run, phenomenon),
+                        "layer": int(layer),
+                        "responsive_cells": data.attrs["n_responsive_cells"],
+                        "identity_r": float(data["identity_r"].where(channels).mean()),
+                        **{
+                            name: float(d[f"mean_{name}"])
+                            for name in (
+                                "precision",
+                                "chance",
+                                "polarity_precision",
+                                "polarity_chance",
+                                "top_hit",
+                                "overlap",
+                                "overlap_chance",
+                            )
+                        },
+                        "p_precision": float(d["p_precision"]),
+                        "p_overlap": float(d["p_overlap"]),
+                        "recovered": bool(d["recovered"]),
+                    }
+                )
+    return pd.DataFrame(rows)

@@ -1,0 +1,131 @@
+"""The mechanisms branch in the tiny DAG: outputs, tables, and reruns that are exactly right."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import xarray as xr
+import yaml
+
+pytestmark = pytest.mark.workflow
+
+RUN = "results/mechanisms/sim01/naturalscene/seed0"
+DOWNSTREAM_OF_REDUCTION = {
+    "mechanism_reduction": 1,
+    "mechanism_groundtruth": 1,
+    "plot_mechanism_phenomena": 1,
+    "plot_mechanism_dissection": 1,
+    "mechanisms_summary": 1,
+    "all": 1,
+}
+
+
+@contextmanager
+def edited(path: Path):
+    """Edit ``path`` (append a comment), then restore its content and timestamps.
+
+    A newer timestamp alone is not enough: Snakemake 9 reruns a job only when an input newer than
+    its outputs also has a different checksum from the one recorded when the job ran.
+    """
+    stat = path.stat()
+    original = path.read_bytes()
+    path.write_bytes(original + b"\n# edited\n")
+    try:
+        yield
+    finally:
+        path.write_bytes(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def phenomena(root: Path) -> list[str]:
+    return yaml.safe_load((root / "config" / "tiny.yaml").read_text())["mechanisms"]["phenomena"]
+
+
+def test_figures_and_tables_exist(finished_workflow):
+    root = finished_workflow.root
+    for name in [*phenomena(root), "attribution", "reduction", "groundtruth"]:
+        path = root / RUN / "figures" / f"{name}.png"
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+    for table in ("phenomena", "attribution", "reduction", "groundtruth"):
+        assert len(pd.read_csv(root / f"results/mechanisms/{table}.csv")) > 0, table
+
+
+def test_tables_cover_every_phenomenon(finished_workflow):
+    root = finished_workflow.root
+    names = set(phenomena(root))
+    truth = pd.read_csv(root / "results/mechanisms/groundtruth.csv")
+    assert set(truth["phenomenon"]) == names and set(truth["layer"]) == {1, 2}
+    assert truth["recovered"].dtype == bool
+    attribution = pd.read_csv(root / "results/mechanisms/attribution.csv")
+    assert set(attribution["phenomenon"]) == names
+    assert (attribution["relative_completeness_error"].between(0, 1)).all()
+    reduction = pd.read_csv(root / "results/mechanisms/reduction.csv")
+    assert (reduction["layer1_kept_max"] <= reduction["layer1_channels"]).all()
+    assert (reduction["explained_variance_min"] >= 1 - reduction["tolerance"] - 1e-6).all()
+    table = pd.read_csv(root / "results/mechanisms/phenomena.csv")
+    assert set(table["phenomenon"]) == names
+    assert {"cnn", "truth", "reduced_cnn"} <= set(table.columns)
+
+
+def test_stimuli_have_the_model_geometry_and_attributions_are_labelled(finished_workflow):
+    root = finished_workflow.root
+    config = yaml.safe_load((root / "config" / "tiny.yaml").read_text())
+    with xr.open_dataset(root / RUN / "responses/flash.nc", engine="h5netcdf") as responses:
+        assert responses["movie"].shape[2:] == (config["data"]["simulated"]["retina"]["size"],) * 2
+        assert responses.attrs["history"] == config["retina"]["history"]
+        assert list(responses["source"].values) == ["cnn", "truth"]
+    with xr.open_dataset(root / RUN / "attribution/flash.nc", engine="h5netcdf") as attribution:
+        assert attribution["attribution"].dims == ("condition", "cell", "channel", "time")
+        assert attribution.attrs["steps"] == config["mechanisms"]["attribution"]["steps"]
+
+
+def test_every_mechanisms_job_has_log_and_benchmark(finished_workflow):
+    root = finished_workflow.root
+    logs = sorted(
+        p.relative_to(root / "results/logs")
+        for p in (root / "results/logs/mechanisms").rglob("*.log")
+    )
+    benchmarks = list((root / "results/benchmarks/mechanisms").rglob("*.tsv"))
+    # responses, attribution, reduction, ground truth, two plot jobs, one summary
+    assert len(logs) == len(benchmarks) == 7, logs
+
+
+def test_editing_the_reduction_reruns_exactly_its_dependents(finished_workflow):
+    with edited(finished_workflow.root / "src/insilico/mechanisms/reduction.py"):
+        jobs = finished_workflow.planned_jobs()
+    assert jobs == DOWNSTREAM_OF_REDUCTION
+
+
+def test_editing_the_stimuli_reruns_the_whole_branch_and_nothing_else(finished_workflow):
+    with edited(finished_workflow.root / "src/insilico/mechanisms/stimuli.py"):
+        jobs = finished_workflow.planned_jobs()
+    assert jobs == DOWNSTREAM_OF_REDUCTION | {"mechanism_responses": 1, "mechanism_attribution": 1}
+
+
+def test_editing_the_plots_reruns_only_figures(finished_workflow):
+    with edited(finished_workflow.root / "src/insilico/plots/mechanisms.py"):
+        jobs = finished_workflow.planned_jobs()
+    assert jobs == {"plot_mechanism_phenomena": 1, "plot_mechanism_dissection": 1, "all": 1}
+
+
+def test_changing_the_tolerance_reruns_the_reduction_onwards(finished_workflow):
+    changed = finished_workflow.root / "tolerance.yaml"
+    changed.write_text("mechanisms:\n  reduction:\n    tolerance: 0.3\n")
+    jobs = finished_workflow.planned_jobs("--configfile", "config/tiny.yaml", str(changed))
+    assert jobs == DOWNSTREAM_OF_REDUCTION
+
+
+def test_a_cnn_that_is_not_trained_is_a_config_error(finished_workflow):
+    changed = finished_workflow.root / "seeds.yaml"
+    changed.write_text("mechanisms:\n  cnns:\n    seeds: [7]\n")
+    result = finished_workflow.snakemake(
+        "--dry-run", "--configfile", "config/tiny.yaml", str(changed), check=False
+    )
+    assert result.returncode != 0
+    assert "config key 'mechanisms.cnns.seeds': [7] not among the trained ones" in (
+        result.stdout + result.stderr
+    )
