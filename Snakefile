@@ -30,6 +30,9 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/acquire.smk"
 include: "rules/retina.smk"
+include: "rules/mechanisms.smk"
+include: "rules/dynamics.smk"
+include: "rules/it.smk"
 
 
 rule all:
@@ -37,3 +40,7 @@ rule all:
     input:
         "results/data_provenance.csv",
         retina_targets(),
+        retina_paper_targets(),
+        mechanism_targets(),
+        dynamics_targets(),
+        it_targets(),

@@ -1,10 +1,17 @@
-# Retina branch: train models on each recording, evaluate them on the held-out repeats, plot.
+# Retina branch (McIntosh et al. 2016): train LN, GLM and CNN models on each recording, evaluate
+# them on the held-out repeats, and the paper's analyses: data efficiency, generalisation across
+# stimulus classes, receptive fields. Input functions and targets: rules/retina_common.smk.
+
+
+include: "retina_common.smk"
 
 
 wildcard_constraints:
+    experiment=r"[A-Za-z0-9][A-Za-z0-9_.-]*",
     stimulus="whitenoise|naturalscene",
-    model="ln|cnn",
+    model="ln|glm|cnn",
     seed=r"\d+",
+    fraction=r"\d+(\.\d+)?",
 
 
 rule train_retina:
@@ -33,6 +40,21 @@ rule train_retina:
         "../scripts/train_retina.py"
 
 
+# Data efficiency: the same training on the first part of the training block (per cent in the path;
+# 100 per cent is the main fit above). Each run is its own job, cached on its own.
+use rule train_retina as train_retina_fraction with:
+    output:
+        model="results/retina/{experiment}/{stimulus}/models/{model}/fraction{fraction}/seed{seed}/model.pt",
+        history="results/retina/{experiment}/{stimulus}/models/{model}/fraction{fraction}/seed{seed}/history.nc",
+    log:
+        "results/logs/retina/train/{experiment}_{stimulus}_{model}_fraction{fraction}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/retina/train/{experiment}_{stimulus}_{model}_fraction{fraction}_seed{seed}.tsv"
+    params:
+        train=fraction_train_params,
+        checkpoint="results/retina/{experiment}/{stimulus}/models/{model}/fraction{fraction}/seed{seed}/checkpoint.pt",
+
+
 rule evaluate_retina:
     input:
         model="results/retina/{experiment}/{stimulus}/models/{model}/seed{seed}/model.pt",
@@ -47,8 +69,12 @@ rule evaluate_retina:
         "results/benchmarks/retina/evaluate/{experiment}_{stimulus}_{model}_seed{seed}.tsv"
     conda:
         ENV
+    threads: 2
+    resources:
+        gpu=1,
     params:
         cells=retina_cells,
+        closed_loop=closed_loop_params,
     script:
         "../scripts/evaluate_retina.py"
 
@@ -187,6 +213,200 @@ rule plot_cnn_filters:
         "results/logs/retina/plots/{experiment}_{stimulus}_cnn_filters.log",
     benchmark:
         "results/benchmarks/retina/plots/{experiment}_{stimulus}_cnn_filters.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/plot_retina.py"
+
+
+rule plot_retina_model_comparison:
+    input:
+        performance=lambda wildcards: [
+            f"results/retina/{wildcards.experiment}/{stimulus}/performance.nc"
+            for stimulus in config["data"]["retina"]["stimuli"]
+        ],
+        code=code("io", "plots.retina"),
+    output:
+        report(
+            "results/retina/{experiment}/figures/model_comparison.png",
+            caption="../report/retina_model_comparison_classes.rst",
+            category="Retina",
+            subcategory="{experiment} paper figures",
+            labels={"figure": "LN vs GLM vs CNN, both stimulus classes"},
+        ),
+    log:
+        "results/logs/retina/plots/{experiment}_model_comparison.log",
+    benchmark:
+        "results/benchmarks/retina/plots/{experiment}_model_comparison.tsv"
+    conda:
+        ENV
+    params:
+        stimuli=config["data"]["retina"]["stimuli"],
+    script:
+        "../scripts/plot_retina.py"
+
+
+rule retina_data_efficiency:
+    input:
+        models=data_efficiency_models,
+        recording="resources/retina/{experiment}/{stimulus}.h5",
+        code=code(
+            *TRAINING_MODULES,
+            *(MODEL_MODULES[model] for model in DATA_EFFICIENCY["models"]),
+            "analysis.metrics",
+            "analysis.retina_eval",
+        ),
+    output:
+        "results/retina/{experiment}/{stimulus}/data_efficiency.nc",
+    log:
+        "results/logs/retina/data_efficiency/{experiment}_{stimulus}.log",
+    benchmark:
+        "results/benchmarks/retina/data_efficiency/{experiment}_{stimulus}.tsv"
+    conda:
+        ENV
+    threads: 2
+    resources:
+        gpu=1,
+    params:
+        runs=data_efficiency_runs(),
+        cells=retina_cells,
+        closed_loop=closed_loop_params_for(DATA_EFFICIENCY["models"]),
+    script:
+        "../scripts/retina_data_efficiency.py"
+
+
+rule plot_retina_data_efficiency:
+    input:
+        results=lambda wildcards: [
+            f"results/retina/{wildcards.experiment}/{stimulus}/data_efficiency.nc"
+            for stimulus in config["data"]["retina"]["stimuli"]
+        ],
+        code=code("io", "plots.retina"),
+    output:
+        report(
+            "results/retina/{experiment}/figures/data_efficiency.png",
+            caption="../report/retina_data_efficiency.rst",
+            category="Retina",
+            subcategory="{experiment} paper figures",
+            labels={"figure": "data efficiency"},
+        ),
+    log:
+        "results/logs/retina/plots/{experiment}_data_efficiency.log",
+    benchmark:
+        "results/benchmarks/retina/plots/{experiment}_data_efficiency.tsv"
+    conda:
+        ENV
+    params:
+        stimuli=config["data"]["retina"]["stimuli"],
+    script:
+        "../scripts/plot_retina.py"
+
+
+rule retina_generalization:
+    input:
+        models=generalization_models,
+        recordings=lambda wildcards: [
+            f"resources/retina/{wildcards.experiment}/{stimulus}.h5"
+            for stimulus in config["data"]["retina"]["stimuli"]
+        ],
+        ceilings=lambda wildcards: [
+            f"results/retina/{wildcards.experiment}/{stimulus}/ceiling.nc"
+            for stimulus in config["data"]["retina"]["stimuli"]
+        ],
+        code=code(
+            *TRAINING_MODULES,
+            *(MODEL_MODULES[model] for model in RETINA["fit"]),
+            "analysis.metrics",
+            "analysis.retina_eval",
+        ),
+    output:
+        "results/retina/{experiment}/generalization.nc",
+    log:
+        "results/logs/retina/generalization/{experiment}.log",
+    benchmark:
+        "results/benchmarks/retina/generalization/{experiment}.tsv"
+    conda:
+        ENV
+    threads: 2
+    resources:
+        gpu=1,
+    params:
+        runs=generalization_runs(),
+        stimuli=config["data"]["retina"]["stimuli"],
+        cells=retina_cells,
+        standardise=RETINA["generalization"]["standardise"],
+        closed_loop=closed_loop_params_for(RETINA["fit"]),
+    script:
+        "../scripts/retina_generalization.py"
+
+
+rule plot_retina_generalization:
+    input:
+        results="results/retina/{experiment}/generalization.nc",
+        code=code("io", "plots.retina"),
+    output:
+        report(
+            "results/retina/{experiment}/figures/generalization.png",
+            caption="../report/retina_generalization.rst",
+            category="Retina",
+            subcategory="{experiment} paper figures",
+            labels={"figure": "generalisation across stimulus classes"},
+        ),
+    log:
+        "results/logs/retina/plots/{experiment}_generalization.log",
+    benchmark:
+        "results/benchmarks/retina/plots/{experiment}_generalization.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/plot_retina.py"
+
+
+rule retina_receptive_fields:
+    input:
+        models=receptive_field_models,
+        recording="resources/retina/{experiment}/whitenoise.h5",
+        code=code(
+            *TRAINING_MODULES,
+            *(MODEL_MODULES[model] for model in RETINA["receptive_fields"]["models"]),
+            "models.glm",
+            "analysis.metrics",
+            "analysis.retina_eval",
+        ),
+    output:
+        "results/retina/{experiment}/receptive_fields.nc",
+    log:
+        "results/logs/retina/receptive_fields/{experiment}.log",
+    benchmark:
+        "results/benchmarks/retina/receptive_fields/{experiment}.tsv"
+    conda:
+        ENV
+    threads: 2
+    resources:
+        gpu=1,
+    params:
+        runs=receptive_field_runs(),
+        cells=retina_cells,
+    script:
+        "../scripts/retina_receptive_fields.py"
+
+
+rule plot_retina_receptive_fields:
+    input:
+        results="results/retina/{experiment}/receptive_fields.nc",
+        code=code("io", "plots.retina"),
+    output:
+        report(
+            "results/retina/{experiment}/figures/receptive_fields.png",
+            caption="../report/retina_receptive_fields.rst",
+            category="Retina",
+            subcategory="{experiment} paper figures",
+            labels={"figure": "receptive fields: model vs data STA"},
+        ),
+    log:
+        "results/logs/retina/plots/{experiment}_receptive_fields.log",
+    benchmark:
+        "results/benchmarks/retina/plots/{experiment}_receptive_fields.tsv"
     conda:
         ENV
     script:

@@ -1,10 +1,20 @@
 """Snakemake adapter: evaluate one trained model on the held-out repeated test movie."""
 
+import torch
+
 from insilico.analysis.retina_eval import evaluate
 from insilico.io import write_netcdf
 from insilico.logs import job_logger
+from insilico.training import choose_device
 
 log = job_logger(snakemake.log[0])
-evaluation = evaluate(snakemake.input.model, snakemake.input.recording, snakemake.params.cells)
+torch.set_num_threads(snakemake.threads)
+evaluation = evaluate(
+    snakemake.input.model,
+    snakemake.input.recording,
+    snakemake.params.cells,
+    device=choose_device(log),
+    **snakemake.params.closed_loop,
+)
 log.info("mean test correlation %.3f", float(evaluation["correlation"].mean()))
 write_netcdf(evaluation, snakemake.output[0])

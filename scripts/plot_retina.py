@@ -15,6 +15,20 @@ elif snakemake.rule == "plot_retina_predictions":
     retina.example_predictions(evaluations, figure)
 elif snakemake.rule == "plot_cnn_filters":
     retina.cnn_filters(snakemake.input.model[0], figure)
+elif snakemake.rule == "plot_retina_model_comparison":
+    performances = dict(
+        zip(snakemake.params.stimuli, map(read_netcdf, snakemake.input.performance), strict=True)
+    )
+    retina.model_comparison_classes(performances, figure)
+elif snakemake.rule == "plot_retina_data_efficiency":
+    datasets = dict(
+        zip(snakemake.params.stimuli, map(read_netcdf, snakemake.input.results), strict=True)
+    )
+    retina.data_efficiency(datasets, figure)
+elif snakemake.rule == "plot_retina_generalization":
+    retina.generalization(read_netcdf(snakemake.input.results), figure)
+elif snakemake.rule == "plot_retina_receptive_fields":
+    retina.receptive_fields(read_netcdf(snakemake.input.results), figure)
 else:
     raise ValueError(f"plot_retina.py does not know rule {snakemake.rule!r}")
 log.info("wrote %s", figure)

@@ -87,6 +87,103 @@ def _check_consistency(config: dict) -> None:
             f"config key 'data.retina.cells': experiment(s) {unknown} are not in "
             f"data.retina.experiments {config['data']['retina']['experiments']}"
         )
+    _check_dynamics(config["dynamics"])
+    _check_mechanisms(config)
+    _check_it(config)
+
+
+def _check_it(config: dict) -> None:
+    """IT branch: models fit the images, the unroll covers the recorded bins, enough fit images."""
+    it = config["it"]
+    size = it["image_size"]
+    for model, block in it["models"].items():
+        params = block["params"]
+        depth = len(params["channels"])
+        if len(params["kernels"]) != depth:
+            raise ConfigError(
+                f"config key 'it.models.{model}.params.kernels': {len(params['kernels'])} kernels "
+                f"for {depth} channel entries"
+            )
+        if size % 2**depth:
+            raise ConfigError(
+                f"config key 'it.image_size': {size} px must be divisible by 2**{depth} "
+                f"(one 2x2 pooling per layer of it.models.{model})"
+            )
+        if model == "convrnn":
+            bad = [layer for layer in params["recurrent_layers"] if layer > depth]
+            if bad:
+                raise ConfigError(
+                    f"config key 'it.models.convrnn.params.recurrent_layers': {bad} exceed the "
+                    f"{depth} layers"
+                )
+            if params["train_steps"] < depth:
+                raise ConfigError(
+                    f"config key 'it.models.convrnn.params.train_steps': {params['train_steps']} "
+                    f"steps cannot reach the top of {depth} layers"
+                )
+    temporal = it["temporal"]
+    if temporal["image_on_steps"] > temporal["n_steps"]:
+        raise ConfigError(
+            f"config key 'it.temporal.image_on_steps': {temporal['image_on_steps']} > n_steps "
+            f"{temporal['n_steps']}"
+        )
+    sim = config["data"]["simulated"]["it"]
+    end = max(sim["time_bins_ms"][1], sim["window_ms"][1], it["activations"]["pca_window_ms"][1])
+    if config["data"]["source"] == "simulated" and end > 10 * temporal["n_steps"]:
+        raise ConfigError(
+            f"config key 'it.temporal.n_steps': {temporal['n_steps']} steps of 10 ms end before "
+            f"{end} ms, the last recorded bin (data.simulated.it.time_bins_ms / window_ms)"
+        )
+    for key in ("time_bins_ms", "window_ms"):
+        low, high = sim[key]
+        if high <= low or low % 10 or high % 10:
+            raise ConfigError(
+                f"config key 'data.simulated.it.{key}': {[low, high]} must be increasing multiples of 10 ms"
+            )
+    if it["activations"]["n_fit"] > it["task"]["n_train"]:
+        raise ConfigError(
+            f"config key 'it.activations.n_fit': {it['activations']['n_fit']} PCA fit images but "
+            f"only it.task.n_train={it['task']['n_train']} task images"
+        )
+
+
+def _check_mechanisms(config: dict) -> None:
+    """The CNNs that section ``mechanisms`` dissects must be ones the retina branch trains."""
+    cnns = config["mechanisms"]["cnns"]
+    if not cnns["stimuli"]:
+        return
+    if "cnn" not in config["retina"]["fit"]:
+        raise ConfigError(
+            "config key 'mechanisms.cnns.stimuli': dissecting CNNs needs cnn in retina.fit "
+            f"{config['retina']['fit']} (or set mechanisms.cnns.stimuli: [] to skip)"
+        )
+    for key, available in (
+        ("experiments", config["data"]["retina"]["experiments"]),
+        ("stimuli", config["data"]["retina"]["stimuli"]),
+        ("seeds", config["retina"]["seeds"]),
+    ):
+        missing = [value for value in cnns[key] if value not in available]
+        if missing:
+            raise ConfigError(
+                f"config key 'mechanisms.cnns.{key}': {missing} not among the trained ones "
+                f"{available}"
+            )
+
+
+def _check_dynamics(dynamics: dict) -> None:
+    """Cross-key constraints of the recurrent-network population (section ``dynamics``)."""
+    sine = dynamics["task_params"]["sine"]
+    if sine["omega_min"] >= sine["omega_max"]:
+        raise ConfigError(
+            "config key 'dynamics.task_params.sine.omega_min': expected a value below "
+            f"omega_max={sine['omega_max']}, got {sine['omega_min']!r}"
+        )
+    points = dynamics["fixed_points"]
+    if points["tol_q"] >= points["keep_q"]:
+        raise ConfigError(
+            "config key 'dynamics.fixed_points.tol_q': expected a value below "
+            f"keep_q={points['keep_q']}, got {points['tol_q']!r}"
+        )
 
 
 def validate_config(config: dict, schema: Mapping) -> dict:

@@ -8,6 +8,15 @@ one recording); the per-batch gather costs one small copy per batch instead.
 The last ``val_fraction`` of the training bins is a contiguous validation block; windows that would
 straddle the boundary are dropped, so no training window shares a frame with a validation window.
 Early stopping and the learning-rate schedule follow the mean validation Pearson correlation.
+``train_fraction`` (optional, default 1) keeps only the first part of the training block, for
+data-efficiency curves: the validation block stays the same whatever the fraction, so the runs
+are comparable. An epoch is one pass over the run's own training windows (callers that want the
+same optimisation budget for every fraction scale ``epochs`` by ``1 / train_fraction``).
+
+A model with a ``response_history`` (the GLM's spike-history term) also gets each cell's recorded
+response over the preceding bins. It is fitted to the unsmoothed spike counts
+(``recording.train_counts`` / bin width) instead of the smoothed rate, because a smoothed rate
+in the past already contains the spikes of the bin being predicted.
 
 A checkpoint written after every epoch makes a killed job resumable: it holds the model, optimiser,
 scheduler, early-stopping state, history and RNG states, and a fingerprint of everything that
@@ -34,7 +43,7 @@ import torch
 from torch.nn import functional as F
 
 from insilico.io import load_torch, save_torch, write_netcdf
-from insilico.models import build_model
+from insilico.models import build_model, model_response_history
 
 TRAIN_PARAM_KEYS = frozenset(
     {
@@ -48,6 +57,9 @@ TRAIN_PARAM_KEYS = frozenset(
         "lr_plateau_factor",
     }
 )
+# Keys that may be left out, with the value they then take.
+OPTIONAL_TRAIN_PARAMS = {"train_fraction": 1.0}
+BIN_SECONDS = 0.01
 _FRAMES_PER_CHUNK = 4096  # movie frames moved to the device at a time (bounds host memory)
 
 
@@ -69,15 +81,58 @@ class WindowSampler:
     """History windows ending at given bins, gathered per batch from one ``(T, H, W)`` tensor.
 
     ``sampler(ends)`` returns ``(len(ends), history, H, W)`` with window ``i`` holding frames
-    ``ends[i] - history + 1 .. ends[i]``; only that batch is copied.
+    ``ends[i] - history + 1 .. ends[i]``; only that batch is copied. The windows are gathered where
+    the stimulus lives and handed out on ``device`` (default: the same), so a movie too large for
+    the GPU can stay in host memory while the model trains on the GPU.
     """
 
-    def __init__(self, stimulus: torch.Tensor, history: int) -> None:
+    def __init__(
+        self, stimulus: torch.Tensor, history: int, device: torch.device | None = None
+    ) -> None:
         self.stimulus = stimulus
+        self.device = stimulus.device if device is None else torch.device(device)
         self.offsets = torch.arange(1 - history, 1, device=stimulus.device)
 
     def __call__(self, ends: torch.Tensor) -> torch.Tensor:
-        return self.stimulus[ends[:, None] + self.offsets]
+        windows = self.stimulus[ends.to(self.stimulus.device)[:, None] + self.offsets]
+        return windows.to(self.device, non_blocking=True)
+
+
+def movie_device(n_bytes: int, device: torch.device, log: logging.Logger) -> torch.device:
+    """Where the standardised training movie is kept: on the training device when it fits.
+
+    On a GPU "fits" means at most half of the free memory (the rest is for the model, its
+    activations and other jobs); a larger movie stays in host memory and each batch of windows
+    is gathered there and copied over, slower but without running out of GPU memory.
+    """
+    if device.type != "cuda":
+        return device
+    free, _ = torch.cuda.mem_get_info(device)
+    if n_bytes <= free / 2:
+        return device
+    log.warning(
+        "training movie (%.1f GB) exceeds half the free GPU memory (%.1f GB): keeping it in host "
+        "memory and copying each batch",
+        n_bytes / 1e9,
+        free / 1e9,
+    )
+    return torch.device("cpu")
+
+
+class ModelInputs:
+    """Everything a model reads for the bins ``ends``, as the positional arguments of ``forward``.
+
+    The stimulus windows always; for a model with a ``response_history`` also the recorded
+    responses ``(B, response_history, n_cells)`` of the bins just before each end bin.
+    """
+
+    def __init__(self, windows: WindowSampler, past: WindowSampler | None = None) -> None:
+        self.windows, self.past = windows, past
+
+    def __call__(self, ends: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        if self.past is None:
+            return (self.windows(ends),)
+        return self.windows(ends), self.past(ends - 1)
 
 
 def stimulus_moments(stimulus: np.ndarray) -> tuple[float, float]:
@@ -109,30 +164,38 @@ def standardised_on_device(
     return out
 
 
-def split_bins(n_bins: int, history: int, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+def split_bins(
+    n_bins: int, history: int, val_fraction: float, train_fraction: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Window end bins for training and validation.
 
-    Validation is the last ``val_fraction`` of the bins; only windows lying wholly inside one
-    block are kept, which drops ``history - 1`` windows at the boundary.
+    Validation is the last ``val_fraction`` of the bins; training uses the first
+    ``train_fraction`` of the bins before it (the same validation block for every fraction).
+    Only windows of ``history`` bins lying wholly inside one block are kept, which drops
+    ``history - 1`` windows at the start of each block.
     """
     n_val = round(n_bins * val_fraction)
+    n_train = round((n_bins - n_val) * train_fraction)
     val_ends = np.arange(n_bins - n_val + history - 1, n_bins)
-    train_ends = np.arange(history - 1, n_bins - n_val)
+    train_ends = np.arange(history - 1, n_train)
     if len(val_ends) < 2 or len(train_ends) < 2:
         raise ValueError(
-            f"{n_bins} bins with history {history} and val_fraction {val_fraction} leave "
-            f"{len(train_ends)} training and {len(val_ends)} validation windows; need at least 2 each"
+            f"{n_bins} bins with history {history}, val_fraction {val_fraction} and "
+            f"train_fraction {train_fraction} leave {len(train_ends)} training and "
+            f"{len(val_ends)} validation windows; need at least 2 each"
         )
     return train_ends, val_ends
 
 
 def _checked_train_params(train_params: dict) -> dict:
     missing = sorted(TRAIN_PARAM_KEYS - set(train_params))
-    unknown = sorted(set(train_params) - TRAIN_PARAM_KEYS)
+    unknown = sorted(set(train_params) - TRAIN_PARAM_KEYS - set(OPTIONAL_TRAIN_PARAMS))
     if missing or unknown:
         raise ValueError(
             f"train_params: missing {missing}, unknown {unknown}; expected {sorted(TRAIN_PARAM_KEYS)}"
+            f" and optionally {sorted(OPTIONAL_TRAIN_PARAMS)}"
         )
+    train_params = {**OPTIONAL_TRAIN_PARAMS, **train_params}
     for key in ("epochs", "batch_size", "patience", "seed"):
         value = train_params[key]
         minimum = 0 if key == "seed" else 1
@@ -144,6 +207,9 @@ def _checked_train_params(train_params: dict) -> dict:
         value = train_params[key]
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ValueError(f"train_params[{key!r}] must be a non-negative number, got {value!r}")
+    fraction = train_params["train_fraction"]
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction <= 1:
+        raise ValueError(f"train_params['train_fraction'] must be in (0, 1], got {fraction!r}")
     if not 0 < train_params["val_fraction"] < 1:
         raise ValueError(f"train_params['val_fraction'] must be in (0, 1): {train_params}")
     if not 0 <= train_params["lr_plateau_factor"] < 1:
@@ -198,7 +264,7 @@ def _autocast(device: torch.device) -> contextlib.AbstractContextManager:
 def _train_one_epoch(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
-    sampler: WindowSampler,
+    inputs: ModelInputs,
     targets: torch.Tensor,
     ends: torch.Tensor,
     batch_size: int,
@@ -217,7 +283,7 @@ def _train_one_epoch(
     for batch in order[:usable].split(batch_size):
         batch_ends = ends[batch]
         with _autocast(ends.device):
-            rates = model(sampler(batch_ends)).float()
+            rates = model(*inputs(batch_ends)).float()
         loss = F.poisson_nll_loss(rates, targets[batch_ends], log_input=False)
         loss = loss + model.regularization(rates)
         optimizer.zero_grad(set_to_none=True)
@@ -230,11 +296,11 @@ def _train_one_epoch(
 
 @torch.no_grad()
 def _predict_windows(
-    model: torch.nn.Module, sampler: WindowSampler, ends: torch.Tensor, batch_size: int
+    model: torch.nn.Module, inputs: ModelInputs, ends: torch.Tensor, batch_size: int
 ) -> torch.Tensor:
     """Eval-mode rates ``(len(ends), n_cells)`` on the device, full precision."""
     model.eval()
-    return torch.cat([model(sampler(chunk)).float() for chunk in ends.split(batch_size)])
+    return torch.cat([model(*inputs(chunk)).float() for chunk in ends.split(batch_size)])
 
 
 def _mean_pearson(pred: torch.Tensor, target: torch.Tensor) -> float:
@@ -359,7 +425,17 @@ def train_model(
     if "history" not in hparams:
         raise ValueError(f"model_params must give 'history' (frames per window): {model_params}")
     history = hparams.pop("history")
-    stimulus, rate = recording.train_stimulus, recording.train_rate
+    stimulus = recording.train_stimulus
+    response_history = model_response_history(kind, **hparams)
+    if response_history:
+        if getattr(recording, "train_counts", None) is None:
+            raise ValueError(
+                f"{recording.path}: model {kind!r} has a spike-history term and needs the spike "
+                "counts per training bin (train/response/binned), which this recording lacks"
+            )
+        rate = recording.train_counts / BIN_SECONDS
+    else:
+        rate = recording.train_rate
     if stimulus.ndim != 3 or stimulus.shape[1] != stimulus.shape[2]:
         raise ValueError(f"train stimulus must be (T, size, size), got {stimulus.shape}")
     if rate.ndim != 2 or rate.shape[1] != stimulus.shape[0]:
@@ -381,7 +457,11 @@ def train_model(
             "cells": cell_names,
         },
     )
-    train_ends_np, val_ends_np = split_bins(n_bins, history, params["val_fraction"])
+    # A sample spans its stimulus window and the response bins before its end bin.
+    span = max(history, response_history + 1)
+    train_ends_np, val_ends_np = split_bins(
+        n_bins, span, params["val_fraction"], params["train_fraction"]
+    )
     device = choose_device(log)
 
     with _deterministic(device):
@@ -389,11 +469,19 @@ def train_model(
         generator = torch.Generator().manual_seed(params["seed"])
         model = build_model(kind, history=history, size=size, n_cells=n_cells, **hparams)
         model.to(device)
-        sampler = WindowSampler(standardised_on_device(stimulus, mean, std, device), history)
+        movie_on = movie_device(4 * stimulus.size, device, log)  # float32 bytes
+        sampler = WindowSampler(
+            standardised_on_device(stimulus, mean, std, movie_on), history, device
+        )
         targets = torch.from_numpy(np.ascontiguousarray(rate.T, dtype=np.float32)).to(device)
+        inputs = ModelInputs(
+            sampler, WindowSampler(targets, response_history) if response_history else None
+        )
         train_ends = torch.from_numpy(train_ends_np).to(device)
         val_ends = torch.from_numpy(val_ends_np).to(device)
         model.init_output_bias(targets[train_ends].mean(0))
+        if hasattr(model, "init_from_data"):
+            model.init_from_data(sampler, targets, train_ends)
         optimizer = torch.optim.Adam(
             model.parameters(), lr=params["learning_rate"], weight_decay=params["weight_decay"]
         )
@@ -413,13 +501,15 @@ def train_model(
             log.info("resuming from epoch %d (checkpoint %s)", run.epoch, checkpoint_path)
 
         log.info(
-            "training %s: %d cells, %dx%d px, history %d, %d train / %d val windows, %d parameters",
+            "training %s: %d cells, %dx%d px, history %d, %d train (fraction %g) / %d val windows, "
+            "%d parameters",
             kind,
             n_cells,
             size,
             size,
             history,
             len(train_ends),
+            params["train_fraction"],
             len(val_ends),
             sum(p.numel() for p in model.parameters()),
         )
@@ -428,10 +518,16 @@ def train_model(
             learning_rate = optimizer.param_groups[0]["lr"]
             start = time.perf_counter()
             train_loss = _train_one_epoch(
-                model, optimizer, sampler, targets, train_ends, params["batch_size"], generator
+                model,
+                optimizer,
+                inputs,
+                targets,
+                train_ends,
+                params["batch_size"],
+                generator,
             )
             samples_per_second = len(train_ends) / (time.perf_counter() - start)
-            val_pred = _predict_windows(model, sampler, val_ends, params["batch_size"])
+            val_pred = _predict_windows(model, inputs, val_ends, params["batch_size"])
             val_loss = F.poisson_nll_loss(val_pred, val_targets, log_input=False).item()
             val_corr = _mean_pearson(val_pred, val_targets)
             seconds = time.perf_counter() - start
@@ -466,6 +562,10 @@ def train_model(
             "cell_names": cell_names,
             "stimulus_mean": mean,
             "stimulus_std": std,
+            "train_fraction": float(params["train_fraction"]),
+            "val_fraction": float(params["val_fraction"]),
+            "n_train_windows": len(train_ends_np),
+            "response_history": response_history,
         },
         model_out,
         history_out,
@@ -519,11 +619,20 @@ def load_model(model_path: str | os.PathLike) -> tuple[torch.nn.Module, dict]:
 
 
 def predict(
-    model: torch.nn.Module, meta: dict, stimulus_uint8: np.ndarray, batch_size: int = 1024
+    model: torch.nn.Module,
+    meta: dict,
+    stimulus_uint8: np.ndarray,
+    batch_size: int = 1024,
+    *,
+    samples: int = 100,
+    seed: int = 0,
 ) -> np.ndarray:
     """Rates ``(n_cells, T - history + 1)`` for bins ``history - 1 .. T - 1`` of a uint8 movie.
 
-    Runs on the model's device (move the model first to use a GPU), in eval mode.
+    Runs on the model's device (move the model first to use a GPU), in eval mode. A model with a
+    spike-history term (the GLM) cannot see recorded spikes of a new movie: its prediction is
+    the mean rate of ``samples`` closed-loop simulated trials (its own Poisson spikes feed its
+    history), drawn from a generator seeded with ``seed``.
     """
     history, size = meta["history"], meta["size"]
     if stimulus_uint8.ndim != 3 or stimulus_uint8.shape[1:] != (size, size):
@@ -536,6 +645,16 @@ def predict(
     )
     ends = torch.arange(history - 1, len(stimulus_uint8), device=device)
     was_training = model.training
-    rates = _predict_windows(model, WindowSampler(stimulus, history), ends, batch_size)
+    sampler = WindowSampler(stimulus, history)
+    if getattr(model, "response_history", 0):
+        model.eval()
+        with torch.no_grad():
+            drive = torch.cat(
+                [model.stimulus_drive(sampler(chunk)) for chunk in ends.split(batch_size)]
+            )
+            generator = torch.Generator(device=device).manual_seed(seed)
+            rates = model.closed_loop_rate(drive.float(), samples, generator)
+    else:
+        rates = _predict_windows(model, ModelInputs(sampler), ends, batch_size)
     model.train(was_training)
     return rates.T.double().cpu().numpy()

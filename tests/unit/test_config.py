@@ -39,6 +39,7 @@ def test_defaults_fill_an_empty_config_like_the_default_file():
 def test_model_overrides_only_the_training_keys_it_sets():
     config = load("config.yaml")
     config["retina"]["models"]["cnn"]["train"] = {"learning_rate": 0.01}
+    config["retina"]["models"]["ln"]["train"] = {}
     validated = validate_config(config, SCHEMA)
     assert model_train_params(validated, "cnn")["learning_rate"] == 0.01
     assert (
@@ -69,7 +70,7 @@ def test_model_overrides_only_the_training_keys_it_sets():
         ),
         (
             {"retina": {"fit": ["rnn"]}},
-            "config key 'retina.fit.0': expected one of ['ln', 'cnn'], got 'rnn'",
+            "config key 'retina.fit.0': expected one of ['ln', 'glm', 'cnn'], got 'rnn'",
         ),
         (
             {"retina": {"models": {"cnn": {"params": {"kernels": [15, 9]}}}}},

@@ -66,8 +66,8 @@ def test_init_output_bias_starts_at_mean_rate(kind):
 
 
 def test_unknown_kind_names_allowed_kinds():
-    with pytest.raises(ValueError, match=r"unknown model kind 'glm'.*\['cnn', 'ln'\]"):
-        build_model("glm", history=4, size=8, n_cells=1)
+    with pytest.raises(ValueError, match=r"unknown model kind 'rnn'.*\['cnn', 'glm', 'ln'\]"):
+        build_model("rnn", history=4, size=8, n_cells=1)
 
 
 def test_unknown_hparam_names_it_and_the_allowed_ones():

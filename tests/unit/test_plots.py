@@ -92,3 +92,95 @@ def test_cnn_filters(tmp_path):
     save_torch({"kind": "ln", "state_dict": {}}, tmp_path / "ln.pt")
     with pytest.raises(ValueError, match="needs a CNN"):
         retina.cnn_filters(tmp_path / "ln.pt", tmp_path / "ln.png")
+
+
+MODELS = ["ln", "glm", "cnn"]
+CELLS = [f"cell{i:02d}" for i in range(1, 5)]
+
+
+def _performance(rng, n_seeds):
+    return xr.Dataset(
+        {
+            "correlation": (
+                ("model", "seed", "cell"),
+                rng.uniform(0.2, 0.8, size=(3, n_seeds, len(CELLS))),
+            ),
+            "ceiling": ("cell", rng.uniform(0.7, 0.9, size=len(CELLS))),
+        },
+        coords={"model": MODELS, "seed": list(range(n_seeds)), "cell": CELLS},
+    )
+
+
+def test_model_comparison_classes(tmp_path):
+    rng = np.random.default_rng(2)
+    performances = {"whitenoise": _performance(rng, 2), "naturalscene": _performance(rng, 1)}
+    path = tmp_path / "classes.png"
+    retina.model_comparison_classes(performances, path)
+    assert _is_png(path)
+
+
+def test_data_efficiency_figure(tmp_path):
+    rng = np.random.default_rng(3)
+    shape = (2, 3, 2, len(CELLS))  # model x fraction x seed x cell
+    dims = ("model", "fraction", "seed", "cell")
+    dataset = xr.Dataset(
+        {
+            "test_correlation": (dims, rng.uniform(0.1, 0.7, size=shape)),
+            "train_correlation": (dims, rng.uniform(0.4, 0.9, size=shape)),
+            "val_correlation": (dims, rng.uniform(0.1, 0.5, size=shape)),
+            "train_minutes": ("fraction", [0.5, 1.5, 5.0]),
+        },
+        coords={"model": ["ln", "cnn"], "fraction": [0.1, 0.3, 1.0], "seed": [0, 1], "cell": CELLS},
+    )
+    dataset["test_correlation"][0, 0, 1] = np.nan  # a missing run must not break the means
+    path = tmp_path / "efficiency.png"
+    retina.data_efficiency({"whitenoise": dataset, "naturalscene": dataset}, path)
+    assert _is_png(path)
+
+
+def test_generalization_figure(tmp_path):
+    rng = np.random.default_rng(4)
+    stimuli = ["whitenoise", "naturalscene"]
+    dataset = xr.Dataset(
+        {
+            "correlation": (
+                ("model", "train_stimulus", "test_stimulus", "seed", "cell"),
+                rng.uniform(0.0, 0.8, size=(3, 2, 2, 2, len(CELLS))),
+            ),
+            "ceiling": (("test_stimulus", "cell"), rng.uniform(0.7, 0.9, size=(2, len(CELLS)))),
+        },
+        coords={
+            "model": MODELS,
+            "train_stimulus": stimuli,
+            "test_stimulus": stimuli,
+            "seed": [0, 1],
+            "cell": CELLS,
+        },
+    )
+    path = tmp_path / "generalization.png"
+    retina.generalization(dataset, path)
+    assert _is_png(path)
+
+
+def test_receptive_fields_figure(tmp_path):
+    rng = np.random.default_rng(5)
+    sta = rng.normal(size=(len(CELLS), 6, 8, 8))
+    dataset = xr.Dataset(
+        {
+            "data_sta": (("cell", "lag", "row", "col"), sta),
+            "model_sta": (
+                ("model", "train_stimulus", "cell", "lag", "row", "col"),
+                sta[None, None] + rng.normal(size=(2, 2, *sta.shape)),
+            ),
+            "similarity": (("model", "train_stimulus", "cell"), rng.uniform(size=(2, 2, 4))),
+        },
+        coords={
+            "model": ["ln", "cnn"],
+            "train_stimulus": ["whitenoise", "naturalscene"],
+            "cell": CELLS,
+            "lag": np.arange(5, -1, -1) * 0.01,
+        },
+    )
+    path = tmp_path / "rf.png"
+    retina.receptive_fields(dataset, path, n_cells=3)
+    assert _is_png(path)

@@ -6,8 +6,8 @@ import sys
 import types
 
 import numpy as np
-import xarray as xr
 import pytest
+import xarray as xr
 
 from insilico.analysis import retina_eval
 from insilico.analysis.metrics import pearson
@@ -30,6 +30,17 @@ def _fake_recording(simulated=True, seed=0, n_bins=400, n_repeats=5):
     )
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """The models here are tiny: one thread avoids waiting for a second one on a busy machine."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def fakes(monkeypatch):
     """Replace read_recording, load_model and predict: the prediction is the noiseless rate."""
@@ -39,7 +50,7 @@ def fakes(monkeypatch):
     training = types.ModuleType("insilico.training")
     meta = {"kind": "cnn", "history": HISTORY, "cell_names": list(CELLS)}
     training.load_model = lambda path: (object(), dict(meta))
-    training.predict = lambda model, meta, stimulus: (
+    training.predict = lambda model, meta, stimulus, **closed_loop: (
         2 * recordings["sim.h5"].true_test_rate[:, meta["history"] - 1 :] + 1
     )
     monkeypatch.setitem(sys.modules, "insilico.data.retina_h5", h5)
@@ -101,6 +112,10 @@ def test_collect_stacks_models_and_seeds(fakes, tmp_path):
     assert ds["correlation"].dims == ("model", "seed", "cell")
     assert ds["fev"].shape == (2, 2, 3)
     assert list(ds["model"].values) == ["cnn", "ln"] and list(ds["seed"].values) == [0, 1]
+    reordered = retina_eval.collect(
+        {key: paths[key] for key in [("ln", 0), ("cnn", 0)]}, ceiling_path
+    )
+    assert list(reordered["model"].values) == ["ln", "cnn"]  # the order given (configured)
     assert np.allclose(ds["correlation"].sel(model="ln", seed=0), evaluation["correlation"] - 0.2)
     assert np.isnan(ds["correlation"].sel(model="ln", seed=1)).all()  # never evaluated
     assert {"ceiling", "true_ceiling"} <= set(ds.data_vars)
@@ -184,3 +199,169 @@ def test_summarize_averages_seeds_then_cells():
     np.testing.assert_allclose(table["sem"], [0.1, 0.1])  # per-cell means 0.3, 0.5 (ln)
     np.testing.assert_allclose(table["ceiling"], [0.85, 0.85])
     assert table["true_ceiling"].isna().all()
+
+
+# -- data efficiency, generalisation, receptive fields on real files and tiny trained models -------
+
+PLANTED_HISTORY, PLANTED_SIZE = 3, 6
+QUICK_TRAIN = {
+    "epochs": 10,
+    "batch_size": 128,
+    "learning_rate": 0.05,
+    "weight_decay": 0.0,
+    "patience": 4,
+    "val_fraction": 0.2,
+    "seed": 0,
+    "lr_plateau_factor": 0.0,
+}
+
+
+def _planted_rate(movie: np.ndarray) -> np.ndarray:
+    """Two LN cells (ON at pixel (1, 1), OFF at (4, 3)) on contrast, rates in Hz."""
+    contrast = (movie.astype(float) - 128) / 128
+    temporal = np.array([0.3, 1.0, 0.5])  # oldest .. newest
+    rates = []
+    for sign, (row, col) in ((1, (1, 1)), (-1, (4, 3))):
+        drive = np.convolve(contrast[:, row, col], temporal[::-1], mode="full")[: len(movie)]
+        rates.append(20 * np.log1p(np.exp(3 * sign * drive)))
+    return np.array(rates)
+
+
+def _planted_file(path, stimulus_class: str, seed: int) -> None:
+    """Same two cells, white noise (full contrast) or a low-contrast 'natural' movie."""
+    rng = np.random.default_rng(seed)
+
+    def movie(n):
+        if stimulus_class == "whitenoise":
+            return (rng.integers(0, 2, size=(n, PLANTED_SIZE, PLANTED_SIZE)) * 255).astype(np.uint8)
+        return (
+            rng.normal(128, 30, size=(n, PLANTED_SIZE, PLANTED_SIZE)).clip(0, 255).astype(np.uint8)
+        )
+
+    train, test = movie(3000), movie(300)
+    counts = rng.poisson(_planted_rate(train) * 0.01)
+    test_rate = _planted_rate(test)
+    write_recording(
+        path,
+        train_stimulus=train,
+        train_rate=counts / 0.01,
+        train_counts=counts,
+        test_stimulus=test,
+        test_repeats=rng.poisson(np.repeat(test_rate[:, None] * 0.01, 4, axis=1)) / 0.01,
+        attrs={"source": "test"},
+        groundtruth={"test_rate": test_rate},
+    )
+
+
+@pytest.fixture(scope="module")
+def planted_experiment(tmp_path_factory):
+    """Two recordings of the same cells and LN models trained on each (one at half the data)."""
+    import logging
+
+    from insilico.training import train_model
+
+    folder = tmp_path_factory.mktemp("planted")
+    recordings = {}
+    models = {}
+    for seed, stimulus in enumerate(["whitenoise", "naturalscene"]):
+        recordings[stimulus] = folder / f"{stimulus}.h5"
+        _planted_file(recordings[stimulus], stimulus, seed)
+        for fraction in (0.5, 1.0):
+            path = folder / f"ln_{stimulus}_{fraction}.pt"
+            train_model(
+                read_recording(recordings[stimulus]),
+                kind="ln",
+                model_params={"history": PLANTED_HISTORY},
+                train_params={**QUICK_TRAIN, "train_fraction": fraction},
+                model_out=path,
+                history_out=folder / "history.nc",
+                checkpoint_path=folder / "checkpoint.pt",
+                log=logging.getLogger("test"),
+            )
+            models[(stimulus, fraction)] = path
+    for stimulus, path in recordings.items():
+        write_netcdf(
+            retina_eval.reliability(path, None, n_splits=3, seed=0), folder / f"{stimulus}.nc"
+        )
+    return folder, recordings, models
+
+
+def read_recording(path):
+    from insilico.data.retina_h5 import read_recording as read
+
+    return read(path)
+
+
+def write_recording(path, **arrays):
+    from insilico.data.retina_h5 import write_recording as write
+
+    write(path, **arrays)
+
+
+def test_data_efficiency_scores_each_run_on_its_own_split(planted_experiment):
+    from insilico.training import load_model, predict, split_bins
+
+    _, recordings, models = planted_experiment
+    runs = {("ln", fraction, 0): models[("whitenoise", fraction)] for fraction in (1.0, 0.5)}
+    ds = retina_eval.data_efficiency(runs, recordings["whitenoise"], None)
+    assert ds["test_correlation"].dims == ("model", "fraction", "seed", "cell")
+    assert list(ds["fraction"].values) == [0.5, 1.0]  # sorted, whatever the order given
+    assert ds["train_minutes"].values == pytest.approx([1196 / 6000, 2396 / 6000], abs=1e-3)
+    full = retina_eval.evaluate(models[("whitenoise", 1.0)], recordings["whitenoise"], None)
+    assert np.allclose(
+        ds["test_correlation"].sel(fraction=1.0, seed=0, model="ln"), full["correlation"]
+    )
+    # training correlation on exactly the windows of the half-data run
+    recording = read_recording(recordings["whitenoise"])
+    model, meta = load_model(models[("whitenoise", 0.5)])
+    train_ends, val_ends = split_bins(3000, PLANTED_HISTORY, 0.2, 0.5)
+    prediction = predict(model, meta, recording.train_stimulus)
+    expected = pearson(prediction[:, train_ends - 2], recording.train_rate[:, train_ends])
+    assert np.allclose(ds["train_correlation"].sel(fraction=0.5, model="ln", seed=0), expected)
+    assert (ds["test_correlation"] > 0.3).all()  # the planted LN cells are learnt ...
+    test = ds["test_correlation"].sel(model="ln", seed=0)
+    assert (test.sel(fraction=1.0) > test.sel(fraction=0.5)).all()  # ... better with more data
+    half = ds.sel(model="ln", seed=0, fraction=0.5)
+    assert (half["train_correlation"] > half["val_correlation"]).all()  # overfitting shows
+    with pytest.raises(ValueError, match="trained on fraction 0.5, listed as fraction 1.0"):
+        retina_eval.data_efficiency(
+            {("ln", 1.0, 0): models[("whitenoise", 0.5)]}, recordings["whitenoise"], None
+        )
+
+
+def test_generalization_is_a_train_by_test_matrix(planted_experiment):
+    folder, recordings, models = planted_experiment
+    runs = {("ln", stimulus, 0): models[(stimulus, 1.0)] for stimulus in recordings}
+    ceilings = {stimulus: folder / f"{stimulus}.nc" for stimulus in recordings}
+    ds = retina_eval.generalization(runs, recordings, ceilings, None)
+    assert ds["correlation"].dims == ("model", "train_stimulus", "test_stimulus", "seed", "cell")
+    assert list(ds["test_stimulus"].values) == ["whitenoise", "naturalscene"]
+    assert ds["ceiling"].dims == ("test_stimulus", "cell")
+    for stimulus in recordings:  # the diagonal is the within-class evaluation
+        within = retina_eval.evaluate(models[(stimulus, 1.0)], recordings[stimulus], None)
+        selected = ds["correlation"].sel(
+            model="ln", train_stimulus=stimulus, test_stimulus=stimulus
+        )
+        assert np.allclose(selected.sel(seed=0), within["correlation"])
+    assert (ds["correlation"] > 0.15).all()
+    # ... and the scaling convention matters off the diagonal only
+    by_model = retina_eval.generalization(runs, recordings, ceilings, None, standardise="model")
+    off = dict(train_stimulus="naturalscene", test_stimulus="whitenoise")
+    on = dict(train_stimulus="whitenoise", test_stimulus="whitenoise")
+    assert np.allclose(by_model["correlation"].sel(on), ds["correlation"].sel(on))
+    assert not np.allclose(by_model["fev"].sel(off), ds["fev"].sel(off))
+    assert "its own recording" in ds.attrs["standardise"]
+
+
+def test_receptive_fields_of_planted_cells(planted_experiment):
+    _, recordings, models = planted_experiment
+    runs = {("ln", stimulus): models[(stimulus, 1.0)] for stimulus in recordings}
+    ds = retina_eval.receptive_fields(recordings["whitenoise"], runs, None)
+    shape = (2, PLANTED_HISTORY, PLANTED_SIZE, PLANTED_SIZE)
+    assert ds["data_sta"].shape == shape and ds["model_sta"].shape == (1, 2, *shape)
+    assert ds["lag"].values == pytest.approx([0.02, 0.01, 0.0])
+    data = ds["data_sta"].values
+    assert np.unravel_index(np.abs(data[0]).argmax(), data[0].shape) == (1, 1, 1)  # ON centre
+    assert data[0, 1, 1, 1] > 0 and data[1, 1, 4, 3] < 0  # OFF cell: negative
+    assert (ds["similarity"].sel(train_stimulus="whitenoise") > 0.8).all()
+    assert (ds["similarity"].sel(train_stimulus="naturalscene") > 0.4).all()

@@ -65,6 +65,9 @@ def test_round_trip(tmp_path):
     np.testing.assert_allclose(rec.test_rate, a["test_repeats"].mean(axis=1))
     np.testing.assert_allclose(rec.true_test_rate, truth)
     assert rec.cell_names == ("cell01", "cell02", "cell03")
+    np.testing.assert_array_equal(rec.train_counts, a["train_counts"])  # unsmoothed, for the GLM
+    subset = read_recording(path, cells=[3, 1])
+    np.testing.assert_array_equal(subset.train_counts, a["train_counts"][[2, 0]])
 
     with h5py.File(path, "r") as h5:
         np.testing.assert_allclose(h5["train/time"][:3], [0.0, 0.01, 0.02])
@@ -225,3 +228,12 @@ def test_writer_refuses_inconsistent_arrays(tmp_path):
             **common,
         )
     assert not list(tmp_path.iterdir())
+
+
+def test_spike_counts_are_optional_but_checked(tmp_path):
+    path = tmp_path / "rec.h5"
+    _write_raw(path)
+    assert read_recording(path).train_counts is None  # a file without train/response/binned
+    _write_raw(path, **{"train/response/binned": np.zeros((N_CELLS, T_TRAIN - 1))})
+    with pytest.raises(RetinaFileError, match=r"rec.h5: train/response/binned has shape"):
+        read_recording(path)

@@ -181,8 +181,8 @@ def test_training_gathers_windows_from_one_stimulus_tensor(small_recording, tmp_
     samplers = []
 
     class SpySampler(WindowSampler):
-        def __init__(self, stimulus, history):
-            super().__init__(stimulus, history)
+        def __init__(self, stimulus, history, *device):
+            super().__init__(stimulus, history, *device)
             samplers.append(self)
 
     monkeypatch.setattr(training, "WindowSampler", SpySampler)
@@ -239,3 +239,54 @@ def test_bad_train_params(small_recording, tmp_path, overrides, message):
 def test_model_params_need_history(small_recording, tmp_path):
     with pytest.raises(ValueError, match="model_params must give 'history'"):
         run(small_recording, tmp_path, kind="ln", model_params={})
+
+
+def test_train_fraction_keeps_the_validation_block_fixed():
+    full_train, full_val = training.split_bins(100, 5, 0.2)
+    for fraction in (0.25, 0.5, 1.0):
+        train_ends, val_ends = training.split_bins(100, 5, 0.2, fraction)
+        assert np.array_equal(val_ends, full_val)  # comparable across fractions
+        assert train_ends[0] == 4 and train_ends[-1] == round(80 * fraction) - 1  # a prefix
+        assert set(train_ends) <= set(full_train)
+    with pytest.raises(ValueError, match="train_fraction 0.05 leave 0 training"):
+        training.split_bins(100, 5, 0.2, 0.05)
+
+
+def test_fraction_run_trains_on_its_prefix(small_recording, tmp_path, monkeypatch):
+    seen = []
+    epoch_function = training._train_one_epoch
+
+    def spy(model, optimizer, inputs, targets, ends, *args):
+        seen.append(ends.clone())
+        return epoch_function(model, optimizer, inputs, targets, ends, *args)
+
+    monkeypatch.setattr(training, "_train_one_epoch", spy)
+    run(small_recording, tmp_path, epochs=1, train_fraction=0.25)
+    (ends,) = seen
+    assert ends.tolist() == list(range(HISTORY - 1, 120))  # first quarter of the 480 train bins
+    _, meta = load_model(tmp_path / "model.pt")
+    assert meta["train_fraction"] == 0.25 and meta["n_train_windows"] == len(ends)
+    assert meta["val_fraction"] == TRAIN["val_fraction"]
+
+
+@pytest.mark.parametrize("fraction", [0, 1.5, True])
+def test_bad_train_fraction(small_recording, tmp_path, fraction):
+    with pytest.raises(ValueError, match=r"train_fraction'\] must be in \(0, 1\]"):
+        run(small_recording, tmp_path, train_fraction=fraction)
+
+
+def test_movie_stays_on_the_gpu_only_when_it_fits(monkeypatch, caplog):
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert training.movie_device(10**12, cpu, LOG) == cpu
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (8 * 10**9, 16 * 10**9))
+    assert training.movie_device(4 * 10**9, cuda, LOG) == cuda
+    with caplog.at_level(logging.WARNING, logger=LOG.name):
+        assert training.movie_device(5 * 10**9, cuda, LOG) == cpu
+    assert "keeping it in host memory" in caplog.text
+
+
+def test_sampler_hands_out_windows_on_its_device():
+    stimulus = torch.arange(40.0).reshape(10, 2, 2)
+    sampler = WindowSampler(stimulus, 3, device="cpu")
+    assert sampler(torch.tensor([2, 9])).device.type == "cpu"
+    assert torch.equal(sampler(torch.tensor([2]))[0], stimulus[:3])

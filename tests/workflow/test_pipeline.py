@@ -22,6 +22,18 @@ CNN_DOWNSTREAM = {
     "plot_retina_predictions": 1,
     "plot_cnn_filters": 1,
 }
+# ... and of both recordings' CNNs together: the data-efficiency runs at the tiny fraction (50 %)
+# and the per-experiment analyses of McIntosh et al. 2016 (tests/workflow/test_retina.py).
+CNN_PAPER_DOWNSTREAM = {
+    "train_retina_fraction": 2,
+    "retina_data_efficiency": 2,
+    "plot_retina_data_efficiency": 1,
+    "retina_generalization": 1,
+    "plot_retina_generalization": 1,
+    "retina_receptive_fields": 1,
+    "plot_retina_receptive_fields": 1,
+    "plot_retina_model_comparison": 1,
+}
 
 
 @contextmanager
@@ -59,11 +71,11 @@ def test_performance_table_is_cell_by_model(finished_workflow):
     path = finished_workflow.root / "results/retina/sim01/whitenoise/performance.nc"
     with xr.open_dataset(path, engine="h5netcdf") as performance:
         assert set(performance["correlation"].dims) == {"model", "seed", "cell"}
-        assert sorted(performance["model"].values) == ["cnn", "ln"]
+        assert sorted(performance["model"].values) == ["cnn", "glm", "ln"]
         assert performance.sizes["cell"] == 4
         assert float(performance["ceiling"].min()) > 0
     summary = pd.read_csv(finished_workflow.root / "results/retina/summary.csv")
-    assert len(summary) == len(RECORDINGS) * 2
+    assert len(summary) == len(RECORDINGS) * 3
     assert summary["correlation"].between(-1, 1).all()
 
 
@@ -101,7 +113,7 @@ def test_training_parameter_of_one_model_reruns_only_that_model(finished_workflo
     changed = finished_workflow.root / "changed.yaml"
     changed.write_text("retina:\n  models:\n    cnn:\n      train:\n        learning_rate: 0.01\n")
     jobs = finished_workflow.planned_jobs("--configfile", "config/tiny.yaml", str(changed))
-    assert jobs == times_two({"train_retina": 1, **CNN_DOWNSTREAM}) | {
+    assert jobs == times_two({"train_retina": 1, **CNN_DOWNSTREAM}) | CNN_PAPER_DOWNSTREAM | {
         "retina_summary": 1,
         "all": 1,
     }
@@ -110,7 +122,7 @@ def test_training_parameter_of_one_model_reruns_only_that_model(finished_workflo
 def test_editing_the_cnn_module_reruns_exactly_its_dependents(finished_workflow):
     with edited(finished_workflow.root / "src/insilico/models/retina_cnn.py"):
         jobs = finished_workflow.planned_jobs()
-    assert jobs == times_two({"train_retina": 1, **CNN_DOWNSTREAM}) | {
+    assert jobs == times_two({"train_retina": 1, **CNN_DOWNSTREAM}) | CNN_PAPER_DOWNSTREAM | {
         "retina_summary": 1,
         "all": 1,
     }
@@ -123,6 +135,10 @@ def test_editing_the_plotting_module_reruns_only_figures(finished_workflow):
         "plot_retina_comparison": 2,
         "plot_retina_predictions": 2,
         "plot_cnn_filters": 2,
+        "plot_retina_model_comparison": 1,
+        "plot_retina_data_efficiency": 1,
+        "plot_retina_generalization": 1,
+        "plot_retina_receptive_fields": 1,
         "all": 1,
     }
 

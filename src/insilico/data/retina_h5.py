@@ -21,6 +21,7 @@ BIN_SECONDS = 0.01
 
 TRAIN_STIMULUS = "train/stimulus"
 TRAIN_RATE = "train/response/firing_rate_10ms"
+TRAIN_COUNTS = "train/response/binned"
 TEST_STIMULUS = "test/stimulus"
 TEST_REPEATS = "test/repeats"
 TRUE_TEST_RATE = "groundtruth/test_rate"
@@ -41,6 +42,9 @@ class RetinaRecording:
     test_repeats: np.ndarray
     cell_names: tuple[str, ...]
     true_test_rate: np.ndarray | None
+    # Spike counts per training bin (train/response/binned), unsmoothed; None if the file has none.
+    # Models with a spike-history term need them (see insilico.models.glm).
+    train_counts: np.ndarray | None = None
 
     @property
     def test_rate(self) -> np.ndarray:
@@ -137,6 +141,16 @@ def _read_open_file(h5: h5py.File, path: Path, cells: list[int] | None) -> Retin
         true_rate = _read(truth, path, [i - 1 for i in unique_ids])[order, :n_test]
         true_rate = true_rate.astype(np.float64)
 
+    counts = None
+    if TRAIN_COUNTS in h5:
+        binned = _dataset(h5, path, TRAIN_COUNTS)
+        if binned.shape != train_rate.shape:
+            raise RetinaFileError(
+                f"{path}: {TRAIN_COUNTS} has shape {binned.shape}, expected {train_rate.shape} "
+                f"as {TRAIN_RATE}"
+            )
+        counts = _read(binned, path, [i - 1 for i in unique_ids])[order].astype(np.float64)
+
     return RetinaRecording(
         path=path,
         train_stimulus=_read(train_stim, path),
@@ -145,6 +159,7 @@ def _read_open_file(h5: h5py.File, path: Path, cells: list[int] | None) -> Retin
         test_repeats=np.stack(repeats),
         cell_names=tuple(cell_name(i) for i in ids),
         true_test_rate=true_rate,
+        train_counts=counts,
     )
 
 

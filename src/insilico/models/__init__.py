@@ -9,6 +9,16 @@ Every model follows the same small protocol so that the trainer has no model-spe
   model's own parameters. Passing the rates in keeps the models stateless (no cached output).
 - ``init_output_bias(mean_rate)``: start the output at each cell's mean training rate, so the
   first epochs are not spent climbing from softplus(0) = 0.69 Hz to tens of Hz.
+
+Two optional hooks, used by the GLM:
+
+- ``response_history`` (int attribute, and ``response_history_of(hparams)`` on the class, so the
+  trainer knows it before building the model): the model also reads each cell's own past
+  response over that many bins; ``forward(x, past)`` then gets ``past``
+  ``(B, response_history, n_cells)`` in Hz, and the trainer fits it to spike counts (see
+  :mod:`insilico.training`).
+- ``init_from_data(windows, response, ends)``: set data-dependent structure (the GLM's
+  receptive-field patches) from the training windows before the optimiser starts.
 """
 
 from __future__ import annotations
@@ -17,12 +27,13 @@ from typing import Any
 
 import torch
 
+from insilico.models.glm import GLM
 from insilico.models.ln import LNModel
 from insilico.models.retina_cnn import RetinaCNN
 
-MODELS: dict[str, type[torch.nn.Module]] = {"ln": LNModel, "cnn": RetinaCNN}
+MODELS: dict[str, type[torch.nn.Module]] = {"ln": LNModel, "glm": GLM, "cnn": RetinaCNN}
 
-__all__ = ["MODELS", "LNModel", "RetinaCNN", "build_model"]
+__all__ = ["GLM", "MODELS", "LNModel", "RetinaCNN", "build_model", "model_response_history"]
 
 
 def build_model(
@@ -33,9 +44,7 @@ def build_model(
     Hyperparameters not given take the model's ``DEFAULT_HPARAMS``; a misspelt one is an error
     rather than silently ignored, so a config typo cannot train the wrong model.
     """
-    if kind not in MODELS:
-        raise ValueError(f"unknown model kind {kind!r}; allowed kinds: {sorted(MODELS)}")
-    model_class = MODELS[kind]
+    model_class = _model_class(kind)
     allowed = model_class.DEFAULT_HPARAMS
     unknown = sorted(set(hparams) - set(allowed))
     if unknown:
@@ -46,3 +55,17 @@ def build_model(
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return model_class(history=history, size=size, n_cells=n_cells, **{**allowed, **hparams})
+
+
+def model_response_history(kind: str, **hparams: Any) -> int:
+    """Bins of each cell's own past response that a ``kind`` model reads (0: stimulus only)."""
+    model_class = _model_class(kind)
+    if not hasattr(model_class, "response_history_of"):
+        return 0
+    return model_class.response_history_of({**model_class.DEFAULT_HPARAMS, **hparams})
+
+
+def _model_class(kind: str) -> type[torch.nn.Module]:
+    if kind not in MODELS:
+        raise ValueError(f"unknown model kind {kind!r}; allowed kinds: {sorted(MODELS)}")
+    return MODELS[kind]

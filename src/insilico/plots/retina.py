@@ -228,3 +228,232 @@ def cnn_filters(model_path, path) -> None:
         f"({history} frames of {FRAME_MS} ms)"
     )
     save_figure(fig, path)
+
+
+STIMULUS_NAMES = {"whitenoise": "white noise", "naturalscene": "natural scenes"}
+
+
+def _stimulus_name(stimulus: str) -> str:
+    return STIMULUS_NAMES.get(str(stimulus), str(stimulus))
+
+
+def _seed_spread(correlation: xr.DataArray) -> float:
+    """Std over seeds of the mean over cells (nan with one seed): how much a refit changes."""
+    per_seed = correlation.mean("cell", skipna=True).values
+    per_seed = per_seed[np.isfinite(per_seed)]
+    return float(per_seed.std(ddof=1)) if per_seed.size > 1 else math.nan
+
+
+def model_comparison_classes(performances: dict[str, xr.Dataset], path) -> None:
+    """One panel per stimulus class: every model's test correlation against the ceiling.
+
+    Bars are the mean over cells of the seed-averaged correlation; thick error bars the s.e.m.
+    over cells, thin ones (offset to the right) the std over seeds of the cell mean. Dots are
+    cells; the dashed line and band the mean +- s.e.m. of the ceiling. The bar label gives the
+    mean and its fraction of the mean ceiling.
+    """
+    if not performances:
+        raise ValueError("model_comparison_classes needs at least one stimulus class")
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, axes = plt.subplots(
+        1,
+        len(performances),
+        figsize=(4.6 * len(performances) + 0.6, 4.4),
+        layout="constrained",
+        squeeze=False,
+        sharey=True,
+    )
+    for ax, (stimulus, performance) in zip(axes[0], performances.items(), strict=True):
+        models = [str(model) for model in performance["model"].values]
+        per_cell = performance["correlation"].mean("seed", skipna=True).transpose("model", "cell")
+        ceiling_mean, ceiling_sem = _mean_sem(performance["ceiling"].values)
+        n_cells = performance.sizes["cell"]
+        jitter = np.linspace(-0.18, 0.18, n_cells) if n_cells > 1 else np.zeros(1)
+        for i, model in enumerate(models):
+            color = colors[i % len(colors)]
+            mean, sem = _mean_sem(per_cell.values[i])
+            ax.bar(i, mean, width=0.6, color=color, alpha=0.35)
+            ax.errorbar(i, mean, yerr=sem, fmt="none", ecolor=color, elinewidth=2.2, capsize=5)
+            spread = _seed_spread(performance["correlation"].sel(model=model))
+            if np.isfinite(spread):
+                ax.errorbar(
+                    i + 0.24, mean, yerr=spread, fmt="none", ecolor="k", elinewidth=0.9, capsize=3
+                )
+            ax.scatter(i + jitter, per_cell.values[i], s=14, color=color, zorder=3)
+            ax.annotate(
+                f"{mean:.2f}\n({mean / ceiling_mean:.0%})",
+                (i, 0.02),
+                ha="center",
+                va="bottom",
+                fontsize="small",
+            )
+        ax.axhline(ceiling_mean, color="k", ls="--", lw=1.2, label=f"ceiling {ceiling_mean:.2f}")
+        if np.isfinite(ceiling_sem):
+            ax.axhspan(
+                ceiling_mean - ceiling_sem, ceiling_mean + ceiling_sem, color="k", alpha=0.1, lw=0
+            )
+        ax.set_xticks(range(len(models)), [model.upper() for model in models])
+        ax.set_ylim(0, 1)
+        ax.set_title(
+            f"{_stimulus_name(stimulus)}\n({n_cells} cells, {performance.sizes['seed']} seed(s))"
+        )
+        ax.legend(loc="upper left", fontsize="small")
+    axes[0, 0].set_ylabel("Pearson r with trial-averaged test rate")
+    fig.suptitle("Held-out test correlation per model against the retinal reliability ceiling")
+    save_figure(fig, path)
+
+
+def data_efficiency(datasets: dict[str, xr.Dataset], path) -> None:
+    """Held-out correlation and overfitting against the amount of training data, per class.
+
+    Top row: test correlation (mean over cells, error bars s.e.m. over seeds of that mean).
+    Bottom row: training minus validation correlation (both on the single-trial training rate),
+    the generalisation gap; it grows where a model overfits.
+    """
+    if not datasets:
+        raise ValueError("data_efficiency needs at least one stimulus class")
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, axes = plt.subplots(
+        2,
+        len(datasets),
+        figsize=(4.8 * len(datasets) + 0.6, 7.0),
+        layout="constrained",
+        squeeze=False,
+        sharex="col",
+    )
+    for col, (stimulus, dataset) in enumerate(datasets.items()):
+        minutes = dataset["train_minutes"].values
+        for i, model in enumerate(dataset["model"].values):
+            color = colors[i % len(colors)]
+            run = dataset.sel(model=model)
+            for row, values in enumerate(
+                (run["test_correlation"], run["train_correlation"] - run["val_correlation"])
+            ):
+                per_seed = values.mean("cell", skipna=True)  # (fraction, seed)
+                mean = per_seed.mean("seed", skipna=True).values
+                count = np.isfinite(per_seed).sum("seed").values
+                sem = per_seed.std("seed", ddof=1, skipna=True).values / np.sqrt(
+                    np.maximum(count, 1)
+                )
+                sem = np.where(count > 1, sem, np.nan)
+                axes[row, col].errorbar(
+                    minutes,
+                    mean,
+                    yerr=sem,
+                    marker="o",
+                    color=color,
+                    capsize=3,
+                    label=str(model).upper(),
+                )
+        ax_test, ax_gap = axes[0, col], axes[1, col]
+        ax_test.set_title(f"{_stimulus_name(stimulus)} ({dataset.sizes['seed']} seed(s))")
+        ax_test.set_ylabel("test correlation (trial average)")
+        ax_test.legend(loc="lower right", fontsize="small")
+        ax_gap.axhline(0, color="0.6", lw=0.8)
+        ax_gap.set_ylabel("train - validation correlation")
+        ax_gap.set_xlabel("training data (minutes, log scale)")
+        ax_gap.set_xscale("log")
+        ax_gap.set_xticks(minutes, [f"{m:.2g}" for m in minutes])
+        ax_gap.minorticks_off()
+    fig.suptitle("Data efficiency: held-out performance and overfitting vs amount of training data")
+    save_figure(fig, path)
+
+
+def generalization(dataset: xr.Dataset, path) -> None:
+    """Per model, the train x test stimulus-class matrix of mean test correlation.
+
+    Each entry is the mean over cells of the seed-averaged correlation, +- s.e.m. over cells, and
+    its fraction of the test recording's mean ceiling.
+    """
+    models = [str(model) for model in dataset["model"].values]
+    train = [str(s) for s in dataset["train_stimulus"].values]
+    test = [str(s) for s in dataset["test_stimulus"].values]
+    per_cell = dataset["correlation"].mean("seed", skipna=True)
+    ceiling = dataset["ceiling"].mean("cell").values
+    fig, axes = plt.subplots(
+        1, len(models), figsize=(3.6 * len(models) + 1.2, 3.8), layout="constrained", squeeze=False
+    )
+    image = None
+    for ax, model in zip(axes[0], models, strict=True):
+        matrix = np.full((len(train), len(test)), np.nan)
+        for i, train_stimulus in enumerate(train):
+            for j, test_stimulus in enumerate(test):
+                values = per_cell.sel(
+                    model=model, train_stimulus=train_stimulus, test_stimulus=test_stimulus
+                ).values
+                mean, sem = _mean_sem(values)
+                matrix[i, j] = mean
+                ax.text(
+                    j,
+                    i,
+                    f"{mean:.2f} ± {sem:.2f}\n({mean / ceiling[j]:.0%} of ceiling)",
+                    ha="center",
+                    va="center",
+                    fontsize="small",
+                )
+        image = ax.imshow(matrix, cmap="viridis", vmin=0, vmax=1)
+        ax.set_xticks(range(len(test)), [_stimulus_name(s) for s in test])
+        ax.set_yticks(range(len(train)), [_stimulus_name(s) for s in train])
+        ax.set_xlabel("tested on")
+        ax.set_ylabel("trained on")
+        ax.set_title(model.upper())
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="mean test correlation")
+    fig.suptitle("Generalisation across stimulus classes")
+    save_figure(fig, path)
+
+
+def receptive_fields(dataset: xr.Dataset, path, n_cells: int = 6) -> None:
+    """Data STA against model STAs on the same white noise, for the first ``n_cells`` cells.
+
+    Columns: the rank-1 spatial map of the data STA, then of every (model, training class) STA,
+    then all their temporal profiles (each scaled to unit peak). Titles give the Pearson r of the
+    model STA with the data STA over all lags and pixels.
+    """
+    cells = list(dataset["cell"].values[:n_cells])
+    sources = [("data", None, None)] + [
+        (f"{str(model).upper()} ({_stimulus_name(stimulus)})", str(model), str(stimulus))
+        for model in dataset["model"].values
+        for stimulus in dataset["train_stimulus"].values
+    ]
+    lag_ms = dataset["lag"].values * 1000
+    colors = ["k", *plt.rcParams["axes.prop_cycle"].by_key()["color"]]
+    fig, axes = plt.subplots(
+        len(cells),
+        len(sources) + 1,
+        figsize=(1.9 * (len(sources) + 1) + 1.6, 1.9 * len(cells) + 0.8),
+        layout="constrained",
+        squeeze=False,
+    )
+    for row, cell in enumerate(cells):
+        for col, (label, model, stimulus) in enumerate(sources):
+            if model is None:
+                sta = dataset["data_sta"].sel(cell=cell).values
+                title = label
+            else:
+                selected = dict(model=model, train_stimulus=stimulus, cell=cell)
+                sta = dataset["model_sta"].sel(selected).values
+                title = f"{label}\nr = {float(dataset['similarity'].sel(selected)):.2f}"
+            spatial, temporal, _ = rank1_filters(sta[None])
+            # Orient by the temporal peak nearest in time, so ON and OFF cells keep their sign.
+            sign = np.sign(temporal[0][np.argmax(np.abs(temporal[0]))]) or 1.0
+            vmax = float(np.abs(spatial[0]).max()) or 1.0
+            ax = axes[row, col]
+            ax.imshow(sign * spatial[0], cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0 or model is not None:
+                ax.set_title(title, fontsize="x-small")
+            if col == 0:
+                ax.set_ylabel(str(cell), fontsize="small")
+            peak = np.abs(temporal[0]).max() or 1.0
+            axes[row, -1].plot(
+                lag_ms, temporal[0] / peak, color=colors[col % len(colors)], lw=1.2, label=label
+            )
+        ax_time = axes[row, -1]
+        ax_time.axhline(0, color="0.6", lw=0.8)
+        ax_time.invert_xaxis()
+        ax_time.tick_params(labelsize="x-small")
+    axes[-1, -1].set_xlabel("time before response (ms)", fontsize="small")
+    axes[0, -1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="x-small")
+    fig.suptitle("Receptive fields: spike-triggered averages of data and models on white noise")
+    save_figure(fig, path)

@@ -1,0 +1,294 @@
+# IT branch (Nayebi et al. 2018; Brain-Score): acquire a NeuroidAssembly and its stimulus set,
+# train a feedforward CNN and a ConvRNN on object categorisation (and keep untrained controls),
+# cache layer activations by content, score V4/IT predictivity with the Brain-Score protocol
+# (PLS, stratified splits, split-half ceiling), per layer and per 10 ms time bin, and plot.
+
+
+include: "it_common.smk"
+
+
+wildcard_constraints:
+    it_model="|".join(IT["models"]),
+    it_state="trained|untrained",
+    it_file="|".join(re.escape(file) for file in IT_FILES.values()),
+
+
+# --- acquisition: simulated / remote / local, all giving the same four files --------------------
+
+if config["data"]["source"] == "simulated":
+
+    rule simulate_it:
+        input:
+            code=code("io", "data.assembly", "data.it_sim", "data.download"),
+        output:
+            **{name: f"{IT_DIR}/{file}" for name, file in IT_FILES.items()},
+            **{
+                f"{name}_provenance": f"{IT_DIR}/{file}.provenance.json"
+                for name, file in IT_FILES.items()
+            },
+            groundtruth=f"{IT_DIR}/groundtruth.nc",
+        log:
+            "results/logs/acquire/simulate_it.log",
+        benchmark:
+            "results/benchmarks/acquire/simulate_it.tsv"
+        conda:
+            ENV
+        params:
+            it=config["data"]["simulated"]["it"],
+        script:
+            "../scripts/simulate_it.py"
+
+elif config["data"]["source"] == "remote":
+
+    rule download_it:
+        input:
+            code=code("io", "data.assembly", "data.download", "data.acquire"),
+        output:
+            data=f"{IT_DIR}/{{it_file}}",
+            provenance=f"{IT_DIR}/{{it_file}}.provenance.json",
+        log:
+            "results/logs/acquire/download_it/{it_file}.log",
+        benchmark:
+            "results/benchmarks/acquire/download_it/{it_file}.tsv"
+        conda:
+            ENV
+        params:
+            kind=lambda wildcards: IT_FILE_KINDS[wildcards.it_file],
+            url=remote_it_url,
+            checksum=remote_it_checksum,
+            retries=config["data"]["remote"]["it"]["retries"],
+            timeout=config["data"]["remote"]["it"]["timeout"],
+        script:
+            "../scripts/acquire_it.py"
+
+else:
+
+    check_local_it_files()
+
+    rule link_local_it:
+        input:
+            source=local_it_file,
+            code=code("io", "data.assembly", "data.download", "data.acquire"),
+        output:
+            data=f"{IT_DIR}/{{it_file}}",
+            provenance=f"{IT_DIR}/{{it_file}}.provenance.json",
+        log:
+            "results/logs/acquire/link_local_it/{it_file}.log",
+        benchmark:
+            "results/benchmarks/acquire/link_local_it/{it_file}.tsv"
+        conda:
+            ENV
+        params:
+            kind=lambda wildcards: IT_FILE_KINDS[wildcards.it_file],
+        script:
+            "../scripts/acquire_it.py"
+
+
+# --- neural targets and ceilings ------------------------------------------------------------------
+
+
+rule it_neural:
+    input:
+        **{name: f"{IT_DIR}/{file}" for name, file in IT_FILES.items()},
+        groundtruth=it_groundtruth(),
+        code=code("io", "data.assembly", "analysis.predictivity"),
+    output:
+        "results/it/neural.nc",
+    log:
+        "results/logs/it/neural.log",
+    benchmark:
+        "results/benchmarks/it/neural.tsv"
+    conda:
+        ENV
+    params:
+        n_splits=IT["score"]["n_splits"],
+        seed=IT["score"]["seed"],
+    script:
+        "../scripts/it_neural.py"
+
+
+# --- task training ------------------------------------------------------------------------------
+
+
+rule it_task_images:
+    input:
+        code=code("io", "data.assembly", "data.it_sim"),
+    output:
+        "results/it/task_images.nc",
+    log:
+        "results/logs/it/task_images.log",
+    benchmark:
+        "results/benchmarks/it/task_images.tsv"
+    conda:
+        ENV
+    params:
+        objects=it_object_params(),
+        task=IT["task"],
+        image_size=IT["image_size"],
+    script:
+        "../scripts/it_task_images.py"
+
+
+rule train_it:
+    input:
+        images="results/it/task_images.nc",
+        code=lambda wildcards: code(
+            *IT_TRAINING_CODE, IT_MODEL_MODULES[wildcards.it_model]
+        ),
+    output:
+        model="results/it/models/{it_model}/{it_state}/seed{seed}/model.pt",
+        history="results/it/models/{it_model}/{it_state}/seed{seed}/history.nc",
+    log:
+        "results/logs/it/train/{it_model}_{it_state}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/it/train/{it_model}_{it_state}_seed{seed}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=1,
+    params:
+        model=lambda wildcards: IT["models"][wildcards.it_model]["params"],
+        train=it_train_params,
+        checkpoint="results/it/models/{it_model}/{it_state}/seed{seed}/checkpoint.pt",
+    script:
+        "../scripts/train_it.py"
+
+
+# --- activations (cached by content) and predictivity ---------------------------------------------
+
+
+# One rule per model kind: the layer files it writes depend on the model's depth.
+for _model in IT["models"]:
+
+    rule:
+        name:
+            f"it_activations_{_model}"
+        input:
+            model=f"results/it/models/{_model}/{{it_state}}/seed{{seed}}/model.pt",
+            stimuli_csv=f"{IT_DIR}/{IT_FILES['stimuli_csv']}",
+            stimuli_zip=f"{IT_DIR}/{IT_FILES['stimuli_zip']}",
+            fit_images="results/it/task_images.nc",
+            code=code(
+                *IT_TRAINING_CODE,
+                IT_MODEL_MODULES[_model],
+                "data.assembly",
+                "analysis.cache_keys",
+                "analysis.activations",
+            ),
+        output:
+            it_activation_files(_model),
+        log:
+            f"results/logs/it/activations/{IT_PREP}/{_model}_{{it_state}}_seed{{seed}}.log",
+        benchmark:
+            f"results/benchmarks/it/activations/{IT_PREP}/{_model}_{{it_state}}_seed{{seed}}.tsv"
+        conda:
+            ENV
+        threads: 1
+        resources:
+            gpu=1,
+        params:
+            layers=it_layers(_model),
+            preprocessing=it_preprocessing(),
+            batch_size=IT["activations"]["batch_size"],
+        script:
+            "../scripts/it_activations.py"
+
+
+rule it_predictivity:
+    input:
+        neural="results/it/neural.nc",
+        activations=it_activation_inputs,
+        code=code(
+            "io",
+            "gpus",
+            "analysis.cache_keys",
+            "analysis.activations",
+            "analysis.predictivity",
+        ),
+    output:
+        "results/it/scores/{it_model}/{it_state}/seed{seed}.nc",
+    log:
+        "results/logs/it/predictivity/{it_model}_{it_state}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/it/predictivity/{it_model}_{it_state}_seed{seed}.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=1 if IT["score"]["device"] == "cuda" else 0,
+    params:
+        layers=lambda wildcards: it_layers(wildcards.it_model),
+        score=IT["score"],
+    script:
+        "../scripts/it_predictivity.py"
+
+
+rule it_summary:
+    input:
+        neural="results/it/neural.nc",
+        scores=[
+            f"results/it/scores/{model}/{state}/seed{seed}.nc"
+            for model, state, seed in it_runs()
+        ],
+        code=code("io", "analysis.predictivity"),
+    output:
+        scores="results/it/scores.nc",
+        table=report(
+            "results/it/summary.csv",
+            caption="../report/it_summary.rst",
+            category="IT",
+            labels={"table": "best-layer predictivity per model and region"},
+        ),
+    log:
+        "results/logs/it/summary.log",
+    benchmark:
+        "results/benchmarks/it/summary.tsv"
+    conda:
+        ENV
+    params:
+        runs=it_runs(),
+        formula=IT["score"]["ceiling_formula"],
+    script:
+        "../scripts/it_summary.py"
+
+
+rule plot_it:
+    input:
+        scores="results/it/scores.nc",
+        stimuli_csv=f"{IT_DIR}/{IT_FILES['stimuli_csv']}",
+        stimuli_zip=f"{IT_DIR}/{IT_FILES['stimuli_zip']}",
+        code=code("io", "data.assembly", "plots.it"),
+    output:
+        layers=report(
+            "results/it/figures/predictivity_by_layer.png",
+            caption="../report/it_predictivity_by_layer.rst",
+            category="IT",
+            labels={"figure": "predictivity by layer and region"},
+        ),
+        performance=report(
+            "results/it/figures/performance_vs_predictivity.png",
+            caption="../report/it_performance_vs_predictivity.rst",
+            category="IT",
+            labels={"figure": "task performance vs IT predictivity"},
+        ),
+        temporal=report(
+            "results/it/figures/temporal_predictivity.png",
+            caption="../report/it_temporal_predictivity.rst",
+            category="IT",
+            labels={"figure": "predictivity over time"},
+        ),
+        stimuli=report(
+            "results/it/figures/stimuli.png",
+            caption="../report/it_stimuli.rst",
+            category="IT",
+            labels={"figure": "example stimuli"},
+        ),
+    log:
+        "results/logs/it/plots.log",
+    benchmark:
+        "results/benchmarks/it/plots.tsv"
+    conda:
+        ENV
+    script:
+        "../scripts/plot_it.py"

@@ -1,0 +1,123 @@
+# IT branch helpers (rules/it.smk): settings, paths and input functions of the IT rules.
+
+import re
+
+from insilico.analysis.cache_keys import preprocessing_key
+
+IT = config["it"]
+IT_DIR = "resources/it"
+IT_MODEL_MODULES = {"cnn": "models.it_cnn", "convrnn": "models.convrnn"}
+IT_TRAINING_CODE = ["io", "gpus", "training", "task_training"]
+# resources/it/<file> -> the kind of file, which decides how a downloaded/local copy is validated
+IT_FILE_KINDS = {file: name for name, file in IT_FILES.items()}
+
+
+def it_object_params():
+    """The simulated experiment's objects and renderer settings (task images use them for any source)."""
+    return config["data"]["simulated"]["it"]
+
+
+def it_groundtruth():
+    """Noiseless rates and exact reliabilities exist only for simulated data."""
+    return (
+        [f"{IT_DIR}/groundtruth.nc"] if config["data"]["source"] == "simulated" else []
+    )
+
+
+def it_layers(model):
+    """Scored layers of a model, bottom to top: each convolutional block, then the global pool."""
+    depth = len(IT["models"][model]["params"]["channels"])
+    return [f"conv{i + 1}" for i in range(depth)] + ["avgpool"]
+
+
+def it_preprocessing():
+    """Everything between a checkpoint and its cached activations except the input files."""
+    return {
+        "image_size": IT["image_size"],
+        "reduction": IT["activations"]["reduction"],
+        "max_features": IT["activations"]["max_features"],
+        "n_fit": IT["activations"]["n_fit"],
+        "n_steps": IT["temporal"]["n_steps"],
+        "image_on_steps": IT["temporal"]["image_on_steps"],
+        "pca_window_ms": IT["activations"]["pca_window_ms"],
+    }
+
+
+IT_PREP = preprocessing_key(it_preprocessing())
+
+
+def it_activation_files(model, state="{it_state}", seed="{seed}"):
+    return [
+        f"results/it/activations/{IT_PREP}/{model}/{state}/seed{seed}/{layer}.nc"
+        for layer in it_layers(model)
+    ]
+
+
+def it_activation_inputs(wildcards):
+    return it_activation_files(wildcards.it_model, wildcards.it_state, wildcards.seed)
+
+
+def it_train_params(wildcards):
+    """Training settings of a run; an untrained control gets fixed placeholders (0 steps), so
+    changing the training settings never reruns it."""
+    seed = int(wildcards.seed)
+    if wildcards.it_state == "untrained":
+        return {
+            "steps": 0,
+            "batch_size": 1,
+            "learning_rate": 0.0,
+            "weight_decay": 0.0,
+            "eval_every": 1,
+            "checkpoint_every": 1,
+            "seed": seed,
+        }
+    return {**IT["train"], **IT["models"][wildcards.it_model]["train"], "seed": seed}
+
+
+def it_runs():
+    """(model, state, seed) of every scored network."""
+    return [
+        (model, state, seed)
+        for model in IT["fit"]
+        for state in IT["states"]
+        for seed in IT["seeds"]
+    ]
+
+
+def remote_it_entry(wildcards):
+    return config["data"]["remote"]["it"]["files"][IT_FILE_KINDS[wildcards.it_file]]
+
+
+def remote_it_url(wildcards):
+    base = config["data"]["remote"]["it"]["base_url"].rstrip("/")
+    return f"{base}/{remote_it_entry(wildcards)['name']}"
+
+
+def remote_it_checksum(wildcards):
+    return remote_it_entry(wildcards)["checksum"]
+
+
+def check_local_it_files():
+    missing = [name for name in IT_FILES if config["data"]["local"]["it"][name] is None]
+    if missing:
+        raise WorkflowError(
+            "Invalid configuration: data.source is 'local' but config key(s) "
+            + ", ".join(f"'data.local.it.{name}'" for name in missing)
+            + " are not set"
+        )
+
+
+def local_it_file(wildcards):
+    return config["data"]["local"]["it"][IT_FILE_KINDS[wildcards.it_file]]
+
+
+def it_targets():
+    return ["results/it/summary.csv"] + [
+        f"results/it/figures/{name}.png"
+        for name in (
+            "predictivity_by_layer",
+            "performance_vs_predictivity",
+            "temporal_predictivity",
+            "stimuli",
+        )
+    ]

@@ -1,0 +1,27 @@
+"""Snakemake adapter: test, training and validation correlation of every data-fraction run."""
+
+import torch
+
+from insilico.analysis.retina_eval import data_efficiency
+from insilico.io import write_netcdf
+from insilico.logs import job_logger
+from insilico.training import choose_device
+
+log = job_logger(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+runs = {
+    tuple(run): path
+    for run, path in zip(snakemake.params.runs, snakemake.input.models, strict=True)
+}
+result = data_efficiency(
+    runs,
+    snakemake.input.recording,
+    snakemake.params.cells,
+    device=choose_device(log),
+    **snakemake.params.closed_loop,
+)
+log.info(
+    "mean test correlation (model x fraction):\n%s",
+    result["test_correlation"].mean(["seed", "cell"]).to_pandas().to_string(),
+)
+write_netcdf(result, snakemake.output[0])

@@ -1,0 +1,215 @@
+"""IT branch on config/tiny.yaml: outputs, exact reruns, and the remote/local acquisition paths.
+
+The remote run downloads the simulated experiment's four files from a loopback HTTP server with
+sha1 verification (no test reaches the internet); the local run links them from a folder. Both must
+give the neural targets the simulated run computed from the same files.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import shutil
+import threading
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+import yaml
+
+pytestmark = pytest.mark.workflow
+
+IT_FILES = ["assembly.nc", "assembly_temporal.nc", "stimuli.csv", "stimuli.zip"]
+FIGURES = [
+    "predictivity_by_layer",
+    "performance_vs_predictivity",
+    "temporal_predictivity",
+    "stimuli",
+]
+LAYERS = ["conv1", "conv2", "conv3", "conv4", "avgpool"]
+CONVRNN_DOWNSTREAM = {
+    "train_it": 2,
+    "it_activations_convrnn": 2,
+    "it_predictivity": 2,
+    "it_summary": 1,
+    "plot_it": 1,
+    "all": 1,
+}
+
+
+@contextmanager
+def edited(path: Path):
+    """Edit ``path`` (append a comment), then restore its content and timestamps.
+
+    The content must change: Snakemake 9 compares checksums and ignores a newer mtime alone.
+    """
+    stat, original = path.stat(), path.read_bytes()
+    path.write_bytes(original + b"\n# edited by a test\n")
+    try:
+        yield
+    finally:
+        path.write_bytes(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_it_outputs_exist_with_provenance(finished_workflow):
+    root = finished_workflow.root
+    for name in IT_FILES:
+        assert (root / "resources/it" / name).stat().st_size > 0
+        assert (root / "resources/it" / f"{name}.provenance.json").exists()
+    for figure in FIGURES:
+        path = root / f"results/it/figures/{figure}.png"
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+    activations = sorted((root / "results/it/activations").glob("px16_*/*/*/seed0/*.nc"))
+    assert len(activations) == 2 * 2 * len(LAYERS)  # models x states x layers
+
+
+def test_summary_table_and_scores(finished_workflow):
+    root = finished_workflow.root
+    table = pd.read_csv(root / "results/it/summary.csv")
+    assert len(table) == 2 * 2 * 2  # models x states x regions
+    assert set(table["region"]) == {"V4", "IT"}
+    assert set(table["best_layer"]) <= set(LAYERS)
+    assert table["ceiling"].between(0, 1).all() and table["raw_r"].between(-1, 1).all()
+    assert (table["ceiled_formula"] == "r^2 / c (Brain-Score since 2026)").all()
+    untrained = table[table["state"] == "untrained"]
+    assert (untrained["test_accuracy"] < 0.6).all()
+    with xr.open_dataset(root / "results/it/scores.nc", engine="h5netcdf") as scores:
+        assert scores["score"].dims == ("model", "state", "seed", "layer", "region")
+        assert scores.sizes["time_bin"] == 19 and scores.sizes["split"] == 3
+        assert "true_ceiling" in scores  # simulated data know their exact reliability
+
+
+def test_finished_it_branch_has_nothing_to_do(finished_workflow):
+    jobs = finished_workflow.planned_jobs("results/it/summary.csv")
+    assert jobs == {}
+
+
+def test_editing_the_convrnn_reruns_only_convrnn_jobs(finished_workflow):
+    with edited(finished_workflow.root / "src/insilico/models/convrnn.py"):
+        jobs = finished_workflow.planned_jobs()
+    assert jobs == CONVRNN_DOWNSTREAM
+
+
+def test_editing_the_it_plots_reruns_only_the_figures(finished_workflow):
+    with edited(finished_workflow.root / "src/insilico/plots/it.py"):
+        jobs = finished_workflow.planned_jobs()
+    assert jobs == {"plot_it": 1, "all": 1}
+
+
+def test_training_setting_reruns_trained_models_but_not_untrained_controls(finished_workflow):
+    changed = finished_workflow.root / "it_lr.yaml"
+    changed.write_text("it:\n  train:\n    learning_rate: 0.01\n")
+    jobs = finished_workflow.planned_jobs("--configfile", "config/tiny.yaml", str(changed))
+    assert jobs == {
+        "train_it": 2,
+        "it_activations_cnn": 1,
+        "it_activations_convrnn": 1,
+        "it_predictivity": 2,
+        "it_summary": 1,
+        "plot_it": 1,
+        "all": 1,
+    }
+
+
+def test_new_preprocessing_is_a_new_activation_cache(finished_workflow):
+    changed = finished_workflow.root / "it_prep.yaml"
+    changed.write_text("it:\n  activations:\n    max_features: 10\n")
+    jobs = finished_workflow.planned_jobs("--configfile", "config/tiny.yaml", str(changed))
+    assert jobs["it_activations_cnn"] == 2 and jobs["it_activations_convrnn"] == 2
+    assert "train_it" not in jobs and "simulate_it" not in jobs
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextmanager
+def loopback_server(folder: Path):
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _retina_placeholders(source: str) -> dict:
+    """The retina branch checks its own settings when data.source changes; satisfy them."""
+    if source == "remote":
+        checksums = {
+            f"sim01/{stimulus}.h5": "sha256:" + "0" * 64
+            for stimulus in ("whitenoise", "naturalscene")
+        }
+        return {"retina": {"checksums": checksums}}
+    return {"retina": {"root": "/nonexistent"}}
+
+
+@pytest.mark.parametrize("source", ["remote", "local"])
+def test_remote_and_local_sources_give_the_simulated_targets(
+    finished_workflow, fresh_workflow, tmp_path, source
+):
+    served = tmp_path / "served"
+    served.mkdir()
+    names = {
+        "assembly": "assy_test_public.nc",
+        "temporal_assembly": "assy_test_temporal_public.nc",
+        "stimuli_csv": "stimulus_test.csv",
+        "stimuli_zip": "stimulus_test.zip",
+    }
+    for name, original in zip(names.values(), IT_FILES, strict=True):
+        shutil.copy(finished_workflow.root / "resources/it" / original, served / name)
+    with loopback_server(served) as url:
+        if source == "remote":
+            files = {
+                kind: {
+                    "name": name,
+                    "checksum": "sha1:" + hashlib.sha1((served / name).read_bytes()).hexdigest(),
+                }
+                for kind, name in names.items()
+            }
+            it = {"base_url": url, "retries": 0, "files": files}
+        else:
+            it = {kind: str(served / name) for kind, name in names.items()}
+        override = fresh_workflow.root / "source.yaml"
+        override.write_text(
+            yaml.safe_dump(
+                {"data": {"source": source, source: {**_retina_placeholders(source), "it": it}}}
+            )
+        )
+        fresh_workflow.snakemake(
+            "--cores",
+            "2",
+            "results/it/neural.nc",
+            "--configfile",
+            "config/tiny.yaml",
+            str(override),
+        )
+    rule = "download_it" if source == "remote" else "link_local_it"
+    for name in IT_FILES:
+        provenance = (fresh_workflow.root / "resources/it" / f"{name}.provenance.json").read_text()
+        assert f'"source": "{source}"' in provenance
+    assert (fresh_workflow.root / f"results/logs/acquire/{rule}/stimuli.zip.log").exists()
+    with (
+        xr.open_dataset(
+            fresh_workflow.root / "results/it/neural.nc", engine="h5netcdf"
+        ) as acquired,
+        xr.open_dataset(
+            finished_workflow.root / "results/it/neural.nc", engine="h5netcdf"
+        ) as simulated,
+    ):
+        np.testing.assert_array_equal(acquired["rates"].values, simulated["rates"].values)
+        np.testing.assert_array_equal(
+            acquired["consistency"].values, simulated["consistency"].values
+        )
+        assert "true_reliability" not in acquired  # only simulated data know the truth

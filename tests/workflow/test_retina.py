@@ -1,0 +1,136 @@
+"""The retina branch's paper analyses on config/tiny.yaml: GLM, data efficiency, generalisation,
+receptive fields; their outputs and reruns that are exactly right."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import xarray as xr
+from test_pipeline import edited
+
+pytestmark = pytest.mark.workflow
+
+EXPERIMENT = "sim01"
+STIMULI = ["whitenoise", "naturalscene"]
+PAPER_FIGURES = ["model_comparison", "data_efficiency", "generalization", "receptive_fields"]
+
+
+def read(path):
+    with xr.open_dataset(path, engine="h5netcdf") as dataset:
+        return dataset.load()
+
+
+def test_paper_figures_exist(finished_workflow):
+    for figure in PAPER_FIGURES:
+        path = finished_workflow.root / f"results/retina/{EXPERIMENT}/figures/{figure}.png"
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+
+
+def test_glm_is_fitted_and_evaluated_like_the_other_models(finished_workflow):
+    root = finished_workflow.root
+    for stimulus in STIMULI:
+        performance = read(root / f"results/retina/{EXPERIMENT}/{stimulus}/performance.nc")
+        assert list(performance["model"].values) == ["ln", "glm", "cnn"]  # configured order
+        evaluation = read(
+            root / f"results/retina/{EXPERIMENT}/{stimulus}/models/glm/seed0/evaluation.nc"
+        )
+        assert evaluation.attrs["model_kind"] == "glm"
+        assert (evaluation["prediction"] >= 0).all()
+    summary = pd.read_csv(root / "results/retina/summary.csv")
+    assert sorted(summary["model"].unique()) == ["cnn", "glm", "ln"]
+
+
+def test_data_efficiency_runs_and_table(finished_workflow):
+    root = finished_workflow.root
+    models = root / f"results/retina/{EXPERIMENT}/whitenoise/models"
+    # tiny: fractions 0.5 and 1.0; 1.0 is the main fit, 0.5 a job of its own
+    assert (models / "cnn/fraction50/seed0/model.pt").exists()
+    assert not (models / "cnn/fraction100").exists()
+    result = read(root / f"results/retina/{EXPERIMENT}/whitenoise/data_efficiency.nc")
+    assert result["test_correlation"].dims == ("model", "fraction", "seed", "cell")
+    assert list(result["model"].values) == ["ln", "cnn"]
+    assert list(result["fraction"].values) == [0.5, 1.0]
+    minutes = result["train_minutes"].values
+    assert 1.9 < minutes[1] / minutes[0] < 2.1  # half the training bins
+    assert result["train_correlation"].notnull().all()
+
+
+def test_generalization_matrix(finished_workflow):
+    result = read(finished_workflow.root / f"results/retina/{EXPERIMENT}/generalization.nc")
+    assert result["correlation"].dims == (
+        "model",
+        "train_stimulus",
+        "test_stimulus",
+        "seed",
+        "cell",
+    )
+    assert list(result["train_stimulus"].values) == STIMULI == list(result["test_stimulus"].values)
+    assert list(result["model"].values) == ["ln", "glm", "cnn"]
+    assert result["correlation"].notnull().all()
+    # the diagonal is the within-class evaluation of the model comparison
+    for stimulus in STIMULI:
+        performance = read(
+            finished_workflow.root / f"results/retina/{EXPERIMENT}/{stimulus}/performance.nc"
+        )
+        diagonal = result["correlation"].sel(train_stimulus=stimulus, test_stimulus=stimulus)
+        xr.testing.assert_allclose(
+            diagonal.transpose("model", "seed", "cell"), performance["correlation"]
+        )
+
+
+def test_receptive_fields_compare_model_and_data_stas(finished_workflow):
+    result = read(finished_workflow.root / f"results/retina/{EXPERIMENT}/receptive_fields.nc")
+    assert result["model_sta"].dims == ("model", "train_stimulus", "cell", "lag", "row", "col")
+    assert result["data_sta"].shape == result["model_sta"].shape[2:]
+    assert result["similarity"].notnull().all()
+
+
+def test_editing_the_glm_reruns_exactly_what_uses_it(finished_workflow):
+    with edited(finished_workflow.root / "src/insilico/models/glm.py"):
+        jobs = finished_workflow.planned_jobs()
+    per_recording = {
+        "train_retina": 1,
+        "evaluate_retina": 1,
+        "retina_performance": 1,
+        "plot_retina_comparison": 1,
+        "plot_retina_predictions": 1,
+    }
+    assert jobs == {rule: 2 * n for rule, n in per_recording.items()} | {
+        "retina_summary": 1,
+        "plot_retina_model_comparison": 1,
+        "retina_generalization": 1,
+        "plot_retina_generalization": 1,
+        # the STA estimator lives in the GLM module (the GLM places its patch with it)
+        "retina_receptive_fields": 1,
+        "plot_retina_receptive_fields": 1,
+        "all": 1,
+    }
+
+
+def test_a_new_fraction_trains_only_its_own_runs(finished_workflow):
+    changed = finished_workflow.root / "fractions.yaml"
+    changed.write_text("retina:\n  data_efficiency:\n    fractions: [0.25, 0.5, 1.0]\n")
+    jobs = finished_workflow.planned_jobs("--configfile", "config/tiny.yaml", str(changed))
+    assert jobs == {
+        "train_retina_fraction": 4,  # ln and cnn at 25 %, on both stimulus classes
+        "retina_data_efficiency": 2,
+        "plot_retina_data_efficiency": 1,
+        "all": 1,
+    }
+
+
+def test_closed_loop_settings_rerun_only_glm_evaluations(finished_workflow):
+    changed = finished_workflow.root / "closed_loop.yaml"
+    changed.write_text("retina:\n  models:\n    glm:\n      closed_loop:\n        samples: 7\n")
+    jobs = finished_workflow.planned_jobs("--configfile", "config/tiny.yaml", str(changed))
+    assert jobs == {
+        "evaluate_retina": 2,
+        "retina_performance": 2,
+        "plot_retina_comparison": 2,
+        "plot_retina_predictions": 2,
+        "retina_summary": 1,
+        "plot_retina_model_comparison": 1,
+        "retina_generalization": 1,
+        "plot_retina_generalization": 1,
+        "all": 1,
+    }
