@@ -81,7 +81,9 @@ def _check_consistency(config: dict) -> None:
                 f"config key 'retina.models.cnn.params.kernels': kernels {[k1, k2]} do not fit "
                 f"images of data.simulated.retina.size={size} (need k1 + k2 - 2 < size)"
             )
-    unknown = sorted(set(config["data"]["retina"]["cells"]) - set(config["data"]["retina"]["experiments"]))
+    unknown = sorted(
+        set(config["data"]["retina"]["cells"]) - set(config["data"]["retina"]["experiments"])
+    )
     if unknown:
         raise ConfigError(
             f"config key 'data.retina.cells': experiment(s) {unknown} are not in "

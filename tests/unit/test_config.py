@@ -96,4 +96,7 @@ def test_mistakes_get_one_message_naming_the_key(update, message):
 def test_yaml_booleans_are_not_mistaken_for_cell_types():
     """YAML 1.1 reads a bare `on` as True; the schema must refuse it rather than pass it on."""
     with pytest.raises(ConfigError, match="cell_types.2"):
-        validate_config({"data": {"simulated": {"retina": {"cell_types": ["off_fast", "off_slow", True]}}}}, SCHEMA)
+        validate_config(
+            {"data": {"simulated": {"retina": {"cell_types": ["off_fast", "off_slow", True]}}}},
+            SCHEMA,
+        )
