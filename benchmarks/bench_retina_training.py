@@ -185,7 +185,8 @@ def main() -> None:
     print(f"{'device':<28} {'method':<34} {'samples/s':>12} {'epoch (s)':>10} {'speed-up':>9}")
     for device in devices:
         name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-        methods = [("insilico (device gather, AMP)", time_insilico)]
+        amp = device.type == "cuda" and torch.cuda.is_bf16_supported()
+        methods = [(f"insilico (device gather{', bf16' if amp else ''})", time_insilico)]
         if not args.skip_reference:
             methods.append(("reference (materialised, DataLoader)", time_reference))
         throughput = {}

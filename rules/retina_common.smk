@@ -49,6 +49,12 @@ def retina_model_path(experiment, stimulus, model, seed, fraction=1.0):
 
 def data_efficiency_runs():
     """(model, fraction, seed) of every data-efficiency run of a recording."""
+    labels = [fraction_label(fraction) for fraction in DATA_EFFICIENCY["fractions"]]
+    if len(set(labels)) != len(labels):
+        raise WorkflowError(
+            "Invalid configuration: config key 'retina.data_efficiency.fractions' has fractions "
+            f"that round to the same per cent {labels}; runs are stored per per cent"
+        )
     return [
         (model, float(fraction), seed)
         for model in DATA_EFFICIENCY["models"]

@@ -22,12 +22,9 @@ CNN_DOWNSTREAM = {
     "plot_retina_predictions": 1,
     "plot_cnn_filters": 1,
 }
-# ... and of both recordings' CNNs together: the data-efficiency runs at the tiny fraction (50 %)
-# and the per-experiment analyses of McIntosh et al. 2016 (tests/workflow/test_retina.py).
+# ... and of both recordings' CNNs together: the per-experiment analyses of McIntosh et al. 2016
+# (tests/workflow/test_retina.py; config/tiny.yaml runs the data-efficiency sweep for LN only).
 CNN_PAPER_DOWNSTREAM = {
-    "train_retina_fraction": 2,
-    "retina_data_efficiency": 2,
-    "plot_retina_data_efficiency": 1,
     "retina_generalization": 1,
     "plot_retina_generalization": 1,
     "retina_receptive_fields": 1,

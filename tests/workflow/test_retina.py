@@ -43,12 +43,12 @@ def test_glm_is_fitted_and_evaluated_like_the_other_models(finished_workflow):
 def test_data_efficiency_runs_and_table(finished_workflow):
     root = finished_workflow.root
     models = root / f"results/retina/{EXPERIMENT}/whitenoise/models"
-    # tiny: fractions 0.5 and 1.0; 1.0 is the main fit, 0.5 a job of its own
-    assert (models / "cnn/fraction50/seed0/model.pt").exists()
-    assert not (models / "cnn/fraction100").exists()
+    # tiny: LN at fractions 0.5 and 1.0; 1.0 is the main fit, 0.5 a job of its own
+    assert (models / "ln/fraction50/seed0/model.pt").exists()
+    assert not (models / "ln/fraction100").exists()
     result = read(root / f"results/retina/{EXPERIMENT}/whitenoise/data_efficiency.nc")
     assert result["test_correlation"].dims == ("model", "fraction", "seed", "cell")
-    assert list(result["model"].values) == ["ln", "cnn"]
+    assert list(result["model"].values) == ["ln"]
     assert list(result["fraction"].values) == [0.5, 1.0]
     minutes = result["train_minutes"].values
     assert 1.9 < minutes[1] / minutes[0] < 2.1  # half the training bins
@@ -112,7 +112,7 @@ def test_a_new_fraction_trains_only_its_own_runs(finished_workflow):
     changed.write_text("retina:\n  data_efficiency:\n    fractions: [0.25, 0.5, 1.0]\n")
     jobs = finished_workflow.planned_jobs("--configfile", "config/tiny.yaml", str(changed))
     assert jobs == {
-        "train_retina_fraction": 4,  # ln and cnn at 25 %, on both stimulus classes
+        "train_retina_fraction": 2,  # LN at 25 %, on both stimulus classes
         "retina_data_efficiency": 2,
         "plot_retina_data_efficiency": 1,
         "all": 1,

@@ -293,10 +293,13 @@ def data_efficiency(
         span = max(history, int(meta.get("response_history", 0)) + 1)
         train_ends, val_ends = split_bins(n_bins, span, meta["val_fraction"], float(fraction))
         n_train_bins[fractions.index(float(fraction))] = train_ends[-1] + 1
-        prediction = predict(model, meta, recording.train_stimulus, samples=samples, seed=seed)
         for name, ends in (("train_correlation", train_ends), ("val_correlation", val_ends)):
+            # Predict only the frames these windows cover: small runs need a small part.
+            first = ends[0] - (history - 1)
+            movie = recording.train_stimulus[first : ends[-1] + 1]
+            prediction = predict(model, meta, movie, samples=samples, seed=seed)
             values[name][index] = pearson(
-                prediction[:, ends - (history - 1)], recording.train_rate[:, ends]
+                prediction[:, ends - ends[0]], recording.train_rate[:, ends]
             )
         best_epoch[index] = meta.get("best_epoch", np.nan)
     dims = ("model", "fraction", "seed", "cell")

@@ -249,7 +249,7 @@ def model_comparison_classes(performances: dict[str, xr.Dataset], path) -> None:
 
     Bars are the mean over cells of the seed-averaged correlation; thick error bars the s.e.m.
     over cells, thin ones (offset to the right) the std over seeds of the cell mean. Dots are
-    cells; the dashed line and band the mean +- s.e.m. of the ceiling. The bar label gives the
+    cells; the dashed line and band the mean +- s.e.m. of the ceiling. The tick label gives the
     mean and its fraction of the mean ceiling.
     """
     if not performances:
@@ -269,6 +269,7 @@ def model_comparison_classes(performances: dict[str, xr.Dataset], path) -> None:
         ceiling_mean, ceiling_sem = _mean_sem(performance["ceiling"].values)
         n_cells = performance.sizes["cell"]
         jitter = np.linspace(-0.18, 0.18, n_cells) if n_cells > 1 else np.zeros(1)
+        labels = []
         for i, model in enumerate(models):
             color = colors[i % len(colors)]
             mean, sem = _mean_sem(per_cell.values[i])
@@ -280,19 +281,13 @@ def model_comparison_classes(performances: dict[str, xr.Dataset], path) -> None:
                     i + 0.24, mean, yerr=spread, fmt="none", ecolor="k", elinewidth=0.9, capsize=3
                 )
             ax.scatter(i + jitter, per_cell.values[i], s=14, color=color, zorder=3)
-            ax.annotate(
-                f"{mean:.2f}\n({mean / ceiling_mean:.0%})",
-                (i, 0.02),
-                ha="center",
-                va="bottom",
-                fontsize="small",
-            )
+            labels.append(f"{model.upper()}\n{mean:.2f} ({mean / ceiling_mean:.0%})")
         ax.axhline(ceiling_mean, color="k", ls="--", lw=1.2, label=f"ceiling {ceiling_mean:.2f}")
         if np.isfinite(ceiling_sem):
             ax.axhspan(
                 ceiling_mean - ceiling_sem, ceiling_mean + ceiling_sem, color="k", alpha=0.1, lw=0
             )
-        ax.set_xticks(range(len(models)), [model.upper() for model in models])
+        ax.set_xticks(range(len(models)), labels)
         ax.set_ylim(0, 1)
         ax.set_title(
             f"{_stimulus_name(stimulus)}\n({n_cells} cells, {performance.sizes['seed']} seed(s))"
@@ -405,9 +400,11 @@ def generalization(dataset: xr.Dataset, path) -> None:
 def receptive_fields(dataset: xr.Dataset, path, n_cells: int = 6) -> None:
     """Data STA against model STAs on the same white noise, for the first ``n_cells`` cells.
 
-    Columns: the rank-1 spatial map of the data STA, then of every (model, training class) STA,
-    then all their temporal profiles (each scaled to unit peak). Titles give the Pearson r of the
-    model STA with the data STA over all lags and pixels.
+    For each cell, the peak of the data STA (largest absolute value over lags and pixels) fixes
+    one lag and one pixel. Columns: the spatial map of the data STA and of every (model,
+    training class) STA at that lag (each on its own symmetric colour scale, red positive), then
+    all their temporal profiles at that pixel, each scaled to unit maximum magnitude. Titles give
+    the Pearson r of the model STA with the data STA over all lags and pixels.
     """
     cells = list(dataset["cell"].values[:n_cells])
     sources = [("data", None, None)] + [
@@ -425,29 +422,29 @@ def receptive_fields(dataset: xr.Dataset, path, n_cells: int = 6) -> None:
         squeeze=False,
     )
     for row, cell in enumerate(cells):
+        data = dataset["data_sta"].sel(cell=cell).values
+        peak_lag, peak_row, peak_col = np.unravel_index(np.abs(data).argmax(), data.shape)
         for col, (label, model, stimulus) in enumerate(sources):
             if model is None:
-                sta = dataset["data_sta"].sel(cell=cell).values
-                title = label
+                sta, title = data, f"data (peak {lag_ms[peak_lag]:.0f} ms)"
             else:
                 selected = dict(model=model, train_stimulus=stimulus, cell=cell)
                 sta = dataset["model_sta"].sel(selected).values
                 title = f"{label}\nr = {float(dataset['similarity'].sel(selected)):.2f}"
-            spatial, temporal, _ = rank1_filters(sta[None])
-            # Orient by the temporal peak nearest in time, so ON and OFF cells keep their sign.
-            sign = np.sign(temporal[0][np.argmax(np.abs(temporal[0]))]) or 1.0
-            vmax = float(np.abs(spatial[0]).max()) or 1.0
+            frame = sta[peak_lag]
+            vmax = float(np.abs(frame).max()) or 1.0
             ax = axes[row, col]
-            ax.imshow(sign * spatial[0], cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+            ax.imshow(frame, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+            ax.plot(peak_col, peak_row, marker="+", color="0.3", ms=6)
             ax.set_xticks([])
             ax.set_yticks([])
-            if row == 0 or model is not None:
-                ax.set_title(title, fontsize="x-small")
+            ax.set_title(title, fontsize="x-small")
             if col == 0:
                 ax.set_ylabel(str(cell), fontsize="small")
-            peak = np.abs(temporal[0]).max() or 1.0
+            profile = sta[:, peak_row, peak_col]
+            scale = np.abs(profile).max() or 1.0
             axes[row, -1].plot(
-                lag_ms, temporal[0] / peak, color=colors[col % len(colors)], lw=1.2, label=label
+                lag_ms, profile / scale, color=colors[col % len(colors)], lw=1.2, label=label
             )
         ax_time = axes[row, -1]
         ax_time.axhline(0, color="0.6", lw=0.8)
@@ -455,5 +452,7 @@ def receptive_fields(dataset: xr.Dataset, path, n_cells: int = 6) -> None:
         ax_time.tick_params(labelsize="x-small")
     axes[-1, -1].set_xlabel("time before response (ms)", fontsize="small")
     axes[0, -1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="x-small")
-    fig.suptitle("Receptive fields: spike-triggered averages of data and models on white noise")
+    fig.suptitle(
+        "Receptive fields: spike-triggered averages of data and models on the same white noise"
+    )
     save_figure(fig, path)
