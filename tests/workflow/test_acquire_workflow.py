@@ -72,7 +72,15 @@ def run_with(
     """Run Snakemake with the tiny preset plus ``settings`` under ``data``, on one recording."""
     recordings = {"retina": {"experiments": [experiment], "stimuli": ["whitenoise"]}}
     override = workflow.root / "source.yaml"
-    override.write_text(yaml.safe_dump({"data": {**recordings, **settings}}))
+    # One stimulus class only: the mechanism analyses (which need both CNNs by default) are off.
+    mechanisms_off = {"mechanisms": {"cnns": {"stimuli": []}}}
+    # data.source applies to every branch: name the IT files too (not targeted, never read here).
+    it_files = {
+        key: f"unused/{key}"
+        for key in ("assembly", "temporal_assembly", "stimuli_csv", "stimuli_zip")
+    }
+    settings = {**settings, "local": {**settings.get("local", {}), "it": it_files}}
+    override.write_text(yaml.safe_dump({"data": {**recordings, **settings}, **mechanisms_off}))
     return workflow.snakemake(
         *targets, "--cores", "1", "--configfile", "config/tiny.yaml", str(override), check=check
     )
