@@ -31,6 +31,17 @@ CNN_PAPER_DOWNSTREAM = {
     "plot_retina_receptive_fields": 1,
     "plot_retina_model_comparison": 1,
 }
+# ... and the mechanisms branch, which dissects the first seed's CNN
+# (tests/workflow/test_mechanisms_workflow.py).
+CNN_MECHANISMS_DOWNSTREAM = {
+    "mechanism_responses": 1,
+    "mechanism_attribution": 1,
+    "mechanism_reduction": 1,
+    "mechanism_groundtruth": 1,
+    "mechanisms_summary": 1,
+    "plot_mechanism_phenomena": 1,
+    "plot_mechanism_dissection": 1,
+}
 
 
 @contextmanager
@@ -110,7 +121,9 @@ def test_training_parameter_of_one_model_reruns_only_that_model(finished_workflo
     changed = finished_workflow.root / "changed.yaml"
     changed.write_text("retina:\n  models:\n    cnn:\n      train:\n        learning_rate: 0.01\n")
     jobs = finished_workflow.planned_jobs("--configfile", "config/tiny.yaml", str(changed))
-    assert jobs == times_two({"train_retina": 1, **CNN_DOWNSTREAM}) | CNN_PAPER_DOWNSTREAM | {
+    assert jobs == times_two(
+        {"train_retina": 1, **CNN_DOWNSTREAM}
+    ) | CNN_PAPER_DOWNSTREAM | CNN_MECHANISMS_DOWNSTREAM | {
         "retina_summary": 1,
         "all": 1,
     }
@@ -119,7 +132,9 @@ def test_training_parameter_of_one_model_reruns_only_that_model(finished_workflo
 def test_editing_the_cnn_module_reruns_exactly_its_dependents(finished_workflow):
     with edited(finished_workflow.root / "src/insilico/models/retina_cnn.py"):
         jobs = finished_workflow.planned_jobs()
-    assert jobs == times_two({"train_retina": 1, **CNN_DOWNSTREAM}) | CNN_PAPER_DOWNSTREAM | {
+    assert jobs == times_two(
+        {"train_retina": 1, **CNN_DOWNSTREAM}
+    ) | CNN_PAPER_DOWNSTREAM | CNN_MECHANISMS_DOWNSTREAM | {
         "retina_summary": 1,
         "all": 1,
     }
