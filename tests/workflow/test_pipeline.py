@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -49,10 +50,13 @@ def edited(path: Path):
     """Change ``path``'s content (a trailing comment) and timestamp, then restore both.
 
     A timestamp alone is not an edit: Snakemake compares the checksum it recorded for each input.
+    The new timestamp lies in the future, so the file is newer than every output, however old
+    the copied source file was.
     """
     original, stat = path.read_bytes(), path.stat()
     path.write_bytes(original + b"\n# an edit\n")
-    os.utime(path, (stat.st_atime + 3600, stat.st_mtime + 3600))
+    later = time.time() + 3600
+    os.utime(path, (later, later))
     try:
         yield
     finally:
@@ -110,7 +114,8 @@ def test_finished_run_has_nothing_to_do(finished_workflow):
 def test_a_new_timestamp_without_an_edit_reruns_nothing(finished_workflow):
     module = finished_workflow.root / "src/insilico/models/retina_cnn.py"
     stat = module.stat()
-    os.utime(module, (stat.st_atime + 3600, stat.st_mtime + 3600))
+    later = time.time() + 3600  # newer than every output
+    os.utime(module, (later, later))
     try:
         assert finished_workflow.planned_jobs() == {}
     finally:
