@@ -18,7 +18,6 @@ import importlib
 import json
 import logging
 import os
-import pickle
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ import xarray as xr
 from torch.nn import functional as F
 
 from insilico.io import load_torch, save_torch, write_netcdf
-from insilico.training import _autocast, _deterministic, choose_device
+from insilico.training import _autocast, _deterministic, choose_device, read_checkpoint
 
 # kind -> (module, class): imported on demand, so a job only runs the code of its own model
 IT_MODELS = {
@@ -166,7 +165,7 @@ def train_classifier(
         y_test = torch.as_tensor(np.asarray(test_labels), dtype=torch.long, device=device)
         curves = {"step": [], "train_loss": [], "test_accuracy": [], "seconds": []}
         step = 0
-        checkpoint = _read_checkpoint(checkpoint_path, fingerprint, log) if optimizer else None
+        checkpoint = read_checkpoint(checkpoint_path, fingerprint, log) if optimizer else None
         if checkpoint is not None:
             model.load_state_dict(checkpoint["model"])
             optimizer.load_state_dict(checkpoint["optimizer"])
@@ -263,20 +262,6 @@ def train_classifier(
     write_netcdf(history, history_out)
     checkpoint_path.unlink(missing_ok=True)
     return {"test_accuracy": final_accuracy, "steps": step}
-
-
-def _read_checkpoint(path: Path, fingerprint: str, log: logging.Logger) -> dict | None:
-    if not path.exists():
-        return None
-    try:
-        checkpoint = load_torch(path)
-    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
-        log.warning("checkpoint %s unreadable (%s); starting fresh", path, error)
-        return None
-    if checkpoint.get("fingerprint") != fingerprint:
-        log.info("checkpoint %s belongs to a different run; starting fresh", path)
-        return None
-    return checkpoint
 
 
 def load_it_model(path: str | os.PathLike) -> tuple[torch.nn.Module, dict]:

@@ -313,7 +313,8 @@ def _mean_pearson(pred: torch.Tensor, target: torch.Tensor) -> float:
     return torch.where(denominator > 0, numerator / safe, 0.0).mean().item()
 
 
-def _read_checkpoint(path: Path, fingerprint: str, log: logging.Logger) -> dict | None:
+def read_checkpoint(path: Path, fingerprint: str, log: logging.Logger) -> dict | None:
+    """The checkpoint at ``path`` if it is readable and from the run with ``fingerprint``, else None."""
     if not path.exists():
         return None
     try:
@@ -495,7 +496,7 @@ def train_model(
                 patience=max(1, params["patience"] // 2),
             )
         run = _Run(model, optimizer, scheduler, generator, device)
-        checkpoint = _read_checkpoint(checkpoint_path, fingerprint, log)
+        checkpoint = read_checkpoint(checkpoint_path, fingerprint, log)
         if checkpoint is not None:
             run.restore(checkpoint)
             log.info("resuming from epoch %d (checkpoint %s)", run.epoch, checkpoint_path)
