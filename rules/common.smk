@@ -41,7 +41,7 @@ def code(*modules):
 
 def model_code(wildcards):
     """Everything that builds, trains and loads the model of ``wildcards.model``."""
-    return code(*TRAINING_MODULES, MODEL_MODULES[wildcards.model])
+    return code(*TRAINING_MODULES, "gpus", MODEL_MODULES[wildcards.model])
 
 
 def experiment_seed(experiment):

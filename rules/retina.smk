@@ -252,6 +252,7 @@ rule retina_data_efficiency:
         recording="resources/retina/{experiment}/{stimulus}.h5",
         code=code(
             *TRAINING_MODULES,
+            "gpus",
             *(MODEL_MODULES[model] for model in DATA_EFFICIENCY["models"]),
             "analysis.metrics",
             "analysis.retina_eval",
@@ -315,6 +316,7 @@ rule retina_generalization:
         ],
         code=code(
             *TRAINING_MODULES,
+            "gpus",
             *(MODEL_MODULES[model] for model in RETINA["fit"]),
             "analysis.metrics",
             "analysis.retina_eval",
@@ -368,6 +370,7 @@ rule retina_receptive_fields:
         recording="resources/retina/{experiment}/whitenoise.h5",
         code=code(
             *TRAINING_MODULES,
+            "gpus",
             *(MODEL_MODULES[model] for model in RETINA["receptive_fields"]["models"]),
             "models.glm",
             "analysis.metrics",

@@ -3,11 +3,13 @@
 import torch
 
 from insilico.analysis.retina_eval import receptive_fields
+from insilico.gpus import claim_gpu
 from insilico.io import write_netcdf
 from insilico.logs import job_logger
 from insilico.training import choose_device
 
 log = job_logger(snakemake.log[0])
+claim_gpu(log)  # one GPU per job on a multi-GPU machine; before CUDA starts
 torch.set_num_threads(snakemake.threads)
 models = {
     tuple(run): path

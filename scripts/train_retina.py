@@ -1,12 +1,14 @@
-"""Snakemake adapter: train one retina model (LN or CNN) on one recording."""
+"""Snakemake adapter: train one retina model (LN, GLM or CNN) on one recording."""
 
 import torch
 
 from insilico.data.retina_h5 import read_recording
+from insilico.gpus import claim_gpu
 from insilico.logs import job_logger
 from insilico.training import train_model
 
 log = job_logger(snakemake.log[0])
+claim_gpu(log)  # one GPU per job on a multi-GPU machine; before CUDA starts
 torch.set_num_threads(snakemake.threads)
 recording = read_recording(snakemake.input.recording, cells=snakemake.params.cells)
 train_model(
