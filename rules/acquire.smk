@@ -43,12 +43,13 @@ elif config["data"]["source"] == "remote":
         conda:
             ENV
         params:
+            kind="retina",
             url=remote_retina_url,
             checksum=remote_retina_checksum,
             retries=config["data"]["remote"]["retina"]["retries"],
             timeout=config["data"]["remote"]["retina"]["timeout"],
         script:
-            "../scripts/acquire_retina.py"
+            "../scripts/acquire.py"
 
 else:
 
@@ -69,8 +70,10 @@ else:
             stimulus="whitenoise|naturalscene",
         conda:
             ENV
+        params:
+            kind="retina",
         script:
-            "../scripts/acquire_retina.py"
+            "../scripts/acquire.py"
 
 
 rule provenance_table:

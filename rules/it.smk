@@ -59,7 +59,7 @@ elif config["data"]["source"] == "remote":
             retries=config["data"]["remote"]["it"]["retries"],
             timeout=config["data"]["remote"]["it"]["timeout"],
         script:
-            "../scripts/acquire_it.py"
+            "../scripts/acquire.py"
 
 else:
 
@@ -81,7 +81,7 @@ else:
         params:
             kind=lambda wildcards: IT_FILE_KINDS[wildcards.it_file],
         script:
-            "../scripts/acquire_it.py"
+            "../scripts/acquire.py"
 
 
 # --- neural targets and ceilings ------------------------------------------------------------------
@@ -133,7 +133,7 @@ rule train_it:
     input:
         images="results/it/task_images.nc",
         code=lambda wildcards: code(
-            *IT_TRAINING_CODE, IT_MODEL_MODULES[wildcards.it_model]
+            *IT_TRAINING_CODE, *IT_MODEL_MODULES[wildcards.it_model]
         ),
     output:
         model="results/it/models/{it_model}/{it_state}/seed{seed}/model.pt",
@@ -171,7 +171,7 @@ for _model in IT["models"]:
             fit_images="results/it/task_images.nc",
             code=code(
                 *IT_TRAINING_CODE,
-                IT_MODEL_MODULES[_model],
+                *IT_MODEL_MODULES[_model],
                 "data.assembly",
                 "analysis.cache_keys",
                 "analysis.activations",

@@ -27,6 +27,21 @@ def parse_checksum(spec: str, key: str) -> tuple[str, str]:
     return algorithm, digest.lower()
 
 
+def validator(kind: str) -> Callable[[Path], object]:
+    """The reader that checks a file of ``kind`` before it enters ``resources/``: ``retina`` (a
+    recording in the deep-retina layout) or a kind of IT file (see :func:`assembly.validator`).
+
+    Imported on demand, so that acquiring a retina recording never loads the IT code and back.
+    """
+    if kind == "retina":
+        from insilico.data.retina_h5 import read_recording
+
+        return read_recording
+    from insilico.data.assembly import validator as it_validator
+
+    return it_validator(kind)
+
+
 def acquire_remote(
     url: str,
     dest: str | Path,
