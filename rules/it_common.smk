@@ -6,7 +6,11 @@ from insilico.analysis.cache_keys import preprocessing_key
 
 IT = config["it"]
 IT_DIR = "resources/it"
-IT_MODEL_MODULES = {"cnn": "models.it_cnn", "convrnn": "models.convrnn"}
+# Package modules that build each IT model (the ConvRNN reuses the CNN's convolutions).
+IT_MODEL_MODULES = {
+    "cnn": ["models.it_cnn"],
+    "convrnn": ["models.convrnn", "models.it_cnn"],
+}
 IT_TRAINING_CODE = ["io", "gpus", "training", "task_training"]
 # resources/it/<file> -> the kind of file, which decides how a downloaded/local copy is validated
 IT_FILE_KINDS = {file: name for name, file in IT_FILES.items()}

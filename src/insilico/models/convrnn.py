@@ -29,6 +29,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from insilico.models.it_cnn import pooled_convs
+
 
 class SeparableConv(nn.Module):
     """Depthwise ``k x k`` then pointwise 1x1 convolution (bias, initially 0), 'same' padding."""
@@ -110,14 +112,7 @@ class ConvRNN(nn.Module):
         train_steps: int,
     ) -> None:
         super().__init__()
-        if len(channels) != len(kernels) or not channels:
-            raise ValueError(
-                f"channels {channels} and kernels {kernels} must be equally long lists"
-            )
-        if size % 2 ** len(channels):
-            raise ValueError(
-                f"image size {size} must be divisible by 2**{len(channels)} (one pooling per layer)"
-            )
+        self.convs = pooled_convs(size, channels, kernels)
         if train_steps < len(channels):
             raise ValueError(
                 f"train_steps={train_steps} is shorter than the {len(channels)} steps the image "
@@ -127,11 +122,6 @@ class ConvRNN(nn.Module):
         if bad:
             raise ValueError(f"recurrent_layers {bad} do not exist (layers are 1..{len(channels)})")
         self.size, self.train_steps = size, train_steps
-        inputs = [1, *channels[:-1]]
-        self.convs = nn.ModuleList(
-            nn.Conv2d(c_in, c_out, k, padding=k // 2)
-            for c_in, c_out, k in zip(inputs, channels, kernels, strict=True)
-        )
         # A layer without a cell is feedforward (conv -> ReLU) at every step, as in ItCNN.
         self.cells = nn.ModuleList(
             ReciprocalGatedCell(c, recurrent_kernel) if i + 1 in recurrent_layers else nn.Identity()

@@ -20,6 +20,22 @@ from torch import nn
 from torch.nn import functional as F
 
 
+def pooled_convs(size: int, channels: list[int], kernels: list[int]) -> nn.ModuleList:
+    """The convolutions of the IT models (each followed by ReLU and a 2x2 max-pool), shared by
+    :class:`ItCNN` and the ConvRNN so that the two differ only in recurrence."""
+    if len(channels) != len(kernels) or not channels:
+        raise ValueError(f"channels {channels} and kernels {kernels} must be equally long lists")
+    if size % 2 ** len(channels):
+        raise ValueError(
+            f"image size {size} must be divisible by 2**{len(channels)} (one pooling per layer)"
+        )
+    inputs = [1, *channels[:-1]]
+    return nn.ModuleList(
+        nn.Conv2d(c_in, c_out, k, padding=k // 2)
+        for c_in, c_out, k in zip(inputs, channels, kernels, strict=True)
+    )
+
+
 class ItCNN(nn.Module):
     """conv -> ReLU -> 2x2 max-pool per layer; linear readout of the top layer's spatial mean.
 
@@ -34,19 +50,7 @@ class ItCNN(nn.Module):
         self, *, size: int, n_classes: int, channels: list[int], kernels: list[int]
     ) -> None:
         super().__init__()
-        if len(channels) != len(kernels) or not channels:
-            raise ValueError(
-                f"channels {channels} and kernels {kernels} must be equally long lists"
-            )
-        if size % 2 ** len(channels):
-            raise ValueError(
-                f"image size {size} must be divisible by 2**{len(channels)} (one pooling per layer)"
-            )
-        inputs = [1, *channels[:-1]]
-        self.convs = nn.ModuleList(
-            nn.Conv2d(c_in, c_out, k, padding=k // 2)
-            for c_in, c_out, k in zip(inputs, channels, kernels, strict=True)
-        )
+        self.convs = pooled_convs(size, channels, kernels)
         self.readout = nn.Linear(channels[-1], n_classes)
         self.layer_names = [f"conv{i + 1}" for i in range(len(channels))] + ["avgpool"]
 
