@@ -7,6 +7,7 @@ import pytest
 import torch
 import xarray as xr
 
+from insilico.analysis.retina_eval import transfer_loss
 from insilico.io import save_torch
 from insilico.plots import retina
 
@@ -157,6 +158,7 @@ def test_generalization_figure(tmp_path):
             "cell": CELLS,
         },
     )
+    dataset["transfer_loss"] = transfer_loss(dataset["correlation"])
     path = tmp_path / "generalization.png"
     retina.generalization(dataset, path)
     assert _is_png(path)

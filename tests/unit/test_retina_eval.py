@@ -344,6 +344,12 @@ def test_generalization_is_a_train_by_test_matrix(planted_experiment):
         )
         assert np.allclose(selected.sel(seed=0), within["correlation"])
     assert (ds["correlation"] > 0.15).all()
+    loss = ds["transfer_loss"].sel(model="ln", seed=0)
+    for train, test in [("whitenoise", "naturalscene"), ("naturalscene", "whitenoise")]:
+        within = ds["correlation"].sel(model="ln", seed=0, train_stimulus=test, test_stimulus=test)
+        across = ds["correlation"].sel(model="ln", seed=0, train_stimulus=train, test_stimulus=test)
+        assert np.allclose(loss.sel(train_stimulus=train, test_stimulus=test), within - across)
+        assert (loss.sel(train_stimulus=test, test_stimulus=test) == 0).all()
     # ... and the scaling convention matters off the diagonal only
     by_model = retina_eval.generalization(runs, recordings, ceilings, None, standardise="model")
     off = dict(train_stimulus="naturalscene", test_stimulus="whitenoise")
@@ -351,6 +357,18 @@ def test_generalization_is_a_train_by_test_matrix(planted_experiment):
     assert np.allclose(by_model["correlation"].sel(on), ds["correlation"].sel(on))
     assert not np.allclose(by_model["fev"].sel(off), ds["fev"].sel(off))
     assert "its own recording" in ds.attrs["standardise"]
+
+
+def test_transfer_loss_is_nan_without_a_model_trained_on_the_test_class():
+    correlation = xr.DataArray(
+        [[[0.5], [0.2]]],
+        dims=("train_stimulus", "test_stimulus", "cell"),
+        coords={"train_stimulus": ["whitenoise"], "test_stimulus": ["whitenoise", "naturalscene"]},
+    )
+    loss = retina_eval.transfer_loss(correlation)
+    assert loss.dims == correlation.dims
+    assert loss.sel(test_stimulus="whitenoise").item() == 0
+    assert np.isnan(loss.sel(test_stimulus="naturalscene").item())
 
 
 def test_receptive_fields_of_planted_cells(planted_experiment):

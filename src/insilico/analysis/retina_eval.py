@@ -387,9 +387,15 @@ def generalization(
         [read_netcdf(ceilings[stimulus])["ceiling"].values for stimulus in test_stimuli]
     )
     dims = ("model", "train_stimulus", "test_stimulus", "seed", "cell")
+    correlation = xr.DataArray(
+        stacked["correlation"],
+        dims=dims,
+        coords={"train_stimulus": train_stimuli, "test_stimulus": test_stimuli},
+    )
     return xr.Dataset(
         {
             **{name: (dims, values) for name, values in stacked.items()},
+            "transfer_loss": (dims, transfer_loss(correlation).values),
             "ceiling": (("test_stimulus", "cell"), ceiling),
         },
         coords={
@@ -402,9 +408,29 @@ def generalization(
         attrs={
             "standardise": STANDARDISE[standardise],
             "description": "Pearson r per cell between the prediction of a model trained on "
-            "train_stimulus and the trial-averaged held-out test rate of test_stimulus",
+            "train_stimulus and the trial-averaged held-out test rate of test_stimulus; "
+            "transfer_loss: r of the model trained on test_stimulus minus this r",
         },
     )
+
+
+def transfer_loss(correlation: xr.DataArray) -> xr.DataArray:
+    """How much a model loses on a stimulus class it was not trained on: r of the same model kind
+    trained on the test class minus r of the model trained on ``train_stimulus``, per seed and
+    cell, both on the same test movie and cells, so the difficulty of the test class cancels (the
+    comparison per test class of McIntosh et al. 2016). Zero on the diagonal; NaN where no model
+    was trained on the test class. Same dimensions as ``correlation``.
+    """
+    within = xr.concat(
+        [
+            correlation.sel(test_stimulus=stimulus)
+            .reindex(train_stimulus=[stimulus])
+            .squeeze("train_stimulus", drop=True)
+            for stimulus in correlation["test_stimulus"].values
+        ],
+        dim="test_stimulus",
+    )
+    return (within - correlation).transpose(*correlation.dims)
 
 
 def receptive_fields(

@@ -355,10 +355,13 @@ def data_efficiency(datasets: dict[str, xr.Dataset], path) -> None:
 
 
 def generalization(dataset: xr.Dataset, path) -> None:
-    """Per model, the train x test stimulus-class matrix of mean test correlation.
+    """Per model, the train x test stimulus-class matrix of mean test correlation, and the loss
+    on transfer of every model to each class it was not trained on.
 
-    Each entry is the mean over cells of the seed-averaged correlation, +- s.e.m. over cells, and
-    its fraction of the test recording's mean ceiling.
+    Each matrix entry is the mean over cells of the seed-averaged correlation, +- s.e.m. over
+    cells, and its fraction of the test recording's mean ceiling. The last panel shows the
+    ``transfer_loss`` (r of the model trained on the test class minus r of the transferred model,
+    same cells and test movie), mean +- s.e.m. over cells of the seed-averaged values.
     """
     models = [str(model) for model in dataset["model"].values]
     train = [str(s) for s in dataset["train_stimulus"].values]
@@ -366,10 +369,15 @@ def generalization(dataset: xr.Dataset, path) -> None:
     per_cell = dataset["correlation"].mean("seed", skipna=True)
     ceiling = dataset["ceiling"].mean("cell").values
     fig, axes = plt.subplots(
-        1, len(models), figsize=(3.6 * len(models) + 1.2, 3.8), layout="constrained", squeeze=False
+        1,
+        len(models) + 1,
+        figsize=(3.6 * len(models) + 4.4, 3.8),
+        layout="constrained",
+        squeeze=False,
     )
+    _transfer_losses(axes[0, -1], dataset["transfer_loss"].mean("seed", skipna=True))
     image = None
-    for ax, model in zip(axes[0], models, strict=True):
+    for ax, model in zip(axes[0, :-1], models, strict=True):
         matrix = np.full((len(train), len(test)), np.nan)
         for i, train_stimulus in enumerate(train):
             for j, test_stimulus in enumerate(test):
@@ -392,9 +400,39 @@ def generalization(dataset: xr.Dataset, path) -> None:
         ax.set_xlabel("tested on")
         ax.set_ylabel("trained on")
         ax.set_title(model.upper())
-    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="mean test correlation")
+    fig.colorbar(image, ax=axes[0, :-1].tolist(), shrink=0.8, label="mean test correlation")
     fig.suptitle("Generalisation across stimulus classes")
     save_figure(fig, path)
+
+
+def _transfer_losses(ax, per_cell: xr.DataArray) -> None:
+    """Grouped bars: per model, the loss on each off-diagonal (train -> test) transfer."""
+    pairs = [
+        (str(train), str(test))
+        for train in per_cell["train_stimulus"].values
+        for test in per_cell["test_stimulus"].values
+        if train != test
+    ]
+    models = [str(model) for model in per_cell["model"].values]
+    width = 0.8 / max(1, len(pairs))
+    for k, (train, test) in enumerate(pairs):
+        stats = [
+            _mean_sem(per_cell.sel(model=m, train_stimulus=train, test_stimulus=test).values)
+            for m in models
+        ]
+        ax.bar(
+            np.arange(len(models)) + (k - (len(pairs) - 1) / 2) * width,
+            [mean for mean, _ in stats],
+            width,
+            yerr=[sem for _, sem in stats],
+            capsize=3,
+            label=f"{_stimulus_name(train)} \u2192 {_stimulus_name(test)}",
+        )
+    ax.axhline(0, color="0.3", lw=0.8)
+    ax.set_xticks(np.arange(len(models)), [m.upper() for m in models])
+    ax.set_ylabel("\u0394r vs trained on the test class")
+    ax.set_title("Loss on transfer (lower: generalises)")
+    ax.legend(fontsize="small", frameon=False)
 
 
 def receptive_fields(dataset: xr.Dataset, path, n_cells: int = 6) -> None:
