@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,14 +36,27 @@ class Workflow:
     def snakemake(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """Run Snakemake on the tiny preset. ``--configfile`` takes several values, so it comes last:
         callers that pass their own ``--configfile`` must pass it (and its files) last too."""
-        presets = [] if "--configfile" in args else ["--configfile", "config/tiny.yaml"]
-        command = [sys.executable, "-m", "snakemake", *args, *presets]
-        result = subprocess.run(command, cwd=self.root, capture_output=True, text=True, timeout=900)
+        result = subprocess.run(
+            self._command(args), cwd=self.root, capture_output=True, text=True, timeout=900
+        )
         if check and result.returncode != 0:
             raise AssertionError(
                 f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
             )
         return result
+
+    def start(self, *args: str, output: str = "snakemake.out") -> subprocess.Popen:
+        """Start Snakemake in the background, with the arguments of :meth:`snakemake`; its output
+        goes to the file ``output`` in the workflow folder (a pipe nobody reads would block it)."""
+        with open(self.root / output, "w") as log:
+            return subprocess.Popen(
+                self._command(args), cwd=self.root, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    @staticmethod
+    def _command(args: tuple[str, ...]) -> list[str]:
+        presets = [] if "--configfile" in args else ["--configfile", "config/tiny.yaml"]
+        return [sys.executable, "-m", "snakemake", *args, *presets]
 
     def planned_jobs(self, *args: str) -> dict[str, int]:
         """Jobs per rule that a dry run would execute (parsed from Snakemake's job stats table)."""
@@ -67,6 +83,25 @@ def copy_workflow(destination: Path) -> Workflow:
         else:
             shutil.copy2(source, destination / name)
     return Workflow(destination)
+
+
+@contextmanager
+def edited(path: Path):
+    """Change ``path``'s content (a trailing comment) and timestamp, then restore both.
+
+    A timestamp alone is not an edit: Snakemake 9 compares the checksum it recorded for each input.
+    The new timestamp lies in the future, so the file is newer than every output, however old the
+    copied source file was.
+    """
+    original, stat = path.read_bytes(), path.stat()
+    path.write_bytes(original + b"\n# an edit\n")
+    later = time.time() + 3600
+    os.utime(path, (later, later))
+    try:
+        yield
+    finally:
+        path.write_bytes(original)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
 @pytest.fixture(scope="session")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from conftest import edited
 
 pytestmark = pytest.mark.workflow
 
@@ -17,21 +16,6 @@ TASKS = ["flipflop", "sine", "context"]
 ARCHITECTURES = ["vanilla", "gru", "lstm", "ugrnn"]
 FIGURES = ["training", "fixed_points", "geometry", "topology", "line_attractor"]
 ANALYSIS = {"dynamics_geometry": 1, "dynamics_population": 1, "plot_dynamics": 1, "all": 1}
-
-
-@contextmanager
-def edited(path: Path):
-    """Edit ``path`` (append a comment), then restore its content and timestamps.
-
-    The content must change: Snakemake 9 compares checksums and ignores a newer mtime alone.
-    """
-    stat, original = path.stat(), path.read_bytes()
-    path.write_bytes(original + b"\n# edited by a test\n")
-    try:
-        yield
-    finally:
-        path.write_bytes(original)
-        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
 def _open(path: Path) -> xr.Dataset:

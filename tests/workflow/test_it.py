@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import shutil
 import threading
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 import yaml
+from conftest import edited
 
 pytestmark = pytest.mark.workflow
 
@@ -40,21 +40,6 @@ CONVRNN_DOWNSTREAM = {
     "plot_it": 1,
     "all": 1,
 }
-
-
-@contextmanager
-def edited(path: Path):
-    """Edit ``path`` (append a comment), then restore its content and timestamps.
-
-    The content must change: Snakemake 9 compares checksums and ignores a newer mtime alone.
-    """
-    stat, original = path.stat(), path.read_bytes()
-    path.write_bytes(original + b"\n# edited by a test\n")
-    try:
-        yield
-    finally:
-        path.write_bytes(original)
-        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
 def test_it_outputs_exist_with_provenance(finished_workflow):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import xarray as xr
 import yaml
+from conftest import edited
 
 pytestmark = pytest.mark.workflow
 
@@ -22,23 +21,6 @@ DOWNSTREAM_OF_REDUCTION = {
     "mechanisms_summary": 1,
     "all": 1,
 }
-
-
-@contextmanager
-def edited(path: Path):
-    """Edit ``path`` (append a comment), then restore its content and timestamps.
-
-    A newer timestamp alone is not enough: Snakemake 9 reruns a job only when an input newer than
-    its outputs also has a different checksum from the one recorded when the job ran.
-    """
-    stat = path.stat()
-    original = path.read_bytes()
-    path.write_bytes(original + b"\n# edited\n")
-    try:
-        yield
-    finally:
-        path.write_bytes(original)
-        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
 def phenomena(root: Path) -> list[str]:

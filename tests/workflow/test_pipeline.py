@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import contextmanager
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import xarray as xr
+from conftest import edited
 
 pytestmark = pytest.mark.workflow
 
@@ -43,25 +42,6 @@ CNN_MECHANISMS_DOWNSTREAM = {
     "plot_mechanism_phenomena": 1,
     "plot_mechanism_dissection": 1,
 }
-
-
-@contextmanager
-def edited(path: Path):
-    """Change ``path``'s content (a trailing comment) and timestamp, then restore both.
-
-    A timestamp alone is not an edit: Snakemake compares the checksum it recorded for each input.
-    The new timestamp lies in the future, so the file is newer than every output, however old
-    the copied source file was.
-    """
-    original, stat = path.read_bytes(), path.stat()
-    path.write_bytes(original + b"\n# an edit\n")
-    later = time.time() + 3600
-    os.utime(path, (later, later))
-    try:
-        yield
-    finally:
-        path.write_bytes(original)
-        os.utime(path, (stat.st_atime, stat.st_mtime))
 
 
 def times_two(jobs: dict[str, int]) -> dict[str, int]:
