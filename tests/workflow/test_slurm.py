@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -153,3 +154,86 @@ def test_profile_sends_every_gpu_rule_to_the_gpu_partition(fresh_workflow):
     assert not missing, f"add to set-resources in profiles/slurm/config.yaml: {sorted(missing)}"
     partitions = {profile["set-resources"][rule]["slurm_partition"] for rule in gpu_rules}
     assert len(partitions) == 1, partitions
+
+
+# -- many small jobs: the data-efficiency sweep is grouped into few SLURM jobs ---------------------
+
+SWEEP_SEEDS = [0, 1, 2]
+SWEEP_RUNS = [f"results/retina/sim01/whitenoise/models/ln/fraction50/seed{s}" for s in SWEEP_SEEDS]
+
+
+def test_sweep_runs_share_one_slurm_job_with_one_gpu(slurm_cluster, tmp_path):
+    """profiles/slurm groups train_retina_fraction (up to 8 runs a job): three runs, one job."""
+    workflow = copy_workflow(tmp_path)
+    (workflow.root / "sweep.yaml").write_text(
+        yaml.safe_dump({"retina": {"data_efficiency": {"seeds": SWEEP_SEEDS}}})
+    )
+    targets = [f"{run}/model.pt" for run in SWEEP_RUNS]
+    result = workflow.snakemake(
+        "--profile", "profiles/slurm", *targets, "--configfile", "config/tiny.yaml", "sweep.yaml"
+    )
+    run_id = re.search(r"SLURM run ID: (\S+)", result.stdout + result.stderr).group(1)
+    jobs = [job for job in slurm_cluster.jobs() if job["name"] == run_id]
+    by_rule = Counter(rule_of(job["comment"]) for job in jobs)
+    # One job simulates the recording; one group job trains all three runs, in series on one GPU.
+    assert by_rule == {"simulate_retina": 1, "retina_sweep_train_retina_fraction": 1}, jobs
+    (group,) = [job for job in jobs if "train_retina_fraction" in job["comment"]]
+    assert group["gpus"] == "gres:gpu:1"
+    assert {job["state"] for job in jobs} == {"COMPLETED"}
+    for run in SWEEP_RUNS:
+        assert (workflow.root / run / "model.pt").is_file()
+
+
+# -- failure: a job the scheduler kills leaves no output, and its rerun resumes ---------------------
+
+KILLED_RUN = "results/retina/sim01/whitenoise/models/ln/seed0"
+KILLED_LOG = "results/logs/retina/train/sim01_whitenoise_ln_seed0.log"
+# Long enough to be caught between the first checkpoint and the end (tens of seconds), and no early
+# stop: the run is killed after its first epoch checkpoint.
+SLOW_TRAINING = {"retina": {"train": {"epochs": 400, "patience": 400}}}
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+        time.sleep(0.2)
+
+
+def test_a_job_the_scheduler_kills_leaves_no_output_and_the_rerun_resumes(
+    slurm_cluster, tmp_path_factory
+):
+    """scancel, as SLURM does at a time limit: SIGTERM to the job, SIGKILL after KillWait."""
+    workflow = copy_workflow(tmp_path_factory.mktemp("killed"))
+    (workflow.root / "slow.yaml").write_text(yaml.safe_dump(SLOW_TRAINING))
+    configs = ["--configfile", "config/tiny.yaml", "slow.yaml"]
+    target = f"{KILLED_RUN}/model.pt"
+    checkpoint = workflow.root / KILLED_RUN / "checkpoint.pt"
+
+    snakemake = workflow.start("--profile", "profiles/slurm", target, *configs)
+    try:
+        wait_for(checkpoint.exists, timeout=300, what=f"{checkpoint} (first epoch)")
+        (training,) = [
+            job
+            for job in slurm_cluster.jobs()
+            if job["state"] == "RUNNING" and rule_of(job["comment"]) == "train_retina"
+        ]
+        slurm_cluster.run("scancel", training["id"])
+        assert snakemake.wait(timeout=300) != 0
+    finally:
+        snakemake.kill()
+    killed = {job["id"]: job["state"] for job in slurm_cluster.jobs()}[training["id"]]
+    assert killed == "CANCELLED"
+    # Nothing under an output's name; the checkpoint of the last finished epoch stays.
+    assert sorted(path.name for path in (workflow.root / KILLED_RUN).iterdir()) == ["checkpoint.pt"]
+    stopped_at = load_torch(checkpoint)["epoch"]
+    assert 1 <= stopped_at < SLOW_TRAINING["retina"]["train"]["epochs"]
+
+    workflow.snakemake("--profile", "profiles/slurm", target, *configs)
+    assert f"resuming from epoch {stopped_at} " in (workflow.root / KILLED_LOG).read_text()
+    assert not checkpoint.exists()
+    # Resuming restores the optimiser and random states: the model is that of an uninterrupted run.
+    uninterrupted = copy_workflow(tmp_path_factory.mktemp("uninterrupted"))
+    (uninterrupted.root / "slow.yaml").write_text(yaml.safe_dump(SLOW_TRAINING))
+    uninterrupted.snakemake("--cores", "2", target, *configs)
+    assert_same(workflow.root / target, uninterrupted.root / target)
