@@ -162,3 +162,28 @@ def test_local_file_in_another_layout_is_named(fresh_workflow, served):
     assert result.returncode != 0
     assert str(Path(root) / "bad" / "whitenoise.h5") in result.stdout + result.stderr
     assert not (fresh_workflow.root / "resources/retina/bad/whitenoise.h5").exists()
+
+
+PUBLIC_EXPERIMENTS = ["15-10-07", "15-11-21a", "15-11-21b"]
+
+
+def test_recordings_preset_plans_every_public_file_and_no_simulation(fresh_workflow):
+    """config/recordings.yaml on top of the paper preset, with the user's checksums file."""
+    checksums = {
+        f"{experiment}/{stimulus}.h5": "sha256:" + "0" * 64
+        for experiment in PUBLIC_EXPERIMENTS
+        for stimulus in ("whitenoise", "naturalscene")
+    }
+    (fresh_workflow.root / "checksums.yaml").write_text(
+        yaml.safe_dump({"data": {"remote": {"retina": {"checksums": checksums}}}})
+    )
+    presets = ["config/paper.yaml", "config/recordings.yaml"]
+    jobs = fresh_workflow.planned_jobs("--configfile", *presets, "checksums.yaml")
+    assert jobs["download_retina"] == len(checksums)
+    assert jobs["download_it"] == 4
+    assert jobs["retina_performance"] == len(checksums)
+    assert not {"simulate_retina", "simulate_it", "mechanism_groundtruth"} & set(jobs)
+    # Without the checksums file the run is refused before any job.
+    refused = fresh_workflow.snakemake("--dry-run", "--configfile", *presets, check=False)
+    assert refused.returncode != 0
+    assert "'data.remote.retina.checksums' has no entry" in refused.stdout + refused.stderr
