@@ -432,7 +432,8 @@ def _transfer_losses(ax, per_cell: xr.DataArray) -> None:
     ax.set_xticks(np.arange(len(models)), [m.upper() for m in models])
     ax.set_ylabel("\u0394r vs trained on the test class")
     ax.set_title("Loss on transfer (lower: generalises)")
-    ax.legend(fontsize="small", frameon=False)
+    ax.set_ylim(top=ax.get_ylim()[1] * 1.3)  # room for the legend above the bars
+    ax.legend(fontsize="small", frameon=False, loc="upper left")
 
 
 def receptive_fields(dataset: xr.Dataset, path, n_cells: int = 6) -> None:
