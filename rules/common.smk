@@ -217,3 +217,28 @@ def dynamics_figures():
         )
         for name, label in labels.items()
     }
+
+
+def limit_gpu_jobs_to_this_machine():
+    """Locally, run at most one GPU job per GPU of this machine at once (each job claims a device
+    of its own, see insilico.gpus), unless `--resources gpu=N` is given. Without a GPU there is no
+    limit (GPU rules then run on the CPU, limited by cores); on a cluster the scheduler hands out
+    the GPUs."""
+    if (
+        not workflow.is_main_process
+        or not workflow.local_exec
+        or "gpu" in workflow.global_resources
+    ):
+        return
+    from insilico.gpus import available_gpus
+
+    gpus = available_gpus()
+    if gpus:
+        workflow.register_resource("gpu", len(gpus))
+        logger.info(
+            f"insilico: {len(gpus)} GPU(s) found ({', '.join(gpus)}): at most {len(gpus)} GPU "
+            "jobs at once; --resources gpu=N overrides"
+        )
+
+
+limit_gpu_jobs_to_this_machine()

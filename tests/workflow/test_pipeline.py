@@ -184,3 +184,23 @@ def test_report_holds_every_figure_with_its_caption(finished_workflow):
     for figure in FIGURES:
         assert figure in report
     assert "Spearman-Brown" in report  # the ceiling protocol is stated in a caption
+
+
+@pytest.mark.parametrize(
+    ("gpus", "extra", "provided"),
+    [
+        ("0,1,2", [], 'gpu=Resource("gpu", 3)'),  # one GPU job per GPU of the machine
+        ("0,1,2", ["--resources", "gpu=1"], 'gpu=Resource("gpu", 1)'),  # the user's limit wins
+        ("", [], None),  # no GPU: no limit, GPU rules run on the CPU
+    ],
+)
+def test_local_gpu_jobs_are_limited_to_the_machines_gpus(
+    fresh_workflow, monkeypatch, gpus, extra, provided
+):
+    monkeypatch.setenv("INSILICO_GPUS", gpus)  # the machine's GPU list, as nvidia-smi would give
+    result = fresh_workflow.snakemake(
+        "resources/retina/sim01/whitenoise.h5", "--cores", "1", *extra
+    )
+    output = result.stdout + result.stderr
+    limits = [line for line in output.splitlines() if line.startswith("Provided resources:")]
+    assert limits == ([f"Provided resources: {provided}"] if provided else []), output
