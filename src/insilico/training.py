@@ -58,7 +58,7 @@ TRAIN_PARAM_KEYS = frozenset(
     }
 )
 # Keys that may be left out, with the value they then take.
-OPTIONAL_TRAIN_PARAMS = {"train_fraction": 1.0}
+OPTIONAL_TRAIN_PARAMS = {"train_fraction": 1.0, "output_lr_factor": 1.0}
 BIN_SECONDS = 0.01
 _FRAMES_PER_CHUNK = 4096  # movie frames moved to the device at a time (bounds host memory)
 
@@ -207,6 +207,9 @@ def _checked_train_params(train_params: dict) -> dict:
         value = train_params[key]
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ValueError(f"train_params[{key!r}] must be a non-negative number, got {value!r}")
+    factor = train_params["output_lr_factor"]
+    if isinstance(factor, bool) or not isinstance(factor, int | float) or factor <= 0:
+        raise ValueError(f"train_params['output_lr_factor'] must be a number > 0, got {factor!r}")
     fraction = train_params["train_fraction"]
     if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction <= 1:
         raise ValueError(f"train_params['train_fraction'] must be in (0, 1], got {fraction!r}")
@@ -311,6 +314,30 @@ def _mean_pearson(pred: torch.Tensor, target: torch.Tensor) -> float:
     numerator = (pred * target).sum(0)
     safe = torch.where(denominator > 0, denominator, torch.ones_like(denominator))
     return torch.where(denominator > 0, numerator / safe, 0.0).mean().item()
+
+
+def _parameter_groups(
+    model: torch.nn.Module, kind: str, learning_rate: float, output_lr_factor: float
+) -> list[dict]:
+    """Adam parameter groups: the model's per-cell output gain and offset (``output_affine()``)
+    learn ``output_lr_factor`` times faster than the rest.
+
+    They are in Hz, while the layers below work in normalised units: with Adam's steps of about
+    the learning rate, a gain that must grow from 1 to the cells' modulation (tens of Hz) would
+    need thousands of updates, and training would stop, on the validation correlation, with
+    predictions of the right shape but a fraction of the right size.
+    """
+    if output_lr_factor == 1:
+        return [{"params": list(model.parameters())}]
+    if not hasattr(model, "output_affine"):
+        raise ValueError(
+            f"train_params['output_lr_factor'] = {output_lr_factor}: model {kind!r} has no "
+            "separate output gain to speed up; leave it at 1"
+        )
+    output = list(model.output_affine())
+    chosen = {id(parameter) for parameter in output}
+    rest = [parameter for parameter in model.parameters() if id(parameter) not in chosen]
+    return [{"params": rest}, {"params": output, "lr": learning_rate * output_lr_factor}]
 
 
 def read_checkpoint(path: Path, fingerprint: str, log: logging.Logger) -> dict | None:
@@ -484,7 +511,9 @@ def train_model(
         if hasattr(model, "init_from_data"):
             model.init_from_data(sampler, targets, train_ends)
         optimizer = torch.optim.Adam(
-            model.parameters(), lr=params["learning_rate"], weight_decay=params["weight_decay"]
+            _parameter_groups(model, kind, params["learning_rate"], params["output_lr_factor"]),
+            lr=params["learning_rate"],
+            weight_decay=params["weight_decay"],
         )
         scheduler = None
         if params["lr_plateau_factor"] > 0:

@@ -229,11 +229,43 @@ def test_split_leaves_no_shared_frames():
         ({"lr_plateau_factor": 1.5}, "lr_plateau_factor"),
         ({"learning_rate": "1e-3"}, "learning_rate'] must be a non-negative number"),
         ({"momentum": 0.9}, r"unknown \['momentum'\]"),
+        ({"output_lr_factor": 0}, r"output_lr_factor'\] must be a number > 0"),
     ],
 )
 def test_bad_train_params(small_recording, tmp_path, overrides, message):
     with pytest.raises(ValueError, match=message):
         run(small_recording, tmp_path, **overrides)
+
+
+def test_output_gain_of_the_cnn_learns_faster_and_only_it(monkeypatch, small_recording, tmp_path):
+    optimizers = []
+    adam = torch.optim.Adam
+
+    def recording_adam(*args, **kwargs):
+        optimizers.append(adam(*args, **kwargs))
+        return optimizers[-1]
+
+    monkeypatch.setattr(torch.optim, "Adam", recording_adam)
+    model_path = run(small_recording, tmp_path, epochs=1, output_lr_factor=10)
+    rest, output = optimizers[0].param_groups
+    assert output["lr"] == pytest.approx(10 * TRAIN["learning_rate"])
+    assert rest["lr"] == pytest.approx(TRAIN["learning_rate"])
+    model, _ = load_model(model_path)
+    expected = {id(p) for p in model.output_affine()}
+    assert len(output["params"]) == 2 == len(expected)  # batch-norm gain and offset per cell
+    assert [tuple(p.shape) for p in output["params"]] == [(2,), (2,)]
+    assert len(rest["params"]) + 2 == len(list(model.parameters()))
+
+
+def test_output_lr_factor_needs_a_model_with_an_output_gain(small_recording, tmp_path):
+    with pytest.raises(ValueError, match="model 'ln' has no separate output gain"):
+        run(
+            small_recording,
+            tmp_path,
+            kind="ln",
+            model_params={"history": HISTORY},
+            output_lr_factor=3,
+        )
 
 
 def test_model_params_need_history(small_recording, tmp_path):

@@ -135,6 +135,12 @@ class RetinaCNN(nn.Module):
         weight_penalty = self.l2 * self.readout.weight.square().sum()
         return weight_penalty + self.l1_activity * rates.abs().sum(dim=1).mean()
 
+    def output_affine(self) -> list[nn.Parameter]:
+        """Per-cell gain and offset in Hz before the softplus (the trainer may speed them up)."""
+        if isinstance(self.norm_out, nn.BatchNorm1d):
+            return [self.norm_out.weight, self.norm_out.bias]
+        return [self.readout.bias]
+
     @torch.no_grad()
     def init_output_bias(self, mean_rate: torch.Tensor) -> None:
         bias = self.readout.bias if self.readout.bias is not None else self.norm_out.bias
