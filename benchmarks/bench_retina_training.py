@@ -29,8 +29,8 @@ import torch
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from insilico.models import build_model
-from insilico.training import (
+from insilico.retina.models import build_model
+from insilico.retina.train import (
     ModelInputs,
     WindowSampler,
     _autocast,

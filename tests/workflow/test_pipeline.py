@@ -92,7 +92,7 @@ def test_finished_run_has_nothing_to_do(finished_workflow):
 
 
 def test_a_new_timestamp_without_an_edit_reruns_nothing(finished_workflow):
-    module = finished_workflow.root / "src/insilico/models/retina_cnn.py"
+    module = finished_workflow.root / "src/insilico/retina/models/cnn.py"
     stat = module.stat()
     later = time.time() + 3600  # newer than every output
     os.utime(module, (later, later))
@@ -115,7 +115,7 @@ def test_training_parameter_of_one_model_reruns_only_that_model(finished_workflo
 
 
 def test_editing_the_cnn_module_reruns_exactly_its_dependents(finished_workflow):
-    with edited(finished_workflow.root / "src/insilico/models/retina_cnn.py"):
+    with edited(finished_workflow.root / "src/insilico/retina/models/cnn.py"):
         jobs = finished_workflow.planned_jobs()
     assert jobs == times_two(
         {"train_retina": 1, **CNN_DOWNSTREAM}
@@ -126,7 +126,7 @@ def test_editing_the_cnn_module_reruns_exactly_its_dependents(finished_workflow)
 
 
 def test_editing_the_plotting_module_reruns_only_figures(finished_workflow):
-    with edited(finished_workflow.root / "src/insilico/plots/retina.py"):
+    with edited(finished_workflow.root / "src/insilico/retina/plots.py"):
         jobs = finished_workflow.planned_jobs()
     assert jobs == {
         "plot_retina_comparison": 2,

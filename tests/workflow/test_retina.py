@@ -89,7 +89,7 @@ def test_receptive_fields_compare_model_and_data_stas(finished_workflow):
 
 
 def test_editing_the_glm_reruns_exactly_what_uses_it(finished_workflow):
-    with edited(finished_workflow.root / "src/insilico/models/glm.py"):
+    with edited(finished_workflow.root / "src/insilico/retina/models/glm.py"):
         jobs = finished_workflow.planned_jobs()
     per_recording = {
         "train_retina": 1,
