@@ -64,7 +64,6 @@ SIMULATOR_VERSION = "1.0.0"
 BIN_MS = 10  # width of one time bin; one ConvRNN step stands for one bin
 STIMULUS_SET_IDENTIFIER = "insilico.SimulatedHvM"
 ASSEMBLY_IDENTIFIER = "insilico.SimulatedHvM2015"
-VARIATION_LEVELS = (0, 3, 6)
 MAX_VARIATION = 6
 HARMONICS = np.arange(2, 8)  # radial harmonics of the silhouettes
 # Shape is the category cue (prototype harmonics, elongation, hollowness); texture (luminance,
