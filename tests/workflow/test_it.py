@@ -20,17 +20,15 @@ import pandas as pd
 import pytest
 import xarray as xr
 import yaml
-from conftest import edited
+from conftest import edited, read, redrawn
+from matplotlib.container import ErrorbarContainer
+
+from insilico.it import plots
+from insilico.it.assembly import read_stimulus_set
 
 pytestmark = pytest.mark.workflow
 
 IT_FILES = ["assembly.nc", "assembly_temporal.nc", "stimuli.csv", "stimuli.zip"]
-FIGURES = [
-    "predictivity_by_layer",
-    "performance_vs_predictivity",
-    "temporal_predictivity",
-    "stimuli",
-]
 LAYERS = ["conv1", "conv2", "conv3", "conv4", "avgpool"]
 CONVRNN_DOWNSTREAM = {
     "train_it": 2,
@@ -47,11 +45,52 @@ def test_it_outputs_exist_with_provenance(finished_workflow):
     for name in IT_FILES:
         assert (root / "resources/it" / name).stat().st_size > 0
         assert (root / "resources/it" / f"{name}.provenance.json").exists()
-    for figure in FIGURES:
-        path = root / f"results/it/figures/{figure}.png"
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
     activations = sorted((root / "results/it/activations").glob("px16_*/*/*/seed0/*.nc"))
     assert len(activations) == 2 * 2 * len(LAYERS)  # models x states x layers
+
+
+def test_figures_show_the_scores_they_were_drawn_from(finished_workflow, tmp_path):
+    root = finished_workflow.root
+    scores = read(root / "results/it/scores.nc")
+    figures = root / "results/it/figures"
+    fig = redrawn(
+        plots,
+        lambda path: plots.predictivity_by_layer(scores, path),
+        figures / "predictivity_by_layer.png",
+        tmp_path,
+    )
+    for ax, model in zip(fig.axes, scores["model"].values, strict=True):
+        assert [t.get_text() for t in ax.get_xticklabels()] == LAYERS
+        drawn = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        assert len(drawn) == 2 * 2  # regions x states
+        for container in drawn:
+            region, state = container.get_label().split(", ")
+            expected = scores["score"].sel(model=model, state=state, region=region).mean("seed")
+            np.testing.assert_allclose(container.lines[0].get_ydata(), expected)
+    for name, draw in (
+        ("performance_vs_predictivity", plots.performance_vs_predictivity),
+        ("temporal_predictivity", plots.temporal_predictivity),
+    ):
+        fig = redrawn(
+            plots, lambda path, draw=draw: draw(scores, path), figures / f"{name}.png", tmp_path
+        )
+        assert {ax.get_title().split(":")[0] for ax in fig.axes if ax.get_title()} >= {"V4", "IT"}
+    stimuli = read_stimulus_set(
+        root / "resources/it/stimuli.csv", root / "resources/it/stimuli.zip"
+    )
+    fig = redrawn(
+        plots,
+        lambda path: plots.example_stimuli(stimuli, path),
+        figures / "stimuli.png",
+        tmp_path,
+    )
+    table = stimuli.metadata
+    first = table[table["category_name"] == table["category_name"].iloc[0]]
+    first = first[first["variation"] == table["variation"].min()]
+    np.testing.assert_array_equal(
+        fig.axes[0].get_images()[0].get_array(), stimuli.images[first.index[0]]
+    )
+    assert fig.axes[0].get_title() == table["category_name"].iloc[0]
 
 
 def test_summary_table_and_scores(finished_workflow):
