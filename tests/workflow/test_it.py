@@ -7,13 +7,8 @@ give the neural targets the simulated run computed from the same files.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import shutil
-import threading
-from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -149,25 +144,6 @@ def test_new_preprocessing_is_a_new_activation_cache(finished_workflow):
     assert "train_it" not in jobs and "simulate_it" not in jobs
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@contextmanager
-def loopback_server(folder: Path):
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def _retina_placeholders(source: str) -> dict:
     """The retina branch checks its own settings when data.source changes; satisfy them."""
     if source == "remote":
@@ -181,7 +157,7 @@ def _retina_placeholders(source: str) -> dict:
 
 @pytest.mark.parametrize("source", ["remote", "local"])
 def test_remote_and_local_sources_give_the_simulated_targets(
-    finished_workflow, fresh_workflow, tmp_path, source
+    finished_workflow, fresh_workflow, tmp_path, file_server, source
 ):
     served = tmp_path / "served"
     served.mkdir()
@@ -193,7 +169,7 @@ def test_remote_and_local_sources_give_the_simulated_targets(
     }
     for name, original in zip(names.values(), IT_FILES, strict=True):
         shutil.copy(finished_workflow.root / "resources/it" / original, served / name)
-    with loopback_server(served) as url:
+    with file_server(served) as url:
         if source == "remote":
             files = {
                 kind: {

@@ -6,12 +6,9 @@ whole remote path runs for real without reaching the internet.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -51,13 +48,8 @@ PARAMS = {
 LOG = logging.getLogger("test")
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(tmp_path_factory, file_server):
     """A loopback server on 127.0.0.1 serving one small simulated experiment; yields (url, folder, sha1s)."""
     folder = tmp_path_factory.mktemp("served")
     it_sim.simulate_experiment(
@@ -72,16 +64,8 @@ def served(tmp_path_factory):
     sha1 = {
         kind: hashlib.sha1((folder / name).read_bytes()).hexdigest() for kind, name in FILES.items()
     }
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", folder, sha1
-    finally:
-        server.shutdown()
-        server.server_close()
+    with file_server(folder) as url:
+        yield url, folder, sha1
 
 
 def test_download_verifies_sha1_and_reads_like_the_simulated_set(served, tmp_path):
