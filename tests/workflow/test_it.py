@@ -44,7 +44,7 @@ def test_it_outputs_exist_with_provenance(finished_workflow):
     assert len(activations) == 2 * 2 * len(LAYERS)  # models x states x layers
 
 
-def test_figures_show_the_scores_they_were_drawn_from(finished_workflow, tmp_path):
+def test_figures_show_the_scores_they_were_drawn_from(finished_workflow, tmp_path, artists):
     root = finished_workflow.root
     scores = read(root / "results/it/scores.nc")
     figures = root / "results/it/figures"
@@ -55,7 +55,7 @@ def test_figures_show_the_scores_they_were_drawn_from(finished_workflow, tmp_pat
         tmp_path,
     )
     for ax, model in zip(fig.axes, scores["model"].values, strict=True):
-        assert [t.get_text() for t in ax.get_xticklabels()] == LAYERS
+        assert artists.ticks(ax) == LAYERS
         drawn = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
         assert len(drawn) == 2 * 2  # regions x states
         for container in drawn:

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 import xarray as xr
 from conftest import edited, read, redrawn
-from matplotlib.container import BarContainer, ErrorbarContainer
 
 from insilico.retina import plots
 
@@ -18,7 +17,7 @@ EXPERIMENT = "sim01"
 STIMULI = ["whitenoise", "naturalscene"]
 
 
-def test_paper_figures_show_the_netcdf_they_were_drawn_from(finished_workflow, tmp_path):
+def test_paper_figures_show_the_netcdf_they_were_drawn_from(finished_workflow, tmp_path, artists):
     root = finished_workflow.root / f"results/retina/{EXPERIMENT}"
     figures = root / "figures"
     performances = {s: read(root / f"{s}/performance.nc") for s in STIMULI}
@@ -29,7 +28,7 @@ def test_paper_figures_show_the_netcdf_they_were_drawn_from(finished_workflow, t
         tmp_path,
     )
     for ax, performance in zip(fig.axes, performances.values(), strict=True):
-        bars = [p.get_height() for c in ax.containers if isinstance(c, BarContainer) for p in c]
+        bars = np.concatenate(artists.bars(ax))
         expected = performance["correlation"].mean("seed").mean("cell", skipna=True)
         np.testing.assert_allclose(bars, expected.values)
 
@@ -41,7 +40,7 @@ def test_paper_figures_show_the_netcdf_they_were_drawn_from(finished_workflow, t
         tmp_path,
     )
     for ax, dataset in zip(fig.axes[:2], efficiency.values(), strict=True):
-        (line,) = [c.lines[0] for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        (line,) = artists.errorbars(ax)
         np.testing.assert_allclose(line.get_xdata(), dataset["train_minutes"])
         test = dataset["test_correlation"].sel(model="ln").mean("cell").mean("seed")
         np.testing.assert_allclose(line.get_ydata(), test)

@@ -13,8 +13,6 @@ import pytest
 import torch
 import xarray as xr
 import yaml
-from matplotlib.collections import PathCollection
-from matplotlib.container import BarContainer
 
 from insilico.core.config import load_schema, validate_config
 from insilico.mechanisms import (
@@ -54,16 +52,6 @@ SUMMARY = {
 @pytest.fixture
 def figures(drawn):
     return drawn(plots)
-
-
-def _bars(ax) -> list[np.ndarray]:
-    return [
-        np.array([p.get_height() for p in c]) for c in ax.containers if isinstance(c, BarContainer)
-    ]
-
-
-def _labelled(ax, suffix: str) -> list:
-    return [line for line in ax.get_lines() if line.get_label().endswith(suffix)]
 
 
 def _summaries(responses: xr.Dataset, reduction: xr.Dataset | None, name: str) -> list:
@@ -161,7 +149,7 @@ def analysis():
 
 
 @pytest.mark.parametrize("phenomenon", sorted(stimuli.PHENOMENA))
-def test_phenomenon_figure(analysis, tmp_path, figures, phenomenon):
+def test_phenomenon_figure(analysis, tmp_path, figures, phenomenon, artists):
     responses = analysis["responses"][phenomenon]
     reduction = analysis["reduction"][phenomenon]
     plots.phenomenon_figure(responses, reduction, tmp_path / f"{phenomenon}.png", "(test)")
@@ -193,20 +181,20 @@ def test_phenomenon_figure(analysis, tmp_path, figures, phenomenon):
     ax = bottom[panel]
     expected = _summaries(responses, reduction, name)
     if kind == "bars":
-        bars = _bars(ax)
+        bars = artists.bars(ax)
         assert len(bars) == 3
         for heights, values in zip(bars, expected, strict=True):
             np.testing.assert_allclose(heights, values.transpose("cell").values)
-        assert [t.get_text() for t in ax.get_xticklabels()] == list(responses["cell"].values)
+        assert artists.ticks(ax) == list(responses["cell"].values)
     else:
-        means = _labelled(ax, "(mean over cells)")
+        means = artists.labelled(ax, "(mean over cells)")
         assert len(means) == 3
         for line, values in zip(means, expected, strict=True):
             mean = values.mean("cell", skipna=True).values
             np.testing.assert_allclose(line.get_ydata(), mean[: len(line.get_ydata())])
 
 
-def test_phenomenon_figure_without_ground_truth(analysis, tmp_path, figures):
+def test_phenomenon_figure_without_ground_truth(analysis, tmp_path, figures, artists):
     responses = analysis["responses"]["latency"].sel(source=["cnn"])
     plots.phenomenon_figure(responses, None, tmp_path / "latency.png")
     cnn_axis, truth_axis, curve, _ = figures["latency"].axes
@@ -217,7 +205,7 @@ def test_phenomenon_figure_without_ground_truth(analysis, tmp_path, figures):
     np.testing.assert_allclose(
         cnn_axis.get_lines()[0].get_ydata(), responses["rate"].sel(source="cnn", cell=cell)[0]
     )
-    (mean,) = _labelled(curve, "(mean over cells)")
+    (mean,) = artists.labelled(curve, "(mean over cells)")
     np.testing.assert_allclose(mean.get_xdata(), responses["intensity"].values)
     np.testing.assert_allclose(
         mean.get_ydata(), responses["summary_latency"].sel(source="cnn").mean("cell")
@@ -252,12 +240,12 @@ def test_attribution_figure(analysis, tmp_path, figures):
                 np.testing.assert_allclose(channel_line.get_ydata(), channels.sel(channel=channel))
 
 
-def test_reduction_figure(analysis, tmp_path, figures):
+def test_reduction_figure(analysis, tmp_path, figures, artists):
     reductions = _checked(analysis, "reduction")
     plots.reduction_figure(reductions, analysis["responses"], tmp_path / "reduction.png")
     summary_axis, *rows = figures["reduction"].axes
-    assert [t.get_text() for t in summary_axis.get_yticklabels()] == CHECKED
-    points = [c.get_offsets() for c in summary_axis.collections if isinstance(c, PathCollection)]
+    assert artists.ticks(summary_axis, "y") == CHECKED
+    points = artists.points(summary_axis)
     for layer in (1, 2):  # per layer: one scatter per phenomenon, then the channel totals
         per_phenomenon = points[(layer - 1) * (len(CHECKED) + 1) :][: len(CHECKED)]
         for offsets, phenomenon in zip(per_phenomenon, CHECKED, strict=True):
@@ -271,7 +259,7 @@ def test_reduction_figure(analysis, tmp_path, figures):
         for line, layer in zip(curve_axis.get_lines(), (1, 2), strict=False):
             curve = data["pruning_curve"].sel(cell=cell, layer=layer).dropna("n_removed")
             np.testing.assert_allclose(line.get_ydata(), curve)
-        (reduced,) = _labelled(rate_axis, " channels)")
+        (reduced,) = artists.labelled(rate_axis, " channels)")
         kept = data["n_kept"].sel(cell=cell).values
         assert reduced.get_label() == f"reduced CNN ({kept[0]} + {kept[1]} channels)"
         assert any(
@@ -279,7 +267,7 @@ def test_reduction_figure(analysis, tmp_path, figures):
         )
 
 
-def test_groundtruth_figure(analysis, tmp_path, figures):
+def test_groundtruth_figure(analysis, tmp_path, figures, artists):
     truths = analysis["groundtruth"]
     plots.groundtruth_figure(truths, tmp_path / "groundtruth.png")
     matrix_axis, _colorbar, *scores = figures["groundtruth"].axes
@@ -289,7 +277,7 @@ def test_groundtruth_figure(analysis, tmp_path, figures):
     panels = [(1, "precision", "chance"), (1, "overlap", "overlap_chance")]
     panels += [(2, "precision", "chance"), (2, "overlap", "overlap_chance")]
     for ax, (layer, score, chance) in zip(scores, panels, strict=True):
-        attributed, chance_bars = _bars(ax)
+        attributed, chance_bars = artists.bars(ax)
         expect = [float(truths[p][f"mean_{score}"].sel(layer=layer)) for p in CHECKED]
         np.testing.assert_allclose(attributed, expect)
         expect = [float(truths[p][f"mean_{chance}"].sel(layer=layer)) for p in CHECKED]

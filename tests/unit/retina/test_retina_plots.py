@@ -10,8 +10,6 @@ import numpy as np
 import pytest
 import torch
 import xarray as xr
-from matplotlib.collections import PathCollection
-from matplotlib.container import BarContainer, ErrorbarContainer
 
 from insilico.core.io import save_torch
 from insilico.retina import plots as retina
@@ -23,28 +21,8 @@ def figures(drawn):
     return drawn(retina)
 
 
-def _points(ax) -> list[np.ndarray]:
-    """The (x, y) offsets of each scatter call on ``ax``, in drawing order."""
-    return [c.get_offsets() for c in ax.collections if isinstance(c, PathCollection)]
-
-
-def _bars(ax) -> list[np.ndarray]:
-    return [
-        np.array([p.get_height() for p in c]) for c in ax.containers if isinstance(c, BarContainer)
-    ]
-
-
-def _errorbar_lines(ax) -> list:
-    return [c.lines[0] for c in ax.containers if isinstance(c, ErrorbarContainer)]
-
-
-def _ticks(ax, axis="x") -> list[str]:
-    labels = ax.get_xticklabels() if axis == "x" else ax.get_yticklabels()
-    return [label.get_text() for label in labels]
-
-
 @pytest.mark.parametrize("simulated", [True, False])
-def test_model_comparison(tmp_path, figures, simulated):
+def test_model_comparison(tmp_path, figures, simulated, artists):
     rng = np.random.default_rng(0)
     cells = [f"cell{i:02d}" for i in range(1, 7)]
     performance = xr.Dataset(
@@ -63,17 +41,17 @@ def test_model_comparison(tmp_path, figures, simulated):
     per_cell = performance["correlation"].mean("seed", skipna=True).values  # (model, cell)
     ceiling = performance["ceiling"].values
     left, middle = fig.axes[:2]
-    for points, values in zip(_points(left), per_cell, strict=True):
+    for points, values in zip(artists.points(left), per_cell, strict=True):
         np.testing.assert_allclose(points[:, 1], values)
     assert np.isfinite(per_cell[1, 2])  # the seed with a nan is skipped, not propagated
-    assert _ticks(left) == ["cnn", "ln"]
+    assert artists.ticks(left) == ["cnn", "ln"]
     legend = [text.get_text() for text in left.get_legend().get_texts()]
     assert f"ceiling (split-half), mean {ceiling.mean():.2f}" in legend
-    for points, values in zip(_points(middle), per_cell, strict=True):
+    for points, values in zip(artists.points(middle), per_cell, strict=True):
         np.testing.assert_allclose(points, np.column_stack([ceiling, values]))
     assert middle.get_xlabel().startswith("ceiling of the cell")
     if simulated:
-        (points,) = _points(fig.axes[2])
+        (points,) = artists.points(fig.axes[2])
         true = performance["true_ceiling"].values
         np.testing.assert_allclose(points, np.column_stack([true, ceiling]))
 
@@ -179,7 +157,7 @@ def _performance(rng, n_seeds):
     )
 
 
-def test_model_comparison_classes(tmp_path, figures):
+def test_model_comparison_classes(tmp_path, figures, artists):
     rng = np.random.default_rng(2)
     performances = {"whitenoise": _performance(rng, 2), "naturalscene": _performance(rng, 1)}
     retina.model_comparison_classes(performances, tmp_path / "classes.png")
@@ -188,17 +166,17 @@ def test_model_comparison_classes(tmp_path, figures):
     for ax, performance in zip(axes, performances.values(), strict=True):
         per_cell = performance["correlation"].mean("seed").values
         means = per_cell.mean(axis=1)
-        np.testing.assert_allclose(np.concatenate(_bars(ax)), means)
-        for points, values in zip(_points(ax), per_cell, strict=True):
+        np.testing.assert_allclose(np.concatenate(artists.bars(ax)), means)
+        for points, values in zip(artists.points(ax), per_cell, strict=True):
             np.testing.assert_allclose(points[:, 1], values)
         ceiling = performance["ceiling"].values.mean()
-        assert _ticks(ax) == [
+        assert artists.ticks(ax) == [
             f"{m.upper()}\n{mean:.2f} ({mean / ceiling:.0%})"
             for m, mean in zip(MODELS, means, strict=True)
         ]
 
 
-def test_data_efficiency_figure(tmp_path, figures):
+def test_data_efficiency_figure(tmp_path, figures, artists):
     rng = np.random.default_rng(3)
     shape = (2, 3, 2, len(CELLS))  # model x fraction x seed x cell
     dims = ("model", "fraction", "seed", "cell")
@@ -220,16 +198,16 @@ def test_data_efficiency_figure(tmp_path, figures):
         bottom: per_seed["train_correlation"] - per_seed["val_correlation"],
     }
     for ax, values in shown.items():
-        for line, model in zip(_errorbar_lines(ax), ["ln", "cnn"], strict=True):
+        for line, model in zip(artists.errorbars(ax), ["ln", "cnn"], strict=True):
             np.testing.assert_allclose(line.get_xdata(), [0.5, 1.5, 5.0])  # minutes, not fractions
             np.testing.assert_allclose(line.get_ydata(), values.sel(model=model).mean("seed"))
-    assert np.isfinite(_errorbar_lines(top)[0].get_ydata()).all()  # the nan run is skipped
-    assert bottom.get_xscale() == "log" and _ticks(bottom) == ["0.5", "1.5", "5"]
+    assert np.isfinite(artists.errorbars(top)[0].get_ydata()).all()  # the nan run is skipped
+    assert bottom.get_xscale() == "log" and artists.ticks(bottom) == ["0.5", "1.5", "5"]
     assert [text.get_text() for text in top.get_legend().get_texts()] == ["LN", "CNN"]
     assert top.get_ylabel() == "test correlation (trial average)"
 
 
-def test_generalization_figure(tmp_path, figures):
+def test_generalization_figure(tmp_path, figures, artists):
     rng = np.random.default_rng(4)
     stimuli = ["whitenoise", "naturalscene"]
     dataset = xr.Dataset(
@@ -254,12 +232,14 @@ def test_generalization_figure(tmp_path, figures):
     per_cell = dataset["correlation"].mean("seed")
     for ax, model in zip(matrices, MODELS, strict=True):
         assert ax.get_title() == model.upper()
-        assert _ticks(ax) == _ticks(ax, "y") == ["white noise", "natural scenes"]
+        assert artists.ticks(ax) == artists.ticks(ax, "y") == ["white noise", "natural scenes"]
         (image,) = ax.get_images()
         expected = per_cell.sel(model=model).mean("cell").transpose("train_stimulus", ...)
         np.testing.assert_allclose(image.get_array(), expected)
     losses = dataset["transfer_loss"].mean("seed").mean("cell")
-    bars = _bars(transfer)  # one group per off-diagonal (train, test) pair, one bar per model
+    bars = artists.bars(
+        transfer
+    )  # one group per off-diagonal (train, test) pair, one bar per model
     assert len(bars) == 2
     np.testing.assert_allclose(
         bars[0], losses.sel(train_stimulus="whitenoise", test_stimulus="naturalscene")
