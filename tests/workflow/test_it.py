@@ -61,7 +61,7 @@ def test_figures_show_the_scores_they_were_drawn_from(finished_workflow, tmp_pat
         for container in drawn:
             region, state = container.get_label().split(", ")
             expected = scores["score"].sel(model=model, state=state, region=region).mean("seed")
-            np.testing.assert_allclose(container.lines[0].get_ydata(), expected)
+            np.testing.assert_allclose(np.asarray(container.lines[0].get_ydata(), float), expected)
     for name, draw in (
         ("performance_vs_predictivity", plots.performance_vs_predictivity),
         ("temporal_predictivity", plots.temporal_predictivity),

@@ -60,7 +60,9 @@ def test_all_outputs_exist(finished_workflow):
         assert (root / f"resources/retina/{experiment}/{stimulus}.h5.provenance.json").exists()
 
 
-def test_recording_figures_show_the_netcdf_they_were_drawn_from(finished_workflow, tmp_path):
+def test_recording_figures_show_the_netcdf_they_were_drawn_from(
+    finished_workflow, tmp_path, artists
+):
     for experiment, stimulus in RECORDINGS:
         run = finished_workflow.root / f"results/retina/{experiment}/{stimulus}"
         performance = read(run / "performance.nc")
@@ -71,8 +73,8 @@ def test_recording_figures_show_the_netcdf_they_were_drawn_from(finished_workflo
             tmp_path,
         )
         per_cell = performance["correlation"].mean("seed").transpose("model", "cell").values
-        points = [c.get_offsets()[:, 1] for c in fig.axes[0].collections if c.get_offsets().size]
-        np.testing.assert_allclose(points[: len(per_cell)], per_cell)
+        points = [offsets[:, 1] for offsets in artists.points(fig.axes[0])]
+        np.testing.assert_allclose(np.array(points), per_cell)  # one scatter per model
         models = [str(m) for m in performance["model"].values]
         evaluations = {m: read(run / f"models/{m}/seed0/evaluation.nc") for m in models}
         fig = redrawn(
