@@ -147,6 +147,7 @@ def groundtruth_table(groundtruths: Runs) -> pd.DataFrame:
                         "p_precision": float(d["p_precision"]),
                         "p_overlap": float(d["p_overlap"]),
                         "recovered": bool(d["recovered"]),
+                        "testable": bool(d["testable"]),
                     }
                 )
     return pd.DataFrame(rows)
