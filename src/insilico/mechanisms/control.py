@@ -3,7 +3,7 @@
 The mechanism stages (integrated gradients, reduction, the ground-truth check) claim to find which
 interneurons carry a phenomenon. A low recovery score on a fitted CNN can mean that the method
 fails or that the CNN learned another circuit; this control separates the two. Its weights are
-written down from the simulated retina's own circuit (:mod:`insilico.data.retina_sim`), not
+written down from the simulated retina's own circuit (:mod:`insilico.retina.simulator`), not
 trained, so each hidden channel *is* one true interneuron type by construction:
 
 - layer 1, one channel per bipolar type: the type's dendritic field (centre minus the
@@ -28,8 +28,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from insilico.data import retina_sim as rs
-from insilico.models import build_model
+from insilico.retina import simulator as rs
+from insilico.retina.models import build_model
 
 CONTROL_KERNELS = (7, 5)  # layer-1 field (the bipolar's dendrites and surround), layer-2 pool
 
@@ -60,7 +60,7 @@ def _bipolar_kernel(retina: rs.SimulatedRetina, bipolar_type: str, history: int,
 def circuit_cnn(retina: rs.SimulatedRetina, history: int, cells: list[int] | None = None):
     """The control CNN for ``cells`` of ``retina`` (default all) and its metadata.
 
-    Returns ``(model, meta)`` like :func:`insilico.training.load_model`, with channel order
+    Returns ``(model, meta)`` like :func:`insilico.retina.train.load_model`, with channel order
     ``retina.bipolar_types`` in layer 1 and bipolar types then ``retina.amacrine_types`` in
     layer 2, and the input standardised to Weber contrast.
     """
