@@ -17,9 +17,27 @@ wildcard_constraints:
 
 if config["data"]["source"] == "simulated":
 
+    rule it_groundtruth_network:
+        input:
+            code=code("io", "analysis.cache_keys", "data.it_sim"),
+        output:
+            IT_NETWORK,
+        log:
+            "results/logs/acquire/it_groundtruth_network.log",
+        benchmark:
+            "results/benchmarks/acquire/it_groundtruth_network.tsv"
+        conda:
+            ENV
+        threads: 1
+        params:
+            it=config["data"]["simulated"]["it"],
+        script:
+            "../scripts/it_groundtruth_network.py"
+
     rule simulate_it:
         input:
-            code=code("io", "data.assembly", "data.it_sim", "data.download"),
+            network=IT_NETWORK,
+            code=code("io", "analysis.cache_keys", "data.assembly", "data.it_sim", "data.download"),
         output:
             **{name: f"{IT_DIR}/{file}" for name, file in IT_FILES.items()},
             **{

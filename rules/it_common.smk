@@ -2,7 +2,7 @@
 
 import re
 
-from insilico.analysis.cache_keys import preprocessing_key
+from insilico.analysis.cache_keys import network_key, preprocessing_key
 
 IT = config["it"]
 IT_DIR = "resources/it"
@@ -12,6 +12,17 @@ IT_MODEL_MODULES = {
     "convrnn": ["models.convrnn", "models.it_cnn"],
 }
 IT_TRAINING_CODE = ["io", "gpus", "training", "task_training"]
+# The hidden ground-truth network of the simulated experiment, named by its content key (the
+# version is the simulator's: read from the module's source without importing torch).
+IT_SIMULATOR_VERSION = re.search(
+    r'^SIMULATOR_VERSION = "([^"]+)"',
+    (PACKAGE / "data" / "it_sim.py").read_text(),
+    re.M,
+).group(1)
+IT_NETWORK = (
+    f"{IT_DIR}/groundtruth_network/"
+    f"{network_key(config['data']['simulated']['it'], IT_SIMULATOR_VERSION)}.pt"
+)
 # resources/it/<file> -> the kind of file, which decides how a downloaded/local copy is validated
 IT_FILE_KINDS = {file: name for name, file in IT_FILES.items()}
 
