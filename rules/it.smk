@@ -125,6 +125,26 @@ rule it_neural:
         "../scripts/it_neural.py"
 
 
+rule it_solution_times:
+    input:
+        neural="results/it/neural.nc",
+        stimuli_csv=f"{IT_DIR}/{IT_FILES['stimuli_csv']}",
+        code=code("io", "data.assembly", "analysis.solution_times"),
+    output:
+        times="results/it/solution_times.nc",
+        stimuli="results/it/stimuli_solution_times.csv",
+    log:
+        "results/logs/it/solution_times.log",
+    benchmark:
+        "results/benchmarks/it/solution_times.tsv"
+    conda:
+        ENV
+    params:
+        settings=IT["solution_times"],
+    script:
+        "../scripts/it_solution_times.py"
+
+
 # --- task training ------------------------------------------------------------------------------
 
 
@@ -216,6 +236,7 @@ for _model in IT["models"]:
 rule it_predictivity:
     input:
         neural="results/it/neural.nc",
+        solution_times="results/it/solution_times.nc",
         activations=it_activation_inputs,
         code=code(
             "io",
@@ -223,6 +244,7 @@ rule it_predictivity:
             "analysis.cache_keys",
             "analysis.activations",
             "analysis.predictivity",
+            "analysis.solution_times",
         ),
     output:
         "results/it/scores/{it_model}/{it_state}/seed{seed}.nc",
@@ -258,6 +280,12 @@ rule it_summary:
             category="IT",
             labels={"table": "best-layer predictivity per model and region"},
         ),
+        claims=report(
+            "results/it/claims.csv",
+            caption="../report/it_claims.rst",
+            category="IT",
+            labels={"table": "Nayebi et al.'s claims, measured"},
+        ),
     log:
         "results/logs/it/summary.log",
     benchmark:
@@ -267,6 +295,7 @@ rule it_summary:
     params:
         runs=it_runs(),
         formula=IT["score"]["ceiling_formula"],
+        claims=IT["claims"],
     script:
         "../scripts/it_summary.py"
 

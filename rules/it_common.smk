@@ -127,7 +127,7 @@ def local_it_file(wildcards):
 
 
 def it_targets():
-    return ["results/it/summary.csv"] + [
+    return ["results/it/summary.csv", "results/it/stimuli_solution_times.csv"] + [
         f"results/it/figures/{name}.png"
         for name in (
             "predictivity_by_layer",

@@ -1,6 +1,6 @@
 """Snakemake adapter: all runs in one table, best layer per region chosen on held-out splits."""
 
-from insilico.analysis.predictivity import summarize
+from insilico.analysis.predictivity import paper_claims, summarize
 from insilico.io import atomic_path, read_netcdf, write_netcdf
 from insilico.logs import job_logger
 
@@ -14,3 +14,7 @@ log.info("\n%s", table.to_string())
 write_netcdf(summary, snakemake.output.scores)
 with atomic_path(snakemake.output.table) as tmp:
     table.to_csv(tmp, index=False, float_format="%.4f")
+claims = paper_claims(summary, **snakemake.params.claims)
+log.info("claims:\n%s", claims.to_string())
+with atomic_path(snakemake.output.claims) as tmp:
+    claims.to_csv(tmp, index=False, float_format="%.4f")

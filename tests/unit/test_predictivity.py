@@ -210,3 +210,17 @@ def test_temporal_fits_can_be_limited_to_the_best_layer(tmp_path):
         best["score"].sel(layer="conv2"), every["score"].sel(layer="conv2")
     )
     np.testing.assert_array_equal(best["score_window"], every["score_window"])
+
+
+def test_stratified_splits_refuse_what_brain_score_refuses_and_run_the_default_design():
+    """As scikit-learn's StratifiedShuffleSplit: at least one test and one training stimulus per
+    object. The old default (6 images x 64 objects) fails; the default (10 x 64) holds one out."""
+    objects = [f"object{i:02d}" for i in range(64)]
+    with pytest.raises(ValueError, match="at least one per object"):
+        P.stratified_shuffle_splits(np.repeat(objects, 6), 10, 0.9, seed=0)
+    masks = P.stratified_shuffle_splits(np.repeat(objects, 10), 10, 0.9, seed=0)
+    labels = np.repeat(objects, 10)
+    for split in masks:
+        assert sorted(labels[~split]) == objects
+    with pytest.raises(ValueError, match="only 1 stimulus"):
+        P.stratified_shuffle_splits(np.array(["a", "b", "b", "c", "c"] * 1 + ["b"] * 20), 2, 0.5, 0)

@@ -68,6 +68,15 @@ def stratified_shuffle_splits(
         raise ValueError(f"{n} stimuli with train_fraction {train_fraction} leave too few to split")
     classes, inverse = np.unique(labels, return_inverse=True)
     counts = np.bincount(inverse)
+    # scikit-learn's StratifiedShuffleSplit (Brain-Score's) refuses these designs; so do we, so
+    # that a score computed here is one Brain-Score could compute.
+    if counts.min() < 2:
+        raise ValueError("the least populated object has only 1 stimulus; stratification needs 2")
+    if n_test < len(classes) or n - n_test < len(classes):
+        raise ValueError(
+            f"{n} stimuli with train_fraction {train_fraction} hold out {n_test} for "
+            f"{len(classes)} objects; a stratified split needs at least one per object on each side"
+        )
     members = [np.flatnonzero(inverse == k) for k in range(len(classes))]
     rng = np.random.default_rng(seed)
     masks = np.ones((n_splits, n), dtype=bool)
@@ -261,10 +270,16 @@ def cross_validated_r(
     ``X`` ``(Bx, N, p)``, ``Y`` ``(By, N, q)`` as in :func:`batched_pls`. ``n_components`` is
     lowered to ``min(n_train - 1, p)`` for layers with fewer features (recorded by the caller).
     """
+    pred, y_test, _ = _held_out_predictions(X, Y, train_masks, n_components, device, dtype)
+    return pearson_columns(pred, y_test).cpu().numpy()
+
+
+def _held_out_predictions(X, Y, train_masks, n_components, device, dtype):
+    """PLS predictions and targets on every split's held-out stimuli, ``(B, S, n_test, q)`` each,
+    and the held-out stimulus indices ``(S, n_test)``."""
     import torch  # lazily: the data and summary jobs need no torch
 
     dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype
-
     X = torch.as_tensor(np.asarray(X) if not torch.is_tensor(X) else X, device=device).to(dtype)
     Y = torch.as_tensor(np.asarray(Y) if not torch.is_tensor(Y) else Y, device=device).to(dtype)
     masks = torch.as_tensor(np.asarray(train_masks), device=device)
@@ -272,10 +287,32 @@ def cross_validated_r(
     k = min(n_components, n_train - 1, X.shape[-1])
     coef, x_mean, y_mean = batched_pls(X, Y, masks, k)
     test = torch.stack([torch.nonzero(~row)[:, 0] for row in masks])  # (S, n_test)
-    x_test = X[:, test]  # (Bx, S, n_test, p)
-    y_test = Y[:, test]
-    pred = (x_test - x_mean[..., None, :]) @ coef + y_mean[..., None, :]
-    return pearson_columns(pred, y_test).cpu().numpy()
+    pred = (X[:, test] - x_mean[..., None, :]) @ coef + y_mean[..., None, :]
+    return pred, Y[:, test], test
+
+
+def cross_validated_r_by_group(
+    X, Y, train_masks, groups: np.ndarray, group_names, n_components=N_COMPONENTS, device="cpu"
+) -> np.ndarray:
+    """Held-out Pearson r per neuroid within each group of stimuli: ``(G, B, S, q)``.
+
+    The PLS fit is the usual one (all training stimuli); r is computed over the held-out stimuli
+    of one group only (e.g. early- or late-solved images), nan where a split holds out fewer
+    than 3 of them.
+    """
+    import torch  # lazily: the data and summary jobs need no torch
+
+    pred, y_test, test = _held_out_predictions(X, Y, train_masks, n_components, device, "float64")
+    held_groups = np.asarray(groups)[test.cpu().numpy()]  # (S, n_test)
+    out = np.full((len(group_names), pred.shape[0], pred.shape[1], pred.shape[-1]), np.nan)
+    for g, name in enumerate(group_names):
+        for split in range(pred.shape[1]):
+            rows = torch.as_tensor(np.flatnonzero(held_groups[split] == name), device=pred.device)
+            if len(rows) >= 3:
+                out[g, :, split] = (
+                    pearson_columns(pred[:, split, rows], y_test[:, split, rows]).cpu().numpy()
+                )
+    return out
 
 
 def effective_components(n_components: int, n_train: int, n_features: int) -> int:
@@ -409,8 +446,9 @@ def neural_targets(
             "time_bin_end": ("time_bin", np.asarray(temporal["time_bin_end"].values, np.int64)),
             "split": np.arange(n_splits),
         }
-        if "variation" in stimuli:
-            coords["variation"] = ("stimulus", stimuli["variation"].to_numpy())
+        for name in ("variation", "image_kind"):  # image_kind: simulated hard images only
+            if name in stimuli:
+                coords[name] = ("stimulus", stimuli[name].to_numpy())
         n_repetitions = int(len(np.unique(static["repetition"].values)))
         identifiers = (static.attrs.get("identifier", ""), temporal.attrs.get("identifier", ""))
     dataset = xr.Dataset(
@@ -527,6 +565,7 @@ def score_model(
     n_components: int = N_COMPONENTS,
     device: str = "cpu",
     temporal_layers: str = "all",
+    solved: np.ndarray | None = None,
 ) -> xr.Dataset:
     """Held-out Pearson r per neuroid for every layer, split and time bin, plus region medians.
 
@@ -536,6 +575,10 @@ def score_model(
     the bin starting at 10 t ms, a feedforward model gives the same features to every bin.
     ``temporal_layers="best"`` fits the bins only for each region's best static layer (highest
     mean over splits), the layer whose curve is plotted; the other layers' bins stay nan.
+    ``solved`` (per stimulus, ``early``/``late``/``unsolved``, from
+    :mod:`insilico.analysis.solution_times`): the best layer's static and per-bin scores are also
+    computed on the early- and late-solved held-out images apart, and category decoding from it
+    (the same decoder as the solution times) is averaged per group and bin.
     """
     if temporal_layers not in ("all", "best"):
         raise ValueError(f"temporal_layers must be 'all' or 'best', got {temporal_layers!r}")
@@ -581,7 +624,18 @@ def score_model(
             fit_bins(i, per_bin, region)
     score_window = region_medians(r_window, region_of, regions)  # (L, S, R)
     score_bins = region_medians(r_bins, region_of, regions)  # (L, bins, S, R)
-    return xr.Dataset(
+    grouped = {}
+    if solved is not None:
+        grouped = _scores_by_group(
+            neural,
+            activation_paths,
+            masks,
+            np.asarray(solved).astype(str),
+            score_window,
+            n_components=n_components,
+            device=device,
+        )
+    result = xr.Dataset(
         {
             "r_window": (("layer", "split", "neuroid"), r_window),
             "r": (("layer", "time_bin", "split", "neuroid"), r_bins),
@@ -614,6 +668,57 @@ def score_model(
             ),
         },
     )
+    for name, (dims, values) in grouped.items():
+        result[name] = (dims, values)
+    if grouped:
+        result = result.assign_coords(solved_group=list(SOLVED_GROUPS))
+    return result
+
+
+SOLVED_GROUPS = ("early", "late")
+
+
+def _scores_by_group(
+    neural, activation_paths, masks, solved, score_window, *, n_components, device
+):
+    """Static and per-bin scores of each region's best layer on early/late-solved images apart,
+    and category decoding from that layer per group and bin (:func:`score_model`)."""
+    from insilico.analysis.solution_times import image_performance
+
+    ids = neural["stimulus_id"].values.astype(str)
+    region_of = neural["region"].values.astype(str)
+    regions = _regions(region_of)
+    bins = list(zip(neural["time_bin_start"].values, neural["time_bin_end"].values, strict=True))
+    window = (int(neural.attrs["window_start_ms"]), int(neural.attrs["window_end_ms"]))
+    layers = list(activation_paths)
+    best = np.nanmean(score_window, axis=1).argmax(0)  # (R,)
+    n_groups, n_bins, n_splits = len(SOLVED_GROUPS), len(bins), masks.shape[0]
+    window_scores = np.full((n_groups, n_splits, len(regions)), np.nan)
+    bin_scores = np.full((n_groups, n_bins, n_splits, len(regions)), np.nan)
+    decoding = np.full((n_groups, n_bins, len(regions)), np.nan)
+    labels = neural["category_name"].values.astype(str)
+    for r, region in enumerate(regions):
+        static, per_bin, _ = _layer_features(activation_paths[layers[best[r]]], ids, window, bins)
+        cols = region_of == region
+        target = neural["rates_window"].values[:, cols][None]
+        target_t = np.moveaxis(neural["rates"].values[:, cols], 2, 0)
+        by_group = cross_validated_r_by_group(
+            static, target, masks, solved, SOLVED_GROUPS, n_components, device
+        )  # (G, 1, S, q)
+        window_scores[..., r] = np.nanmedian(by_group[:, 0], axis=-1)
+        by_group_t = cross_validated_r_by_group(
+            per_bin, target_t, masks, solved, SOLVED_GROUPS, n_components, device
+        )  # (G, bins or 1, S, q)
+        bin_scores[..., r] = np.nanmedian(by_group_t, axis=-1)
+        performance = image_performance(np.moveaxis(per_bin, 0, -1), labels)  # (N, bins or 1)
+        for g, name in enumerate(SOLVED_GROUPS):
+            decoding[g, :, r] = performance[solved == name].mean(0)
+    return {
+        "score_window_group": (("solved_group", "split", "region"), window_scores),
+        "score_group": (("solved_group", "time_bin", "split", "region"), bin_scores),
+        "decoding_group": (("solved_group", "time_bin", "region"), decoding),
+        "group_layer": ("region", np.asarray([layers[i] for i in best])),
+    }
 
 
 # --- summary over models ---------------------------------------------------------------------------
@@ -709,6 +814,7 @@ def summarize(scores: dict[tuple[str, str, int], xr.Dataset], neural: xr.Dataset
                 row["true_ceiling"] = float(ceiling["true_ceiling"].sel(region=region))
             rows.append(row)
     dims = ("model", "state", "seed")
+    grouped = _grouped_summary(scores, models, states, seeds, regions)
     summary = xr.Dataset(
         {
             "score": ((*dims, "layer", "region"), mean),
@@ -750,4 +856,154 @@ def summarize(scores: dict[tuple[str, str, int], xr.Dataset], neural: xr.Dataset
             "protocol": next(iter(scores.values())).attrs["protocol"],
         },
     )
+    if grouped:
+        summary = summary.assign_coords(solved_group=list(SOLVED_GROUPS))
+        for name, (dims_, values) in grouped.items():
+            summary[name] = (dims_, values)
     return summary, pd.DataFrame(rows)
+
+
+def _grouped_summary(scores, models, states, seeds, regions) -> dict:
+    """Early/late-solved scores and decoding of every run (mean and s.e.m. over splits)."""
+    first = next(iter(scores.values()))
+    if "score_group" not in first:
+        return {}
+    n_bins = first.sizes["time_bin"]
+    shape = (len(models), len(states), len(seeds), len(SOLVED_GROUPS), len(regions))
+    out = {
+        "score_window_group": np.full(shape, np.nan),
+        "score_window_group_sem": np.full(shape, np.nan),
+        "score_group": np.full((*shape, n_bins), np.nan),
+        "score_group_sem": np.full((*shape, n_bins), np.nan),
+        "decoding_group": np.full((*shape, n_bins), np.nan),
+    }
+    for (model, state, seed), ds in scores.items():
+        at = (models.index(model), states.index(state), seeds.index(seed))
+        window = (
+            ds["score_window_group"]
+            .sel(region=regions)
+            .transpose("solved_group", "region", "split")
+        )
+        out["score_window_group"][at], out["score_window_group_sem"][at] = mean_sem(window.values)
+        per_bin = (
+            ds["score_group"]
+            .sel(region=regions)
+            .transpose("solved_group", "region", "time_bin", "split")
+        )
+        out["score_group"][at], out["score_group_sem"][at] = mean_sem(per_bin.values)
+        decoding = (
+            ds["decoding_group"].sel(region=regions).transpose("solved_group", "region", "time_bin")
+        )
+        out["decoding_group"][at] = decoding.values
+    dims = ("model", "state", "seed", "solved_group", "region")
+    return {
+        name: ((*dims, "time_bin") if values.ndim == 6 else dims, values)
+        for name, values in out.items()
+    }
+
+
+# --- the paper's claims, as numbers with their uncertainty over seeds ----------------------------
+
+
+def _over_seeds(values: np.ndarray) -> tuple[float, float]:
+    """Mean and s.e.m. over seeds (axis 0); the s.e.m. is nan for one seed."""
+    values = np.asarray(values, float)
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return np.nan, np.nan
+    sem = values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else np.nan
+    return float(values.mean()), float(sem)
+
+
+def paper_claims(summary: xr.Dataset, late_start_ms: int, fraction_of_ceiling: float = 0.6):
+    """Nayebi et al.'s claims measured on one summary (:func:`summarize`), one row per claim and
+    model/region: ``value`` and ``sem`` over training seeds, and whether it ``holds``.
+
+    - ``trained_minus_untrained``: best-layer raw r, trained minus untrained (> 0 holds);
+    - ``v4_layer_before_it``: depth of the V4 best layer minus the IT one (< 0 holds);
+    - ``fraction_of_ceiling``: best-layer raw r / ceiling c of the best trained model per region
+      (>= ``fraction_of_ceiling`` holds);
+    - ``late_over_early``: a trained model's mean per-bin score in bins from ``late_start_ms`` over
+      that in the earlier bins; ``late_convrnn_minus_cnn``: the late mean score of the trained
+      ConvRNN minus the CNN's (> 0 holds: the recurrent model holds its predictivity late).
+    """
+    layers = [str(layer) for layer in summary["layer"].values]
+    models = [str(m) for m in summary["model"].values]
+    states = [str(s) for s in summary["state"].values]
+    rows = []
+
+    def add(claim, model, region, values, holds):
+        mean, sem = _over_seeds(values)
+        rows.append(
+            {
+                "claim": claim,
+                "model": model,
+                "region": region,
+                "value": mean,
+                "sem": sem,
+                "n_seeds": int(np.isfinite(np.asarray(values, float)).sum()),
+                "holds": bool(holds(mean)) if np.isfinite(mean) else False,
+            }
+        )
+
+    best = summary["best_score"]
+    starts = summary["time_bin_start"].values
+    late = starts >= late_start_ms
+    early = (starts < late_start_ms) & (starts >= int(summary.attrs["window_start_ms"]))
+    for model in models:
+        if {"trained", "untrained"} <= set(states):
+            for region in summary["region"].values:
+                gain = best.sel(model=model, region=region)
+                add(
+                    "trained_minus_untrained",
+                    model,
+                    str(region),
+                    (gain.sel(state="trained") - gain.sel(state="untrained")).values,
+                    lambda v: v > 0,
+                )
+        if "trained" not in states:
+            continue
+        chosen = summary["best_layer"].sel(model=model, state="trained")
+        if {"V4", "IT"} <= set(summary["region"].values):
+            depth = {
+                r: [layers.index(str(x)) for x in chosen.sel(region=r).values] for r in ("V4", "IT")
+            }
+            add(
+                "v4_layer_before_it",
+                model,
+                "V4-IT",
+                np.subtract(depth["V4"], depth["IT"]),
+                lambda v: v < 0,
+            )
+        curve = summary["best_score_t"].sel(model=model, state="trained")
+        for region in summary["region"].values:
+            per_seed = curve.sel(region=region).values  # (seed, bin)
+            ratio = np.nanmean(per_seed[:, late], 1) / np.nanmean(per_seed[:, early], 1)
+            add("late_over_early", model, str(region), ratio, lambda v: True)
+    if "trained" in states:
+        for region in summary["region"].values:
+            c = float(summary["ceiling"].sel(region=region))
+            scores = best.sel(state="trained", region=region)  # (model, seed)
+            top = str(scores["model"].values[int(np.nanargmax(scores.mean("seed").values))])
+            add(
+                "fraction_of_ceiling",
+                top,
+                str(region),
+                scores.sel(model=top).values / c,
+                lambda v: v >= fraction_of_ceiling,
+            )
+        if {"cnn", "convrnn"} <= set(models):
+            curve = summary["best_score_t"].sel(state="trained")
+            for region in summary["region"].values:
+                late_mean = np.nanmean(
+                    curve.sel(region=region).values[..., late], -1
+                )  # (model, seed)
+                difference = late_mean[models.index("convrnn")] - late_mean[models.index("cnn")]
+                add(
+                    "late_convrnn_minus_cnn",
+                    "convrnn-cnn",
+                    str(region),
+                    difference,
+                    lambda v: v > 0,
+                )
+    return pd.DataFrame(rows)

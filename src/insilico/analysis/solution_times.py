@@ -96,3 +96,49 @@ def early_late(times: np.ndarray) -> np.ndarray:
     solved images; ``unsolved`` where there is none."""
     median = np.nanmedian(times)
     return np.where(np.isnan(times), "unsolved", np.where(times <= median, "early", "late"))
+
+
+def solution_time_dataset(
+    neural, *, region: str, criterion: float, n_folds: int, n_repeats: int, ridge: float, seed: int
+):
+    """Per-image performance over bins, solution time and early/late group from ``neural``
+    (the trial-averaged temporal responses of :func:`insilico.analysis.predictivity.neural_targets`),
+    decoding ``category_name`` from the sites of ``region``. Returns an xarray Dataset."""
+    import xarray as xr
+
+    sites = neural["region"].values.astype(str) == region
+    rates = neural["rates"].values[:, sites]
+    labels = neural["category_name"].values.astype(str)
+    performance = image_performance(
+        rates, labels, n_folds=n_folds, n_repeats=n_repeats, ridge=ridge, seed=seed
+    )
+    centres = (neural["time_bin_start"].values + neural["time_bin_end"].values) / 2.0
+    times = solution_times(performance, centres, criterion)
+    coords = {
+        name: neural[name]
+        for name in ("stimulus_id", "object_name", "category_name", "variation", "image_kind")
+        if name in neural.coords
+    }
+    return xr.Dataset(
+        {
+            "performance": (("stimulus", "time_bin"), performance),
+            "solution_time_ms": ("stimulus", times),
+            "solved": ("stimulus", early_late(times)),
+        },
+        coords=coords
+        | {
+            "time_bin_start": neural["time_bin_start"],
+            "time_bin_end": neural["time_bin_end"],
+        },
+        attrs={
+            "region": region,
+            "criterion": criterion,
+            "protocol": (
+                f"per 10 ms bin, ridge ({ridge}) least-squares category decoder on standardised "
+                f"{region} responses, {n_folds}-fold stratified, {n_repeats} fold draws (seed "
+                f"{seed}); performance: share of distractor categories scored below the true one; "
+                f"solution time: first time it reaches {criterion} for 3 bins (linear between bin "
+                "centres); early/late: before/after the median solution time"
+            ),
+        },
+    )

@@ -4,44 +4,50 @@ The default IT data of the pipeline come from here. The experiment follows the d
 HvM set behind Brain-Score's MajajHong2015 benchmarks: ``n_categories`` x ``objects_per_category``
 procedural objects, each shown at variation levels 0 (centred, fixed size and pose), 3 and 6
 (growing ranges of position, scale, in-plane and simulated out-of-plane rotation) on a new
-natural-like (1/f) background per image; "V4" and "IT" neuroids respond with latencies, in 10 ms
-bins, with trial-to-trial noise over many repetitions.
+natural-like (1/f) background per image, plus hard images at variation 3 (:data:`HARD_KINDS`:
+two grey bars occluding the object, clutter of random blobs behind it, a low object contrast, an
+unusual pose with both out-of-plane rotations at 60-80 degrees), the kinds of image Kar et al.
+(2019) found IT to solve late. "V4" and "IT" neuroids respond with latencies, in 10 ms bins, with
+trial-to-trial noise over many repetitions.
 
 Objects. A silhouette is a radial function ``r(phi) = 1 + sum_k a_k cos(k phi + p_k)`` (k = 2..7):
-each category has its own prototype (two dominant harmonics, an elongation, a texture spatial
-frequency, some categories hollow like rings), each object perturbs the prototype and has its own
-luminance, texture orientation and contrast. Out-of-plane rotation is rendered as foreshortening
-along the rotated axis plus a shading gradient.
+each category has its own prototype (two dominant harmonics, an elongation, some categories
+hollow like rings), each object perturbs the prototype and has its own luminance, texture
+orientation and contrast. Out-of-plane rotation is rendered as foreshortening plus shading.
 
-Ground-truth "brain" (fixed, never trained, and on purpose unlike the networks it is compared to):
+Ground-truth "brain": a hidden network that sees only pixels and is never one of the scored
+models (its own architecture, width, seed, training images and loss):
 
-    image -> resized to ``brain_resolution``, contrast (x - mean) / 0.25
-      V1: quadrature Gabor pairs, 4 orientations x 2 wavelengths, energy sqrt(even^2 + odd^2),
-          divisive normalisation by the local mean energy over all channels
-      V4 unit: a conjunction of 2-3 V1 channels at each position, threshold-squared
-          (relu(sum_c w_c V1_c(x) - theta)^2), pooled by a Gaussian receptive field at a random
-          position: local, position-specific, nonlinear
-      IT unit: a mixture of three parts, gain-modulated by position and size (pose):
-          features - V4-like conjunction maps pooled over a wide field (position tolerant),
-                     combined by random sparse weights through a softplus
-          category - the category of the rendered object (sparse random preference)
-          identity - the object's identity (random preference over objects)
+    image -> resized to ``brain_resolution``
+      V1 (fixed): quadrature Gabor pairs, 4 orientations x 2 wavelengths, energy, divisive
+          normalisation by the local mean energy; standardised by constants of its training set
+      V4 (trained): 5x5 convolution of V1 (pooled 2x2) to ``brain.width`` maps, ReLU
+      IT (trained, recurrent): a feedforward sweep, then ``brain.iterations`` iterations with
+          feedback (IT scales V4 by 1 + tanh(W_fb * IT)) and local recurrence (3x3 convolution
+          of the IT maps); the IT code is a ReLU layer of ``brain.it_units`` on the spatial mean
+    trained (:func:`train_hidden_network`) briefly with Adam on category + identity of its own
+    rendered images (half of them hard), the loss summed over iterations with later ones
+    weighted more: the feedforward sweep solves what it can, recurrence adds the rest.
 
-The category and identity parts read the object's labels from the renderer: they stand in for the
-unknown computation by which real IT becomes category- and identity-selective across pose, which
-is what task-trained networks learn and random networks lack. Mixing weights, latencies, gains and
-Fano factors are drawn per neuroid.
+The workflow trains it once and caches the checkpoint under a content key of its settings
+(:func:`network_settings`). A V4 site reads 2-3 V4 maps through a local Gaussian receptive field
+(sites scatter around one point, like a Utah array); an IT site reads a sparse random mixture of
+the IT code. Both are rectified above a per-site quantile of their drive on the brain's own
+calibration images and scaled so that the 98th percentile is 1, so a drive is a fixed function of
+the image, whatever else is in the stimulus set.
 
-Time course (per 10 ms bin; the image is on from 0 to ``image_on_ms``): each part follows
-``k(tau)`` of the time since its latency, a rise (10 ms), a transient that adapts to a sustained
-level, and a decay after the image goes off. V4 latencies are 60-80 ms, IT latencies 90-110 ms;
-the abstract (category/identity) part of IT starts 15-35 ms after its feature part, so category
-information grows over the IT response. Spike counts per bin are negative binomial with the
-neuroid's Fano factor (Poisson at 1); rates are reported in Hz (count / 0.01 s).
+Time course (per 10 ms bin; the image is on from 0 to ``image_on_ms``): at ``t`` ms a site reports
+its stage's state at iteration ``(t - latency) / brain.iteration_ms`` (linear between iterations,
+the last held), times an envelope ``k(t - latency)``: a rise (10 ms), a transient that adapts to a
+sustained level, and a decay after the image goes off. V4 latencies are 60-80 ms, IT latencies
+90-110 ms; with 4 iterations of 25 ms, IT settles at about 200 ms and what the recurrence adds
+develops after about 150 ms (``late_share`` in the ground truth measures it per image). Spike
+counts per bin are negative binomial with the neuroid's Fano factor (Poisson at 1); rates are
+reported in Hz (count / 0.01 s). The exact reliability of every repetition average is exported.
 
 Every random choice comes from numpy Generators seeded from ``seed`` and a fixed name per use, so
-the objects, the brain, the neural stimuli, the task-training images and the spikes are
-independent streams and the same seed always gives the same experiment.
+the objects, the brain, its training, the neural stimuli, the task-training images and the spikes
+are independent streams and the same seed always gives the same experiment.
 """
 
 from __future__ import annotations
@@ -61,7 +67,7 @@ from insilico.analysis import cache_keys
 from insilico.data.assembly import write_assembly, write_stimulus_set
 from insilico.io import load_torch, write_netcdf
 
-SIMULATOR_VERSION = "2.0.0"
+SIMULATOR_VERSION = "2.1.0"
 _log = logging.getLogger(__name__)
 
 BIN_MS = 10  # width of one time bin; one ConvRNN step stands for one bin
@@ -487,38 +493,47 @@ class HiddenVentralStream(torch.nn.Module):
     """The trainable part of the ground truth: V4 and a recurrent IT stage above a fixed V1.
 
     V4: 5x5 convolution of the V1 channels (standardised, 2x2 average-pooled) to ``width`` maps,
-    ReLU.
-    IT, iteration 0 (the feedforward sweep): ``h_0 = relu(W_in * pool(V4))`` with ``2 width`` maps.
-    Iteration k > 0: feedback from IT scales V4 by ``1 + tanh(W_fb * upsample(h_{k-1}))`` and local
-    recurrence adds ``W_loc * h_{k-1}``: ``h_k = relu(W_in * pool(V4_k) + W_loc * h_{k-1})``.
+    ReLU. IT, iteration 0 (the feedforward sweep): ``h_0 = relu(W_in * pool(V4))`` with
+    ``2 width`` maps. Iteration k > 0: feedback from IT scales V4 by
+    ``1 + tanh(W_fb * upsample(h_{k-1}))``, local recurrence adds ``W_loc * h_{k-1}``, and the
+    state moves from the feedforward sweep towards the recurrent one by the sweep's own
+    uncertainty ``u`` (entropy of its category read-out over log n_categories, 0..1):
+    ``h_k = h_0 + u (relu(W_in * pool(V4_k) + W_loc * h_{k-1}) - h_0)``. An image the sweep
+    already resolves is changed little by recurrence; one it leaves ambiguous (as occlusion,
+    clutter, low contrast or an unusual pose do) is mostly recomputed, late.
     IT code: ``relu(linear(mean of h_k over positions))`` (``it_units``); one linear head reads the
     category and identity logits from it at every iteration (deep supervision).
     """
 
-    def __init__(self, n_v1: int, width: int, it_units: int, n_classes: int) -> None:
+    def __init__(self, n_v1: int, width: int, it_units: int, n_categories: int, n_objects: int):
         super().__init__()
+        self.n_categories = n_categories
         self.v4 = torch.nn.Conv2d(n_v1, width, 5, padding=2)
         self.it_input = torch.nn.Conv2d(width, 2 * width, 3, padding=1)
         self.local = torch.nn.Conv2d(2 * width, 2 * width, 3, padding=1)
         self.feedback = torch.nn.Conv2d(2 * width, width, 1)
         self.it = torch.nn.Linear(2 * width, it_units)
-        self.head = torch.nn.Linear(it_units, n_classes)
+        self.head = torch.nn.Linear(it_units, n_categories + n_objects)
 
     def forward(self, v1: torch.Tensor, iterations: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """(V4 maps, IT code) at iterations 0..``iterations``."""
         v4_ff = F.relu(self.v4(F.avg_pool2d(v1, 2)))
-        states, h = [], None
-        for _ in range(iterations + 1):
-            if h is None:
-                v4 = v4_ff
-                drive = self.it_input(F.avg_pool2d(v4, 2))
-            else:
-                up = F.interpolate(h, size=v4_ff.shape[-2:], mode="nearest")
-                v4 = v4_ff * (1 + torch.tanh(self.feedback(up)))
-                drive = self.it_input(F.avg_pool2d(v4, 2)) + self.local(h)
-            h = F.relu(drive)
+        h0 = F.relu(self.it_input(F.avg_pool2d(v4_ff, 2)))
+        it = F.relu(self.it(h0.mean(dim=(2, 3))))
+        states, h = [(v4_ff, it)], h0
+        uncertainty = self.uncertainty(it).detach()[:, None, None, None]
+        for _ in range(iterations):
+            up = F.interpolate(h, size=v4_ff.shape[-2:], mode="nearest")
+            v4 = v4_ff * (1 + torch.tanh(self.feedback(up)))
+            recurrent = F.relu(self.it_input(F.avg_pool2d(v4, 2)) + self.local(h))
+            h = h0 + uncertainty * (recurrent - h0)
             states.append((v4, F.relu(self.it(h.mean(dim=(2, 3))))))
         return states
+
+    def uncertainty(self, it: torch.Tensor) -> torch.Tensor:
+        """Entropy of the category read-out of an IT code over its maximum, per image (0..1)."""
+        p = torch.softmax(self.head(it)[:, : self.n_categories], dim=1)
+        return -(p * torch.log(p + 1e-12)).sum(1) / math.log(self.n_categories)
 
 
 def network_settings(params: dict) -> dict:
@@ -557,7 +572,7 @@ def train_hidden_network(params: dict) -> dict:
     config = params["brain"]
     seed = int(params["seed"])
     n_cat = int(params["n_categories"])
-    n_classes = n_cat * (1 + int(params["objects_per_category"]))
+    n_objects = n_cat * int(params["objects_per_category"])
     res = int(params["brain_resolution"])
     gabors = gabor_bank(res)
     images, categories, design = task_images(params, seed, config["train_images"], "brain-train")
@@ -567,7 +582,9 @@ def train_hidden_network(params: dict) -> dict:
     targets = torch.from_numpy(np.stack([categories, n_cat + design["object_index"]], 1))
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        network = HiddenVentralStream(v1.shape[1], config["width"], config["it_units"], n_classes)
+        network = HiddenVentralStream(
+            v1.shape[1], config["width"], config["it_units"], n_cat, n_objects
+        )
     optimiser = torch.optim.Adam(network.parameters(), lr=config["learning_rate"])
     rng = _rng(seed, "brain-batches")
     weights = np.arange(1, config["iterations"] + 2) / (config["iterations"] + 1)
@@ -639,8 +656,11 @@ class GroundTruthBrain:
         self.n_v4, self.n_it = int(params["v4_neuroids"]), int(params["it_neuroids"])
         self.gabors = gabor_bank(self.resolution)
         width, it_units = int(params["brain"]["width"]), int(params["brain"]["it_units"])
-        n_classes = int(params["n_categories"]) * (1 + int(params["objects_per_category"]))
-        self.network = HiddenVentralStream(self.gabors.shape[0] // 2, width, it_units, n_classes)
+        n_cat = int(params["n_categories"])
+        n_objects = n_cat * int(params["objects_per_category"])
+        self.network = HiddenVentralStream(
+            self.gabors.shape[0] // 2, width, it_units, n_cat, n_objects
+        )
         self.network.load_state_dict(checkpoint["state"])
         self.v1_mean, self.v1_std = checkpoint["v1_mean"], checkpoint["v1_std"]
         self.network.eval()
@@ -671,28 +691,46 @@ class GroundTruthBrain:
         self._calibrate(seed)
 
     @torch.no_grad()
-    def _readouts(self, images: np.ndarray) -> np.ndarray:
-        """Linear readouts before rectification ``(n, iterations + 1, n_v4 + n_it)``."""
-        out = []
+    def _states(self, images: np.ndarray):
+        """Per chunk of images: the network's (V4, IT code) states and the sweep's uncertainty."""
         for start in range(0, len(images), _CHUNK_IMAGES):
             v1 = fixed_v1(images[start : start + _CHUNK_IMAGES], self.resolution, self.gabors)
-            v1 = _standard(v1, self.v1_mean, self.v1_std)
+            states = self.network(_standard(v1, self.v1_mean, self.v1_std), self.iterations)
+            yield states, self.network.uncertainty(states[0][1]).numpy()
+
+    def _readouts(self, images: np.ndarray) -> np.ndarray:
+        """Linear readouts before rectification ``(n, iterations + 1, n_v4 + n_it)``.
+
+        The IT code of iteration k enters scaled by ``1 - rank(u) (1 - (k / iterations)^2)``, where
+        ``rank(u)`` is the share of the brain's calibration images whose feedforward sweep was
+        more certain: an image the sweep resolves drives IT at once, one it leaves ambiguous
+        builds up its IT response over the recurrent iterations (after about 150 ms).
+        """
+        out = []
+        for states, uncertainty in self._states(images):
+            rank = np.searchsorted(self.uncertainty_reference, uncertainty) / len(
+                self.uncertainty_reference
+            )
             per_iteration = []
-            for v4, it in self.network(v1, self.iterations):
+            for k, (v4, it) in enumerate(states):
                 pooled = torch.einsum("ncxy,uxy->nuc", v4, self.v4_rf)  # (n, n_v4, width)
                 v4_sites = (pooled * self.v4_weights[None]).sum(-1).numpy()
-                per_iteration.append(np.concatenate([v4_sites, it.numpy() @ self.it_weights], 1))
+                commitment = 1 - rank * (1 - (k / max(self.iterations, 1)) ** 2)
+                it_sites = (it.numpy() * commitment[:, None]) @ self.it_weights
+                per_iteration.append(np.concatenate([v4_sites, it_sites], 1))
             out.append(np.stack(per_iteration, 1))
         return np.concatenate(out)
 
     def _calibrate(self, seed: int) -> None:
-        """Fix thresholds and scales on the brain's own images (never the stimuli): a site fires
-        above its own quantile of its final-iteration readout, and its 98th percentile maps to 1.
+        """Fix the uncertainty ranks, thresholds and scales on the brain's own images (never the
+        stimuli): a site fires above its own quantile of its final-iteration readout, and its 98th
+        percentile maps to 1.
 
         Responses are then a fixed function of the image: the same image always gives the same
         drive, whatever else is in the stimulus set or how it is chunked.
         """
         images, _, _ = task_images(self.params, seed, CALIBRATION_IMAGES, "calibration")
+        self.uncertainty_reference = np.sort(np.concatenate([u for _, u in self._states(images)]))
         final = self._readouts(images)[:, -1]
         self.threshold = np.array(
             [np.quantile(final[:, i], q) for i, q in enumerate(self.threshold_quantile)]
