@@ -267,6 +267,7 @@ rule it_predictivity:
 rule it_summary:
     input:
         neural="results/it/neural.nc",
+        solution_times="results/it/solution_times.nc",
         scores=[
             f"results/it/scores/{model}/{state}/seed{seed}.nc"
             for model, state, seed in it_runs()
@@ -303,6 +304,7 @@ rule it_summary:
 rule plot_it:
     input:
         scores="results/it/scores.nc",
+        solution_times="results/it/solution_times.nc",
         stimuli_csv=f"{IT_DIR}/{IT_FILES['stimuli_csv']}",
         stimuli_zip=f"{IT_DIR}/{IT_FILES['stimuli_zip']}",
         code=code("io", "data.assembly", "plots.it"),
@@ -324,6 +326,12 @@ rule plot_it:
             caption="../report/it_temporal_predictivity.rst",
             category="IT",
             labels={"figure": "predictivity over time"},
+        ),
+        late_solved=report(
+            "results/it/figures/late_solved.png",
+            caption="../report/it_late_solved.rst",
+            category="IT",
+            labels={"figure": "late-solved images"},
         ),
         stimuli=report(
             "results/it/figures/stimuli.png",

@@ -133,6 +133,7 @@ def it_targets():
             "predictivity_by_layer",
             "performance_vs_predictivity",
             "temporal_predictivity",
+            "late_solved",
             "stimuli",
         )
     ]

@@ -14,7 +14,9 @@ log.info("\n%s", table.to_string())
 write_netcdf(summary, snakemake.output.scores)
 with atomic_path(snakemake.output.table) as tmp:
     table.to_csv(tmp, index=False, float_format="%.4f")
-claims = paper_claims(summary, **snakemake.params.claims)
+claims = paper_claims(
+    summary, **snakemake.params.claims, times=read_netcdf(snakemake.input.solution_times)
+)
 log.info("claims:\n%s", claims.to_string())
 with atomic_path(snakemake.output.claims) as tmp:
     claims.to_csv(tmp, index=False, float_format="%.4f")

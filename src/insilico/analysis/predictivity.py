@@ -915,7 +915,12 @@ def _over_seeds(values: np.ndarray) -> tuple[float, float]:
     return float(values.mean()), float(sem)
 
 
-def paper_claims(summary: xr.Dataset, late_start_ms: int, fraction_of_ceiling: float = 0.6):
+def paper_claims(
+    summary: xr.Dataset,
+    late_start_ms: int,
+    fraction_of_ceiling: float = 0.6,
+    times: xr.Dataset | None = None,
+):
     """Nayebi et al.'s claims measured on one summary (:func:`summarize`), one row per claim and
     model/region: ``value`` and ``sem`` over training seeds, and whether it ``holds``.
 
@@ -926,6 +931,12 @@ def paper_claims(summary: xr.Dataset, late_start_ms: int, fraction_of_ceiling: f
     - ``late_over_early``: a trained model's mean per-bin score in bins from ``late_start_ms`` over
       that in the earlier bins; ``late_convrnn_minus_cnn``: the late mean score of the trained
       ConvRNN minus the CNN's (> 0 holds: the recurrent model holds its predictivity late).
+
+    With ``times`` (:func:`insilico.analysis.solution_times.solution_time_dataset`, from the
+    recordings, no model involved): ``decoding_rises``, mean per-image category performance in
+    the late bins minus the early ones (> 0 holds); where images have an ``image_kind``,
+    ``hard_solved_later``, median solution time of hard minus clean images, unsolved images
+    counted as solved after the last bin (> 0 holds), and ``solved_share`` per kind.
     """
     layers = [str(layer) for layer in summary["layer"].values]
     models = [str(m) for m in summary["model"].values]
@@ -1006,4 +1017,40 @@ def paper_claims(summary: xr.Dataset, late_start_ms: int, fraction_of_ceiling: f
                     difference,
                     lambda v: v > 0,
                 )
+    if times is not None:
+        rows += _decoding_claims(times, late_start_ms, int(summary.attrs["window_start_ms"]))
     return pd.DataFrame(rows)
+
+
+def _decoding_claims(times: xr.Dataset, late_start_ms: int, window_start_ms: int) -> list[dict]:
+    """Rows of :func:`paper_claims` measured on the recordings' solution times."""
+    region = str(times.attrs["region"])
+    starts = times["time_bin_start"].values
+    performance = times["performance"].values
+    late = starts >= late_start_ms
+    early = (starts < late_start_ms) & (starts >= window_start_ms)
+    rise = float(performance[:, late].mean() - performance[:, early].mean())
+
+    def row(claim, model, value, holds):
+        return {
+            "claim": claim,
+            "model": model,
+            "region": region,
+            "value": value,
+            "sem": np.nan,
+            "n_seeds": 0,
+            "holds": bool(holds),
+        }
+
+    rows = [row("decoding_rises", "recordings", rise, rise > 0)]
+    if "image_kind" not in times.coords:
+        return rows
+    kinds = times["image_kind"].values.astype(str)
+    last = float(times["time_bin_end"].values[-1])
+    solved = np.nan_to_num(times["solution_time_ms"].values, nan=last)
+    delay = float(np.median(solved[kinds != "clean"]) - np.median(solved[kinds == "clean"]))
+    rows.append(row("hard_solved_later", "recordings", delay, delay > 0))
+    for kind in np.unique(kinds):
+        share = float(np.isfinite(times["solution_time_ms"].values[kinds == kind]).mean())
+        rows.append(row(f"solved_share_{kind}", "recordings", share, True))
+    return rows
