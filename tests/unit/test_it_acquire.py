@@ -41,7 +41,7 @@ PARAMS = {
     "brain_resolution": 16,
     "hard_images_per_object": 0,
     "brain": {
-        "width": 2,
+        "width": 3,
         "it_units": 4,
         "iterations": 1,
         "iteration_ms": 25,
