@@ -61,7 +61,7 @@ def test_layer_order_ceiling_fraction_and_late_bins():
     fraction = claims.xs("fraction_of_ceiling", level="claim")
     assert fraction.loc[(slice(None), "IT"), "value"].item() == pytest.approx(0.52 / 0.8)
     assert fraction.loc[(slice(None), "IT"), "holds"].item()  # 0.65 >= 0.6
-    assert claims.loc[("late_over_early", "cnn", "IT"), "value"] == pytest.approx(0.5)
-    assert claims.loc[("late_over_early", "convrnn", "IT"), "value"] == pytest.approx(1.0)
+    assert claims.loc[("late_over_peak", "cnn", "IT"), "value"] == pytest.approx(0.5)
+    assert claims.loc[("late_over_peak", "convrnn", "IT"), "value"] == pytest.approx(1.0)
     late = claims.loc[("late_convrnn_minus_cnn", "convrnn-cnn", "IT")]
     assert late["value"] == pytest.approx(0.5) and late["holds"]

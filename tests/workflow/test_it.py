@@ -79,7 +79,7 @@ def test_claims_and_solution_times(finished_workflow):
         "trained_minus_untrained",
         "v4_layer_before_it",
         "fraction_of_ceiling",
-        "late_over_early",
+        "late_over_peak",
         "late_convrnn_minus_cnn",
         "decoding_rises",
         "hard_solved_later",

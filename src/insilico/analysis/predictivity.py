@@ -928,8 +928,8 @@ def paper_claims(
     - ``v4_layer_before_it``: depth of the V4 best layer minus the IT one (< 0 holds);
     - ``fraction_of_ceiling``: best-layer raw r / ceiling c of the best trained model per region
       (>= ``fraction_of_ceiling`` holds);
-    - ``late_over_early``: a trained model's mean per-bin score in bins from ``late_start_ms`` over
-      that in the earlier bins; ``late_convrnn_minus_cnn``: the late mean score of the trained
+    - ``late_over_peak``: a trained model's mean per-bin score in bins from ``late_start_ms`` over
+      its peak in the earlier bins; ``late_convrnn_minus_cnn``: the late mean score of the trained
       ConvRNN minus the CNN's (> 0 holds: the recurrent model holds its predictivity late).
 
     With ``times`` (:func:`insilico.analysis.solution_times.solution_time_dataset`, from the
@@ -989,8 +989,8 @@ def paper_claims(
         curve = summary["best_score_t"].sel(model=model, state="trained")
         for region in summary["region"].values:
             per_seed = curve.sel(region=region).values  # (seed, bin)
-            ratio = np.nanmean(per_seed[:, late], 1) / np.nanmean(per_seed[:, early], 1)
-            add("late_over_early", model, str(region), ratio, lambda v: True)
+            ratio = np.nanmean(per_seed[:, late], 1) / np.nanmax(per_seed[:, early], 1)
+            add("late_over_peak", model, str(region), ratio, lambda v: True)
     if "trained" in states:
         for region in summary["region"].values:
             c = float(summary["ceiling"].sel(region=region))
