@@ -37,3 +37,41 @@ def test_solution_time_interpolates_and_marks_unsolved_images():
     np.testing.assert_allclose(times[[0, 2]], [90.0, 75.0])
     assert np.isnan(times[1])
     assert list(early_late(times)) == ["late", "unsolved", "early"]
+
+
+def test_solution_times_run_on_a_recording_without_image_kinds():
+    """A stand-in for MajajHong2015's temporal assembly (as neural_targets reads it): category
+    names, V4 and IT sites, no image_kind; the analysis and the decoding claim still run."""
+    import xarray as xr
+
+    from insilico.it.claims import _decoding_claims
+    from insilico.it.solution_times import solution_time_dataset
+
+    rng = np.random.default_rng(1)
+    n, starts = 64, np.arange(70, 260, 10)
+    labels = np.repeat(["car", "face", "chair", "boat"], n // 4)
+    patterns = rng.normal(size=(4, 12))
+    ramp = np.clip((starts - 90) / 60, 0, 1)  # information grows from 90 to 150 ms
+    it = patterns[np.unique(labels, return_inverse=True)[1]][:, :, None] * 3 * ramp
+    rates = np.concatenate([rng.normal(size=(n, 5, len(starts))), it], axis=1)
+    rates = rates + rng.normal(0, 0.5, size=rates.shape)
+    neural = xr.Dataset(
+        {"rates": (("stimulus", "neuroid", "time_bin"), rates)},
+        coords={
+            "stimulus_id": ("stimulus", [f"img{i}" for i in range(n)]),
+            "object_name": ("stimulus", labels),
+            "category_name": ("stimulus", labels),
+            "region": ("neuroid", ["V4"] * 5 + ["IT"] * 12),
+            "time_bin_start": ("time_bin", starts),
+            "time_bin_end": ("time_bin", starts + 10),
+        },
+    )
+    times = solution_time_dataset(
+        neural, region="IT", criterion=0.9, n_folds=4, n_repeats=2, ridge=0.1, seed=0
+    )
+    assert "image_kind" not in times.coords and times.sizes["stimulus"] == n
+    solved = times["solution_time_ms"].values
+    assert np.isfinite(solved).mean() > 0.9
+    assert 95 <= np.nanmedian(solved) <= 150
+    rows = _decoding_claims(times, late_start_ms=170, window_start_ms=70)
+    assert [row["claim"] for row in rows] == ["decoding_rises"] and rows[0]["holds"]
