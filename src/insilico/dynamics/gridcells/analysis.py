@@ -1,11 +1,26 @@
-"""Rate maps and grid statistics of trained networks' units (numpy only: no torch here)."""
+"""Rate maps, grid statistics of trained networks' units, the theory's dataset and the
+population table (numpy only: no torch here)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from insilico.dynamics.gridcells.gridness import gridness, period_orientation
+from insilico.dynamics.gridcells.pattern_formation import (
+    correlation_spectrum,
+    frequency_grid,
+    hexagonal_order,
+    peak_frequency,
+    place_cell_spectrum,
+    power_spectrum,
+    predicted_period,
+    simulate_patterns,
+    spectral_peak,
+)
+from insilico.dynamics.gridcells.place_cells import PlaceCells
+from insilico.dynamics.gridcells.population import GridNetwork, varied_factor
 
 
 def rate_maps(
@@ -58,4 +73,95 @@ def grid_summary(scores: xr.Dataset, threshold: float) -> xr.Dataset:
             "grid_period": period.median("unit"),
         },
         attrs={"gridness_threshold": threshold},
+    )
+
+
+def theory(config: dict) -> xr.Dataset:
+    """The theory for the base place-cell code: spectra (analytic and measured on the softmax
+    code), k*, and the pattern-forming dynamics with and without nonnegativity, with the
+    gridness and six-fold order of every emerging pattern."""
+    base, settings = config["base"], config["theory"]
+    width, surround = base["width"], base["surround"]
+    cells = PlaceCells(config["n_place"], width, surround, config["box"], seed=config["seeds"][0])
+    k, measured = place_cell_spectrum(cells, settings["spectrum_resolution"], settings["bins"])
+    k_star = peak_frequency(width, surround)
+    size = settings["periods"] * 2 * np.pi / k_star
+    conditions = {"unconstrained": False, "nonnegative": True}
+    patterns = np.stack(
+        [
+            simulate_patterns(
+                settings["maps"],
+                settings["resolution"],
+                size,
+                width,
+                surround,
+                nonnegative,
+                settings["steps"],
+                settings["rate"],
+                np.random.default_rng(settings["seed"]),
+            )
+            for nonnegative in conditions.values()
+        ]
+    )
+    axis = np.arange(settings["resolution"]) * size / settings["resolution"]
+    frequency = np.fft.fftshift(frequency_grid(settings["resolution"], size)[0][:, 0])
+    return xr.Dataset(
+        {
+            "analytic_spectrum": ("k", correlation_spectrum(k, width, surround)),
+            "measured_spectrum": ("k", measured),
+            "pattern": (("condition", "map", "x", "y"), patterns),
+            "pattern_power": (("condition", "map", "kx", "ky"), power_spectrum(patterns)),
+            "pattern_gridness": (
+                ("condition", "map"),
+                np.array([[gridness(m) for m in maps] for maps in patterns]),
+            ),
+            "hexagonal_order": (("condition", "map"), hexagonal_order(patterns, size, k_star)),
+        },
+        coords={
+            "k": k,
+            "condition": list(conditions),
+            "map": np.arange(settings["maps"]),
+            "x": axis,
+            "y": axis,
+            "kx": frequency,
+            "ky": frequency,
+        },
+        attrs={
+            "k_star": k_star,
+            "measured_k_star": spectral_peak(k, measured),
+            "predicted_period": predicted_period(width, surround),
+            "pattern_box": size,
+            "width": width,
+            "surround": surround,
+        },
+    )
+
+
+def network_table(scores: xr.Dataset, maps: xr.Dataset, config: dict) -> pd.DataFrame:
+    """One row per network: hyperparameters, the factor it varies, decoding, grid statistics and
+    the theory's period 2 pi / k* for its own place-cell code."""
+    summary = grid_summary(scores, config["gridness_threshold"]).to_dataframe()
+    hyper = ["activation", "width", "surround", "weight_decay", "seed"]
+    table = maps[hyper + ["decoding_error", "chance_error"]].to_dataframe()
+    table["final_loss"] = maps["train_loss"].isel(step=slice(-50, None)).mean("step").values
+    table = table.join(summary[[c for c in summary.columns if c not in table.columns]])
+    table["factor"] = [
+        varied_factor(GridNetwork(hidden=config["hidden"], **row), config["base"])
+        for row in table[hyper].to_dict("records")
+    ]
+    table["predicted_period"] = [
+        predicted_period(w, s) for w, s in zip(table["width"], table["surround"], strict=True)
+    ]
+    table["period_ratio"] = table["grid_period"] / table["predicted_period"]
+    return table.reset_index()
+
+
+def score_maps(maps: xr.Dataset) -> xr.Dataset:
+    """Gridness, period and orientation of every unit of a training job's rate maps."""
+    scores = unit_scores(maps["rate_map"].values.astype(float), maps.attrs["box"])
+    coords = {name: maps[name] for name in ("network", "unit")}
+    return xr.Dataset(
+        {key: (("network", "unit"), value) for key, value in scores.items()},
+        coords=coords,
+        attrs={"box": maps.attrs["box"]},
     )

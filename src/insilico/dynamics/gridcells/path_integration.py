@@ -17,49 +17,18 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
+import xarray as xr
 
 from insilico.dynamics.gridcells import place_cells as pc
+from insilico.dynamics.gridcells.analysis import rate_maps
+from insilico.dynamics.gridcells.population import GridNetwork
 from insilico.dynamics.gridcells.trajectories import Batch, Motion, sample
 
 ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "linear": lambda x: x}
-
-
-@dataclass(frozen=True)
-class GridNetwork:
-    """One network of the population: its activation, size, place-cell code, decay and seed."""
-
-    activation: str
-    hidden: int
-    width: float
-    surround: float
-    weight_decay: float
-    seed: int
-
-    @property
-    def name(self) -> str:
-        return (
-            f"{self.activation}_h{self.hidden}_w{self.width:g}_s{self.surround:g}"
-            f"_wd{self.weight_decay:g}_seed{self.seed}"
-        )
-
-    def cells(self, n_place: int, box: float) -> pc.PlaceCells:
-        return pc.PlaceCells(n_place, self.width, self.surround, box, seed=self.seed)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def stacks_of(networks: list[GridNetwork]) -> list[tuple[str, int, list[int]]]:
-    """Indices of the networks that train together: one stack per (activation, hidden)."""
-    keys = sorted({(n.activation, n.hidden) for n in networks})
-    return [
-        (act, hid, [i for i, n in enumerate(networks) if (n.activation, n.hidden) == (act, hid)])
-        for act, hid in keys
-    ]
 
 
 def init_parameters(network: GridNetwork, n_place: int) -> dict[str, torch.Tensor]:
@@ -208,3 +177,53 @@ def evaluate(
         "decoding_error": np.array(errors),
         "chance_error": np.array(chance),
     }
+
+
+def motion_of(config: dict) -> Motion:
+    """The motion model of the ``dynamics.grid_cells`` config section."""
+    return Motion(box=config["box"], steps=config["sequence_length"])
+
+
+def train_chunk(networks: list[GridNetwork], config: dict, log: logging.Logger):
+    """Train one job's networks (one stack), then map every unit on fresh trajectories.
+
+    Returns the checkpoint (parameters and specs) and a Dataset of rate maps
+    ``(network, unit, x, y)``, training loss and decoding errors.
+    """
+    activations = {net.activation for net in networks}
+    if len(activations) != 1 or len({net.hidden for net in networks}) != 1:
+        raise ValueError("a grid-cell training job holds networks of one activation and size")
+    motion, n_place, evaluation = motion_of(config), config["n_place"], config["evaluation"]
+    params, history = train_stack(networks, n_place, motion, config["train"], log)
+    result = evaluate(
+        params, networks, n_place, motion, evaluation["trajectories"], evaluation["seed"]
+    )
+    log.info("decoding error (m) %s, chance %s", result["decoding_error"], result["chance_error"])
+    maps = rate_maps(result["position"], result["activity"], motion.box, evaluation["resolution"])
+    centres = (np.arange(evaluation["resolution"]) + 0.5) / evaluation["resolution"] - 0.5
+    dataset = xr.Dataset(
+        {
+            "rate_map": (("network", "unit", "x", "y"), maps.astype(np.float32)),
+            "train_loss": (("network", "step"), history),
+            "decoding_error": ("network", result["decoding_error"]),
+            "chance_error": ("network", result["chance_error"]),
+        },
+        coords={
+            **network_coords(networks),
+            "unit": np.arange(networks[0].hidden),
+            "x": centres * motion.box,
+            "y": centres * motion.box,
+            "step": np.arange(1, history.shape[1] + 1),
+        },
+        attrs={"box": motion.box, "n_place": n_place},
+    )
+    checkpoint = {"networks": [net.as_dict() for net in networks], "params": params}
+    return checkpoint, dataset
+
+
+def network_coords(networks: list[GridNetwork]) -> dict:
+    """Coordinates naming each network and its hyperparameters along ``network``."""
+    fields = ("activation", "hidden", "width", "surround", "weight_decay", "seed")
+    coords = {"network": [net.name for net in networks]}
+    coords.update({f: ("network", [getattr(net, f) for net in networks]) for f in fields})
+    return coords

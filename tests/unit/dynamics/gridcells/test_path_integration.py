@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from insilico.dynamics.gridcells import path_integration as pi
+from insilico.dynamics.gridcells import population
 from insilico.dynamics.gridcells.trajectories import Motion
 
 MOTION = Motion(box=1.0, steps=10)
@@ -14,7 +15,7 @@ LOG = logging.getLogger("test")
 
 def net(**kw):
     base = dict(activation="relu", hidden=48, width=0.15, surround=2.0, weight_decay=1e-4, seed=0)
-    return pi.GridNetwork(**{**base, **kw})
+    return population.GridNetwork(**{**base, **kw})
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,23 @@ def test_a_network_trains_the_same_alone_or_in_a_stack(trained):
 
 def test_stacks_group_by_activation_and_size():
     networks = [net(), net(activation="tanh"), net(seed=2), net(hidden=8)]
-    groups = {(a, h): i for a, h, i in pi.stacks_of(networks)}
+    groups = {(a, h): i for a, h, i in population.stacks_of(networks)}
     assert groups == {("relu", 8): [3], ("relu", 48): [0, 2], ("tanh", 48): [1]}
     assert len({n.name for n in networks}) == 4
     assert np.all([isinstance(n.as_dict(), dict) for n in networks])
+
+
+def test_population_varies_one_factor_at_a_time_around_the_base():
+    config = {
+        "hidden": 16,
+        "base": {"activation": "relu", "width": 0.12, "surround": 2.0, "weight_decay": 1e-4},
+        "seeds": [0, 1],
+        "sweep": {"activation": ["tanh", "linear"], "width": [0.12, 0.16], "surround": [1.0]},
+    }
+    networks = population.population(config)
+    assert len(networks) == 6  # 2 base seeds + tanh + linear + width 0.16 + surround 1
+    factors = [population.varied_factor(n, config["base"]) for n in networks]
+    assert factors == ["base", "base", "activation", "activation", "width", "surround"]
+    jobs = population.chunks(networks, per_job=3)
+    assert sorted(len(j) for j in jobs) == [1, 1, 1, 3]
+    assert all(len({n.activation for n in job}) == 1 for job in jobs)
