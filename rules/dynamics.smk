@@ -1,11 +1,15 @@
 # Dynamics branch: a population of task-trained RNNs (Maheswaranathan et al. 2019), their fixed
 # points, and the geometry and topology of the population. `snakemake dynamics` runs all of it.
-# Helpers (DYNAMICS, dynamics_* functions) are in rules/common.smk.
+# Helpers (DYNAMICS, dynamics_* functions) are in rules/common.smk. Grid cells have their own file.
+
+
+include: "dynamics_gridcells.smk"
 
 
 rule dynamics:
     input:
         dynamics_targets(),
+        grid_cells_targets(),
 
 
 rule train_dynamics:

@@ -165,3 +165,49 @@ def score_maps(maps: xr.Dataset) -> xr.Dataset:
         coords=coords,
         attrs={"box": maps.attrs["box"]},
     )
+
+
+def combine(maps: list[xr.Dataset], scores: list[xr.Dataset]) -> tuple[xr.Dataset, xr.Dataset]:
+    """The training jobs' rate maps and scores along one ``network`` dimension."""
+    return xr.concat(maps, "network"), xr.concat(scores, "network")
+
+
+def headline(table: pd.DataFrame, theory_ds: xr.Dataset, config: dict) -> dict:
+    """The numbers the README states: how many base networks grow grids, ReLU against its
+    controls, and the measured period against 2 pi / k*.
+
+    A network "grows grids" when at least ``grid_network_fraction`` of its units score above the
+    gridness threshold.
+    """
+    fraction = config["grid_network_fraction"]
+    base = table[table["factor"] == "base"]
+    controls = table[table["factor"] == "activation"]
+    gridded = base[base["grid_fraction"] >= fraction]
+    return {
+        "base_networks": len(base),
+        "base_networks_with_grids": len(gridded),
+        "grid_network_fraction": fraction,
+        "gridness_threshold": config["gridness_threshold"],
+        "base_grid_fraction": base["grid_fraction"].tolist(),
+        "base_decoding_error_m": base["decoding_error"].tolist(),
+        "chance_error_m": float(table["chance_error"].mean()),
+        "control_grid_fraction": dict(
+            zip(controls["activation"], controls["grid_fraction"], strict=True)
+        ),
+        "control_decoding_error_m": dict(
+            zip(controls["activation"], controls["decoding_error"], strict=True)
+        ),
+        "k_star": theory_ds.attrs["k_star"],
+        "measured_k_star": theory_ds.attrs["measured_k_star"],
+        "predicted_period_m": theory_ds.attrs["predicted_period"],
+        "measured_period_m": float(gridded["grid_period"].median()) if len(gridded) else None,
+        "period_ratio": float(gridded["period_ratio"].median()) if len(gridded) else None,
+        "theory_gridness": {
+            c: float(theory_ds["pattern_gridness"].sel(condition=c).median())
+            for c in theory_ds["condition"].values
+        },
+        "theory_hexagonal_order": {
+            c: float(theory_ds["hexagonal_order"].sel(condition=c).median())
+            for c in theory_ds["condition"].values
+        },
+    }

@@ -22,6 +22,7 @@ ACTIVATION_COLORS = {"relu": "tab:red", "tanh": "tab:blue", "linear": "tab:gray"
 def theory(ds: xr.Dataset, n_examples: int = 3) -> plt.Figure:
     """Spectrum of the place-cell correlation (analytic and measured on the trained code) with
     k*; the patterns the gradient flow grows with and without nonnegativity and their power."""
+    n_examples = min(n_examples, ds.sizes["map"])
     fig = plt.figure(figsize=(13, 6.5), layout="constrained")
     grid = fig.add_gridspec(2, n_examples + 2)
     ax = fig.add_subplot(grid[:, 0])

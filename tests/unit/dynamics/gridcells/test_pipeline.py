@@ -19,6 +19,7 @@ CONFIG = {
     "train": {"learning_rate": 3e-3, "steps": 30, "batch_size": 16},
     "evaluation": {"trajectories": 100, "resolution": 10, "seed": 5},
     "gridness_threshold": 0.3,
+    "grid_network_fraction": 0.1,
     "theory": {
         "spectrum_resolution": 24,
         "bins": 30,
@@ -40,12 +41,7 @@ def results():
         _, ds = path_integration.train_chunk(job, CONFIG, logging.getLogger("test"))
         maps.append(ds)
         scores.append(analysis.score_maps(ds))
-    import xarray as xr
-
-    maps = xr.concat([m.drop_dims("step") for m in maps], "network").assign(
-        train_loss=xr.concat([m["train_loss"] for m in maps], "network")
-    )
-    scores = xr.concat(scores, "network")
+    maps, scores = analysis.combine(maps, scores)
     return maps, scores, analysis.network_table(scores, maps, CONFIG)
 
 
@@ -83,3 +79,11 @@ def test_figures_plot_the_table(results):
     fig = plots.rate_maps(maps, scores, list(table["network"][:2]), n_units=4)
     assert len(fig.axes) == 10
     plots.period_vs_theory(table)
+
+
+def test_headline_counts_base_networks_and_controls(results):
+    maps, scores, table = results
+    numbers = analysis.headline(table, analysis.theory(CONFIG), CONFIG)
+    assert numbers["base_networks"] == 1
+    assert set(numbers["control_grid_fraction"]) == {"tanh"}
+    assert numbers["predicted_period_m"] == pytest.approx(2 * np.pi / numbers["k_star"])
