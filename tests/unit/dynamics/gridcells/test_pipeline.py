@@ -87,3 +87,14 @@ def test_headline_counts_base_networks_and_controls(results):
     assert numbers["base_networks"] == 1
     assert set(numbers["control_grid_fraction"]) == {"tanh"}
     assert numbers["predicted_period_m"] == pytest.approx(2 * np.pi / numbers["k_star"])
+
+
+def test_analysis_and_figure_modules_do_not_import_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import insilico.dynamics.gridcells.plots, insilico.dynamics.gridcells.analysis;"
+        " sys.exit('torch' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
