@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from insilico.dynamics.gridcells.gridness import gridness, period_orientation
+from insilico.dynamics.gridcells.gridness import gridness, period_orientation, spatial_coherence
 from insilico.dynamics.gridcells.pattern_formation import (
     correlation_spectrum,
     frequency_grid,
@@ -41,38 +41,42 @@ def rate_maps(
 
 
 def unit_scores(maps: np.ndarray, box: float) -> dict[str, np.ndarray]:
-    """Gridness, period (m) and orientation (degrees mod 60) of every map ``(..., n, n)``.
+    """Gridness, period (m), orientation (degrees mod 60) and spatial coherence of every map.
 
     Silent or constant units (no spatial variance) get NaN.
     """
     flat = maps.reshape(-1, *maps.shape[-2:])
-    scores = np.full((3, len(flat)), np.nan)
+    scores = np.full((4, len(flat)), np.nan)
     for i, m in enumerate(flat):
         if np.nanstd(m) > 1e-8:
             scores[0, i] = gridness(m)
-            scores[1:, i] = period_orientation(m, box)
+            scores[1:3, i] = period_orientation(m, box)
+            scores[3, i] = spatial_coherence(m)
     shape = maps.shape[:-2]
     return {
         "gridness": scores[0].reshape(shape),
         "period": scores[1].reshape(shape),
         "orientation": scores[2].reshape(shape),
+        "coherence": scores[3].reshape(shape),
     }
 
 
-def grid_summary(scores: xr.Dataset, threshold: float) -> xr.Dataset:
-    """Per network: fraction of units above the gridness threshold, their median period and
-    the best unit's gridness (fractions over all units, silent ones counted as not grid)."""
-    is_grid = scores["gridness"] > threshold
-    period = scores["period"].where(is_grid)
+def grid_summary(scores: xr.Dataset, threshold: float, coherence: float) -> xr.Dataset:
+    """Per network: fraction of grid units (gridness above ``threshold`` and spatial coherence
+    above ``coherence``), the fraction by gridness alone, the grid units' median period and the
+    best gridness (fractions over all units, silent ones counted as not grid)."""
+    high = scores["gridness"] > threshold
+    is_grid = high & (scores["coherence"] > coherence)
     return xr.Dataset(
         {
             "grid_fraction": is_grid.mean("unit"),
             "n_grid": is_grid.sum("unit"),
+            "gridness_only_fraction": high.mean("unit"),
             "max_gridness": scores["gridness"].max("unit"),
             "median_gridness": scores["gridness"].median("unit"),
-            "grid_period": period.median("unit"),
+            "grid_period": scores["period"].where(is_grid).median("unit"),
         },
-        attrs={"gridness_threshold": threshold},
+        attrs={"gridness_threshold": threshold, "coherence_threshold": coherence},
     )
 
 
@@ -140,7 +144,9 @@ def theory(config: dict) -> xr.Dataset:
 def network_table(scores: xr.Dataset, maps: xr.Dataset, config: dict) -> pd.DataFrame:
     """One row per network: hyperparameters, the factor it varies, decoding, grid statistics and
     the theory's period 2 pi / k* for its own place-cell code."""
-    summary = grid_summary(scores, config["gridness_threshold"]).to_dataframe()
+    summary = grid_summary(
+        scores, config["gridness_threshold"], config["coherence_threshold"]
+    ).to_dataframe()
     hyper = ["activation", "width", "surround", "weight_decay", "seed"]
     table = maps[hyper + ["decoding_error", "chance_error"]].to_dataframe()
     table["final_loss"] = maps["train_loss"].isel(step=slice(-50, None)).mean("step").values
@@ -152,7 +158,8 @@ def network_table(scores: xr.Dataset, maps: xr.Dataset, config: dict) -> pd.Data
     table["predicted_period"] = [
         predicted_period(w, s) for w, s in zip(table["width"], table["surround"], strict=True)
     ]
-    table["period_ratio"] = table["grid_period"] / table["predicted_period"]
+    finite = np.isfinite(table["predicted_period"])
+    table["period_ratio"] = (table["grid_period"] / table["predicted_period"]).where(finite)
     return table.reset_index()
 
 
@@ -188,7 +195,9 @@ def headline(table: pd.DataFrame, theory_ds: xr.Dataset, config: dict) -> dict:
         "base_networks_with_grids": len(gridded),
         "grid_network_fraction": fraction,
         "gridness_threshold": config["gridness_threshold"],
+        "coherence_threshold": config["coherence_threshold"],
         "base_grid_fraction": base["grid_fraction"].tolist(),
+        "base_gridness_only_fraction": base["gridness_only_fraction"].tolist(),
         "base_decoding_error_m": base["decoding_error"].tolist(),
         "chance_error_m": float(table["chance_error"].mean()),
         "control_grid_fraction": dict(

@@ -108,7 +108,6 @@ def gridness_distributions(scores: xr.Dataset, table: pd.DataFrame, threshold: f
     for activation, group in base.groupby("activation"):
         values = scores["gridness"].sel(network=list(group["network"])).values.ravel()
         values = values[np.isfinite(values)]
-        fraction = (values > threshold).mean() if values.size else np.nan
         ax.hist(
             values,
             bins=bins,
@@ -116,7 +115,7 @@ def gridness_distributions(scores: xr.Dataset, table: pd.DataFrame, threshold: f
             density=True,
             lw=1.5,
             color=ACTIVATION_COLORS.get(activation, "k"),
-            label=f"{activation} ({len(group)} nets): {100 * fraction:.0f}% > {threshold}",
+            label=f"{activation} ({len(group)} nets): {100 * group['grid_fraction'].mean():.0f}% grid units",
         )
     ax.axvline(threshold, color="k", ls="--")
     ax.set(xlabel="gridness score", ylabel="density of units", title="gridness of all units")
@@ -133,8 +132,12 @@ def sweep(table: pd.DataFrame, threshold: float) -> plt.Figure:
     labels = [_label(row) for _, row in table.iterrows()]
     colors = [ACTIVATION_COLORS.get(a, "k") for a in table["activation"]]
     x = np.arange(len(table))
-    axes[0].bar(x, table["grid_fraction"], color=colors)
+    axes[0].bar(
+        x, table["gridness_only_fraction"], color="none", edgecolor=colors, label="gridness only"
+    )
+    axes[0].bar(x, table["grid_fraction"], color=colors, label="and coherent map")
     axes[0].set(ylabel=f"fraction gridness > {threshold}", title="grid units per network")
+    axes[0].legend(fontsize=8)
     axes[1].bar(x, table["decoding_error"], color=colors, label="network")
     axes[1].plot(x, table["chance_error"], "k_", ms=20, label="chance (shuffled)")
     axes[1].set(ylabel="decoding error (m)")

@@ -3,7 +3,12 @@ import pytest
 from scipy import ndimage
 
 from insilico.dynamics.gridcells import analysis
-from insilico.dynamics.gridcells.gridness import autocorrelogram, gridness, period_orientation
+from insilico.dynamics.gridcells.gridness import (
+    autocorrelogram,
+    gridness,
+    period_orientation,
+    spatial_coherence,
+)
 
 BOX, N = 2.2, 40
 AXIS = (np.arange(N) + 0.5) / N * BOX
@@ -66,7 +71,36 @@ def test_unit_scores_and_summary_count_grid_units():
     assert np.isnan(scores["gridness"][0, 2])  # a silent unit has no score
     assert scores["period"][0, 0] == pytest.approx(0.7, rel=0.05)
     ds = xr.Dataset({k: (("network", "unit"), v) for k, v in scores.items()})
-    summary = analysis.grid_summary(ds, threshold=0.3)
+    summary = analysis.grid_summary(ds, threshold=0.3, coherence=0.8)
     assert int(summary["n_grid"][0]) == 1
     assert float(summary["grid_fraction"][0]) == pytest.approx(1 / 3)
     assert float(summary["grid_period"][0]) == pytest.approx(0.7, rel=0.05)
+
+
+def test_spatial_coherence_tells_fields_from_noise():
+    rng = np.random.default_rng(1)
+    assert spatial_coherence(hexagonal()) > 0.9
+    noise = [spatial_coherence(rng.normal(size=(N, N))) for _ in range(10)]
+    assert abs(np.mean(noise)) < 0.1
+    noisy_grid = hexagonal() + 3 * rng.normal(size=(N, N))
+    assert (
+        spatial_coherence(noisy_grid)
+        < 0.5
+        < spatial_coherence(hexagonal() + 0.3 * rng.normal(size=(N, N)))
+    )
+
+
+def test_grid_units_need_gridness_and_coherence():
+    import xarray as xr
+
+    ds = xr.Dataset(
+        {
+            "gridness": (("network", "unit"), [[1.0, 1.0, 0.1]]),
+            "coherence": (("network", "unit"), [[0.95, 0.3, 0.95]]),
+            "period": (("network", "unit"), [[0.7, 0.5, 0.9]]),
+        }
+    )
+    summary = analysis.grid_summary(ds, threshold=0.3, coherence=0.8)
+    assert float(summary["grid_fraction"][0]) == pytest.approx(1 / 3)
+    assert float(summary["gridness_only_fraction"][0]) == pytest.approx(2 / 3)
+    assert float(summary["grid_period"][0]) == pytest.approx(0.7)

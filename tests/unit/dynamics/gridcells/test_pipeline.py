@@ -19,6 +19,7 @@ CONFIG = {
     "train": {"learning_rate": 3e-3, "steps": 30, "batch_size": 16},
     "evaluation": {"trajectories": 100, "resolution": 10, "seed": 5},
     "gridness_threshold": 0.3,
+    "coherence_threshold": 0.8,
     "grid_network_fraction": 0.1,
     "theory": {
         "spectrum_resolution": 24,
@@ -72,7 +73,7 @@ def test_figures_plot_the_table(results):
     maps, scores, table = results
     fig = plots.sweep(table, 0.3)
     heights = [p.get_height() for p in fig.axes[0].patches]
-    np.testing.assert_allclose(heights, table["grid_fraction"])
+    np.testing.assert_allclose(heights, [*table["gridness_only_fraction"], *table["grid_fraction"]])
     fig = plots.gridness_distributions(scores, table, 0.3)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert any(label.startswith("relu") for label in labels)
