@@ -104,3 +104,18 @@ def test_grid_units_need_gridness_and_coherence():
     assert float(summary["grid_fraction"][0]) == pytest.approx(1 / 3)
     assert float(summary["gridness_only_fraction"][0]) == pytest.approx(2 / 3)
     assert float(summary["grid_period"][0]) == pytest.approx(0.7)
+
+
+@pytest.mark.parametrize("period", [0.78, 0.98])
+def test_period_estimate_is_unbiased_on_the_default_rate_map_grid(period):
+    """24 bins over 2.2 m (the default): rectified hexagonal maps of several orientations."""
+    n, box = 24, 2.2
+    axis = (np.arange(n) + 0.5) / n * box
+    x, y = np.meshgrid(axis, axis, indexing="ij")
+    k = 2 * np.pi / period
+    estimates = []
+    for theta in np.linspace(0, np.pi / 3, 6, endpoint=False):
+        angles = theta + np.array([0, np.pi / 3, 2 * np.pi / 3])
+        m = sum(np.cos(k * (np.cos(a) * x + np.sin(a) * y)) for a in angles)
+        estimates.append(period_orientation(np.maximum(m, 0), box)[0])
+    assert np.median(estimates) == pytest.approx(period, rel=0.04)
