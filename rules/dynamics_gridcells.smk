@@ -13,7 +13,7 @@ rule grid_cells:
 
 rule grid_cells_theory:
     input:
-        code=code(*GRID_CORE, *GRID_ANALYSIS),
+        code=code("scripts/dynamics/grid_cells_theory.py"),
     output:
         f"{GRID_DIR}/theory.nc",
     log:
@@ -30,14 +30,7 @@ rule grid_cells_theory:
 
 rule grid_cells_train:
     input:
-        code=code(
-            *GRID_CORE,
-            "gpus",
-            "training",
-            "dynamics.gridcells.trajectories",
-            "dynamics.gridcells.analysis",
-            "dynamics.gridcells.path_integration",
-        ),
+        code=code("scripts/dynamics/grid_cells_train.py"),
     output:
         model=f"{GRID_DIR}/models/chunk{{chunk}}.pt",
         maps=f"{GRID_DIR}/maps/chunk{{chunk}}.nc",
@@ -64,7 +57,7 @@ rule grid_cells_train:
 rule grid_cells_scores:
     input:
         maps=f"{GRID_DIR}/maps/chunk{{chunk}}.nc",
-        code=code(*GRID_CORE, *GRID_ANALYSIS),
+        code=code("scripts/dynamics/grid_cells_scores.py"),
     output:
         f"{GRID_DIR}/scores/chunk{{chunk}}.nc",
     log:
@@ -84,7 +77,7 @@ rule grid_cells_summary:
         maps=grid_chunk_files("maps"),
         scores=grid_chunk_files("scores"),
         theory=f"{GRID_DIR}/theory.nc",
-        code=code(*GRID_CORE, *GRID_ANALYSIS),
+        code=code("scripts/dynamics/grid_cells_summary.py"),
     output:
         table=report(
             f"{GRID_DIR}/summary.csv",
@@ -112,7 +105,7 @@ rule grid_cells_figures:
         scores=grid_chunk_files("scores"),
         theory=f"{GRID_DIR}/theory.nc",
         table=f"{GRID_DIR}/summary.csv",
-        code=code(*GRID_CORE, *GRID_ANALYSIS, "dynamics.gridcells.plots"),
+        code=code("scripts/dynamics/grid_cells_figures.py"),
     output:
         **grid_figures(),
     log:

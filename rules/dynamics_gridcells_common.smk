@@ -1,21 +1,10 @@
-# Helpers of the grid-cell rules (rules/dynamics_gridcells.smk): the population's jobs, paths,
-# tracked modules and figures.
+# Helpers of the grid-cell rules (rules/dynamics_gridcells.smk): the population's jobs, the
+# output paths and the figures.
 from insilico.dynamics.gridcells.population import chunks, population
 
 GRID = config["dynamics"]["grid_cells"]
 GRID_JOBS = chunks(population(GRID), GRID["networks_per_job"])
 GRID_DIR = "results/dynamics/grid_cells"
-GRID_CORE = [
-    "io",
-    "logs",
-    "dynamics.gridcells.population",
-    "dynamics.gridcells.place_cells",
-]
-GRID_ANALYSIS = [
-    "dynamics.gridcells.pattern_formation",
-    "dynamics.gridcells.gridness",
-    "dynamics.gridcells.analysis",
-]
 GRID_FIGURES = {
     "theory": "theory: spectrum, k*, pattern formation",
     "rate_maps": "rate maps of the most grid-like units",

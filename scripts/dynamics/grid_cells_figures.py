@@ -2,10 +2,10 @@
 
 import pandas as pd
 
+from insilico.core.io import read_netcdf, save_figure
+from insilico.core.logs import job_logger
 from insilico.dynamics.gridcells import plots
 from insilico.dynamics.gridcells.analysis import combine
-from insilico.io import read_netcdf, save_figure
-from insilico.logs import job_logger
 
 log = job_logger(snakemake.log[0])
 inputs, output, config = snakemake.input, snakemake.output, snakemake.params.grid

@@ -1,8 +1,8 @@
 """Snakemake adapter: the per-network table of the grid-cell sweep and its headline numbers."""
 
+from insilico.core.io import atomic_path, read_netcdf, write_json
+from insilico.core.logs import job_logger
 from insilico.dynamics.gridcells.analysis import combine, headline, network_table
-from insilico.io import atomic_path, read_netcdf, write_json
-from insilico.logs import job_logger
 
 log = job_logger(snakemake.log[0])
 config = snakemake.params.grid

@@ -1,8 +1,8 @@
 """Snakemake adapter: the pattern-formation theory of grid cells (spectra, k*, patterns)."""
 
+from insilico.core.io import write_netcdf
+from insilico.core.logs import job_logger
 from insilico.dynamics.gridcells.analysis import theory
-from insilico.io import write_netcdf
-from insilico.logs import job_logger
 
 log = job_logger(snakemake.log[0])
 ds = theory(snakemake.params.grid)

@@ -74,6 +74,10 @@ class Episode:
     targets: torch.Tensor
     position: np.ndarray  # (N, B, T, 2)
 
+    def to(self, device) -> Episode:
+        move = {k: getattr(self, k).to(device) for k in ("start_code", "velocity", "targets")}
+        return Episode(**move, position=self.position)
+
 
 def episode(networks: list[GridNetwork], n_place: int, box: float, paths: list[Batch]) -> Episode:
     """Network ``i`` runs along ``paths[i]`` and reports its own place-cell code."""
@@ -110,28 +114,32 @@ def train_stack(
     motion: Motion,
     train: dict,
     log: logging.Logger,
+    device: torch.device | str = "cpu",
 ) -> tuple[dict[str, torch.Tensor], np.ndarray]:
-    """Train networks of one activation and size together; returns parameters and loss ``(N, steps)``."""
+    """Train networks of one activation and size together on ``device``; returns the parameters
+    (on the CPU) and the loss ``(N, steps)``."""
     activation = networks[0].activation
     params = {
-        key: torch.stack([init_parameters(net, n_place)[key] for net in networks]).requires_grad_()
+        key: torch.stack([init_parameters(net, n_place)[key] for net in networks])
+        .to(device)
+        .requires_grad_()
         for key in ("encoder", "input", "recurrent", "decoder")
     }
-    decay = torch.tensor([net.weight_decay for net in networks])
+    decay = torch.tensor([net.weight_decay for net in networks], device=device)
     optimiser = torch.optim.Adam(params.values(), lr=train["learning_rate"])
     rngs = {seed: np.random.default_rng([seed, 1]) for seed in sorted({n.seed for n in networks})}
     steps, history = train["steps"], np.zeros((len(networks), train["steps"]))
     started = time.perf_counter()
     for step in range(steps):
         paths = {seed: sample(train["batch_size"], motion, rng) for seed, rng in rngs.items()}
-        batch = episode(networks, n_place, motion.box, [paths[net.seed] for net in networks])
+        batch = episode(networks, n_place, motion.box, [paths[n.seed] for n in networks]).to(device)
         states = run(params, activation, batch.start_code, batch.velocity)
         loss = cross_entropy(params, states, batch.targets)
         penalty = decay * params["recurrent"].square().sum(dim=(1, 2))
         optimiser.zero_grad()
         (loss + penalty).sum().backward()
         optimiser.step()
-        history[:, step] = loss.detach().numpy()
+        history[:, step] = loss.detach().cpu().numpy()
         if (step + 1) % max(1, steps // 10) == 0:
             log.info(
                 "%s h%d: step %d/%d, cross-entropy %s (%.0f s)",
@@ -142,7 +150,7 @@ def train_stack(
                 np.array2string(history[:, step], precision=3),
                 time.perf_counter() - started,
             )
-    return {k: v.detach() for k, v in params.items()}, history
+    return {k: v.detach().cpu() for k, v in params.items()}, history
 
 
 def evaluate(
@@ -152,6 +160,7 @@ def evaluate(
     motion: Motion,
     batch: int,
     seed: int,
+    device: torch.device | str = "cpu",
 ) -> dict[str, np.ndarray]:
     """Activity on fresh trajectories (the same for every network, from ``seed``).
 
@@ -159,10 +168,12 @@ def evaluate(
     decoding error (m) of the top-3 place-cell readout and the error of a shuffled guess (chance).
     """
     path = sample(batch, motion, np.random.default_rng([seed, 2]))
-    ep = episode(networks, n_place, motion.box, [path] * len(networks))
+    ep = episode(networks, n_place, motion.box, [path] * len(networks)).to(device)
+    params = {k: v.to(device) for k, v in params.items()}
     with torch.no_grad():
         states = run(params, networks[0].activation, ep.start_code, ep.velocity)
         logits = torch.einsum("nbth,nhp->nbtp", states, params["decoder"])
+    states, logits = states.cpu(), logits.cpu()
     position = ep.position[0].reshape(-1, 2)
     errors, chance = [], []
     shuffled = position[np.random.default_rng(seed).permutation(len(position))]
@@ -184,7 +195,9 @@ def motion_of(config: dict) -> Motion:
     return Motion(box=config["box"], steps=config["sequence_length"])
 
 
-def train_chunk(networks: list[GridNetwork], config: dict, log: logging.Logger):
+def train_chunk(
+    networks: list[GridNetwork], config: dict, log: logging.Logger, device="cpu"
+) -> tuple[dict, xr.Dataset]:
     """Train one job's networks (one stack), then map every unit on fresh trajectories.
 
     Returns the checkpoint (parameters and specs) and a Dataset of rate maps
@@ -194,9 +207,9 @@ def train_chunk(networks: list[GridNetwork], config: dict, log: logging.Logger):
     if len(activations) != 1 or len({net.hidden for net in networks}) != 1:
         raise ValueError("a grid-cell training job holds networks of one activation and size")
     motion, n_place, evaluation = motion_of(config), config["n_place"], config["evaluation"]
-    params, history = train_stack(networks, n_place, motion, config["train"], log)
+    params, history = train_stack(networks, n_place, motion, config["train"], log, device)
     result = evaluate(
-        params, networks, n_place, motion, evaluation["trajectories"], evaluation["seed"]
+        params, networks, n_place, motion, evaluation["trajectories"], evaluation["seed"], device
     )
     log.info("decoding error (m) %s, chance %s", result["decoding_error"], result["chance_error"])
     maps = rate_maps(result["position"], result["activity"], motion.box, evaluation["resolution"])
