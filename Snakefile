@@ -45,4 +45,5 @@ rule all:
         retina_paper_targets(),
         mechanism_targets(),
         dynamics_targets(),
+        grid_cells_targets(),
         it_targets(),
