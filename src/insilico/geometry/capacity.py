@@ -75,12 +75,14 @@ def centre_subspace(centres: np.ndarray, max_k: int) -> tuple[np.ndarray, float,
     """Orthonormal basis (N, K) of the centres' shared structure, and correlations before/after.
 
     ``centres`` (N, P) with the global mean already removed. K in 0..max_k minimises the mean
-    absolute cosine between residual centres.
+    absolute cosine between residual centres, and K <= (P - 1) / 2 so that at least half of the
+    centres' P - 1 dimensions stay (with few manifolds, projecting more would leave residual
+    centres near zero and the capacity undefined).
     """
     axes, _, _ = np.linalg.svd(centres, full_matrices=False)
     before = mean_abs_cosine(centres)
     scores = [before]
-    for k in range(1, min(max_k, centres.shape[1] - 2) + 1):
+    for k in range(1, min(max_k, (centres.shape[1] - 1) // 2) + 1):
         basis = axes[:, :k]
         scores.append(mean_abs_cosine(centres - basis @ (basis.T @ centres)))
     k = int(np.argmin(scores))
@@ -95,6 +97,8 @@ def manifold_coordinates(points: np.ndarray) -> np.ndarray:
     """
     centre = points.mean(axis=1)
     norm = np.linalg.norm(centre)
+    if not norm > 1e-12 * max(np.abs(points).max(), 1e-300):
+        raise ValueError("a manifold's centre is zero after the centre correction: no capacity")
     unit = centre / norm
     scaled = points / norm
     along = unit @ scaled
@@ -146,7 +150,9 @@ def manifold_analysis(
         coords = manifold_coordinates(points)
         samples = rng.standard_normal((n_t, coords.shape[1]))
         results.append(anchor_geometry(coords, samples, kappa, solver))
-    capacity, radius, dimension, fallbacks = (np.array(column) for column in zip(*results, strict=True))
+    capacity, radius, dimension, fallbacks = (
+        np.array(column) for column in zip(*results, strict=True)
+    )
     return ManifoldGeometry(capacity, radius, dimension, before, after, k, int(fallbacks.sum()))
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import quadprog
+from scipy.optimize import nnls
 
 #: relative tolerance of the KKT check (feasibility, dual feasibility, complementarity)
 KKT_TOL = 1e-7
@@ -37,15 +38,24 @@ class AnchorSolution:
 
 
 def solve_one(points: np.ndarray, t: np.ndarray, kappa: float) -> np.ndarray:
-    """Multipliers lambda (M,) of one sample, by quadprog's dual active-set method (exact)."""
+    """Multipliers lambda (M,) of one sample, by quadprog's dual active-set method (exact).
+
+    quadprog refuses some degenerate problems (many nearly dependent points in few dimensions)
+    as "inconsistent" although v = 0 is feasible at kappa = 0; there the dual is exactly the
+    nonnegative least-squares problem min ||t + X' lambda|| (Lawson-Hanson, scipy), which is
+    robust to degeneracy.
+    """
     dim = points.shape[1]
-    # quadprog: min 1/2 v'Iv - t'v  s.t.  C'v >= b, with C = points' (D, M)
-    _, _, _, _, multipliers, _ = quadprog.solve_qp(
-        np.eye(dim),
-        np.asarray(t, float),
-        np.ascontiguousarray(points.T),
-        np.full(len(points), kappa),
-    )
+    t = np.asarray(t, float)
+    try:
+        # quadprog: min 1/2 v'Iv - t'v  s.t.  C'v >= b, with C = points' (D, M)
+        _, _, _, _, multipliers, _ = quadprog.solve_qp(
+            np.eye(dim), t, np.ascontiguousarray(points.T), np.full(len(points), kappa)
+        )
+    except ValueError:
+        if kappa != 0:
+            raise
+        multipliers, _ = nnls(np.ascontiguousarray(points.T), -t, maxiter=50 * len(points))
     return np.maximum(multipliers, 0.0)
 
 
