@@ -159,6 +159,7 @@ def model_dataset(activations: dict[str, xr.Dataset], neural: xr.Dataset, option
     """All layers of one model run (layers in depth order), steps aligned across layers."""
     layers = [layer_dataset(name, acts, neural, options) for name, acts in activations.items()]
     merged = xr.concat(layers, dim="layer", join="outer")
+    merged["depth"] = ("layer", np.arange(len(layers)))  # order survives outer joins across models
     merged.attrs.update(protocol(options, neural))
     return merged
 

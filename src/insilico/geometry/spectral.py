@@ -104,7 +104,7 @@ def error_mode_geometry(modes: np.ndarray) -> tuple[float, float]:
 
 def spectral_decay(eigenvalues: np.ndarray, n_modes: int) -> float:
     """Power-law exponent of the top ``n_modes`` eigenvalues (slope of log lambda on log rank)."""
-    top = eigenvalues[: min(n_modes, int(np.sum(eigenvalues > 0)))]
+    top = eigenvalues[: min(n_modes, int(np.sum(eigenvalues > 1e-10 * eigenvalues[0])))]
     ranks = np.arange(1, len(top) + 1)
     return float(-np.polyfit(np.log(ranks), np.log(top), 1)[0])
 
