@@ -47,6 +47,24 @@ class GeometryOptions:
     n_splits: int = 10
     train_fraction: float = 0.9
 
+    @classmethod
+    def from_config(cls, geometry: dict, score: dict) -> GeometryOptions:
+        """From the ``geometry`` config section; the splits are the IT score's (``it.score``)."""
+        capacity, spectral_cfg = geometry["capacity"], geometry["spectral"]
+        return cls(
+            kappa=capacity["kappa"],
+            n_t=capacity["n_t"],
+            max_k=capacity["max_k"],
+            seed=capacity["seed"],
+            steps_every=capacity["steps_every"],
+            sizes=tuple(spectral_cfg["sizes"]),
+            relative_ridge=spectral_cfg["relative_ridge"],
+            n_reps=spectral_cfg["n_reps"],
+            error_mode_size=spectral_cfg["error_mode_size"],
+            n_splits=score["n_splits"],
+            train_fraction=score["train_fraction"],
+        )
+
 
 def manifolds_of(features: np.ndarray, labels: np.ndarray) -> list[np.ndarray]:
     """(N, M_i) point clouds, one per label (sorted), from (stimuli, N) features."""

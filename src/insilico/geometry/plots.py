@@ -162,16 +162,18 @@ def theory_against_simulation(comparison: xr.Dataset):
         ax.plot(tried[keep][order], fraction[keep][order], "o-", color="k", label="simulation")
         n_theory = float(row["n_manifolds"]) / float(row["theory_capacity"])
         ax.axvline(n_theory, color="tab:red", label=f"theory N_c = {n_theory:.1f}")
-        ax.axvline(
-            float(row["n_critical"]),
-            color="k",
-            ls="--",
-            label=f"simulated N_c = {int(row['n_critical'])}",
-        )
+        if np.isfinite(float(row["n_critical"])):
+            n_sim = int(row["n_critical"])
+            ax.axvline(n_sim, color="k", ls="--", label=f"simulated N_c = {n_sim}")
+        else:
+            features = int(row["n_features"])
+            ax.set_xlim(0, 1.2 * max(n_theory, features))
+            ax.set_title(f"{case}: N_c above the {features} features, not simulated")
         ax.axhline(0.5, color="gray", ls=":")
         ax.set_xlabel("neurons N")
         ax.set_ylabel("fraction of dichotomies separable")
-        ax.set_title(f"{case}: relative difference {float(row['relative_difference']):.1%}")
+        if np.isfinite(float(row["n_critical"])):
+            ax.set_title(f"{case}: relative difference {float(row['relative_difference']):.1%}")
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig

@@ -21,13 +21,26 @@ def compare(manifolds: list[np.ndarray], n_t: int, max_k: int, n_reps: int, seed
     """Theory and simulated capacity of one set of manifolds, and the bisection's record."""
     theory = manifold_analysis(manifolds, 0.0, n_t, seed, max_k)
     corrected, *_ = remove_centre_correlations(manifolds, max_k)
-    simulation = simulated_capacity(corrected, n_reps, seed)
-    return {
+    record = {
         "theory_capacity": theory.capacity,
-        "simulated_capacity": simulation.capacity,
-        "n_critical": simulation.n_critical,
         "n_features": manifolds[0].shape[0],
         "n_manifolds": len(manifolds),
+    }
+    try:
+        simulation = simulated_capacity(corrected, n_reps, seed)
+    except ValueError:  # fewer neurons than N_c: nothing to bisect; stated, not hidden
+        nan = np.array([np.nan])
+        return {
+            **record,
+            "simulated_capacity": np.nan,
+            "n_critical": np.nan,
+            "tried_n": nan,
+            "fraction_separable": nan,
+        }
+    return {
+        **record,
+        "simulated_capacity": simulation.capacity,
+        "n_critical": simulation.n_critical,
         "tried_n": simulation.tried_n,
         "fraction_separable": simulation.fraction_separable,
     }
