@@ -10,6 +10,8 @@ prints wall time per layer for each solver, the speed-up, and the largest differ
 radius and dimension between the two (they must agree: same problem, exact solvers).
 
     python benchmarks/bench_geometry_capacity.py [--example] [--n-t 200]
+    python benchmarks/bench_geometry_capacity.py --layer results/it/activations/<key>/cnn/trained/seed0/conv4.nc \\
+        --neural results/it/neural.nc       # a layer the pipeline cached, its object manifolds
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import time
 import numpy as np
 
 from insilico.geometry.capacity import manifold_analysis
+from insilico.geometry.layers import WINDOW_STEP, aligned_activations, manifolds_of, step_features
+from insilico.io import read_netcdf
 
 
 def layer_like(n_features: int, n_manifolds: int, n_points: int, seed: int) -> list[np.ndarray]:
@@ -33,6 +37,15 @@ def layer_like(n_features: int, n_manifolds: int, n_points: int, seed: int) -> l
     return manifolds
 
 
+def cached_layer(layer_path: str, neural_path: str) -> list[np.ndarray]:
+    """Object manifolds of a layer file the pipeline wrote (window mean for a ConvRNN)."""
+    acts, neural = read_netcdf(layer_path), read_netcdf(neural_path)
+    values = aligned_activations(acts, neural["stimulus_id"].values.astype(str))
+    window = (int(neural.attrs["window_start_ms"]), int(neural.attrs["window_end_ms"]))
+    features = step_features(acts, values, window, every=values.shape[1])[WINDOW_STEP]
+    return manifolds_of(features, neural["object_name"].values.astype(str))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--example", action="store_true", help="the published Gaussian example")
@@ -40,8 +53,12 @@ def main() -> None:
     parser.add_argument("--features", type=int, default=1000)
     parser.add_argument("--manifolds", type=int, default=64)
     parser.add_argument("--points", type=int, default=10)
+    parser.add_argument("--layer", help="a cached activation file (needs --neural)")
+    parser.add_argument("--neural", help="the neural targets whose object labels define manifolds")
     args = parser.parse_args()
-    if args.example:
+    if args.layer:
+        manifolds = cached_layer(args.layer, args.neural)
+    elif args.example:
         rng = np.random.default_rng(0)
         manifolds = [rng.standard_normal((5000, 50)) for _ in range(100)]
     else:
