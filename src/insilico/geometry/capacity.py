@@ -9,7 +9,7 @@ t a standard Gaussian vector in the manifold's span (centre direction + axes), e
 scaled so that its centre has unit norm. The minimiser defines the *anchor point*
 s~(t) = (s0, s), the point of the manifold that supports v (a convex combination of touched points,
 weights the KKT multipliers; the point minimising t . x when no constraint binds). From the anchor
-points come the manifold radius R_M^2 = < ||s / s0||^2 > and dimension D_M = < (t_vec . s_hat)^2 >
+points come the manifold radius R_M^2 = < ||s||^2 > and dimension D_M = < (t_vec . s_hat)^2 >
 (t_vec the part of t along the axes, s_hat the unit vector of s). Mixtures of manifolds add in
 1 / alpha (the average capacity is 1 / mean(1 / alpha_i)).
 
@@ -120,7 +120,9 @@ def anchor_geometry(coords: np.ndarray, samples: np.ndarray, kappa: float, solve
     anchors[touched] = solution.multipliers[touched] @ coords / weights[touched]
     support = np.argmin(samples[~touched] @ coords.T, axis=1)
     anchors[~touched] = coords[support]
-    axes_part = anchors[:, 1:] / anchors[:, :1]
+    # in units of the centre norm; not divided by s0, which is 1 in the theory's model but may
+    # approach 0 for real manifolds whose spread along the centre is as large as the centre
+    axes_part = anchors[:, 1:]
     radius = np.sqrt(np.mean(np.sum(axes_part**2, axis=1)))
     norms = np.linalg.norm(axes_part, axis=1)
     unit = np.divide(
