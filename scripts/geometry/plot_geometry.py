@@ -22,7 +22,7 @@ save_figure(
         trends.get("rho_capacity_it", float("nan")),
         trends.get("p_capacity_it", float("nan")),
     ),
-    out.predictivity,
+    out.capacity_vs_predictivity,
 )
 save_figure(plots.learning_curves(geometry), out.learning_curves)
 save_figure(plots.error_mode_geometry(geometry), out.error_modes)
