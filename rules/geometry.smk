@@ -60,7 +60,7 @@ rule geometry_layers:
     threads: 1
     params:
         layers=lambda wildcards: it_layers(wildcards.it_model),
-        geometry=GEOMETRY,
+        geometry={key: GEOMETRY[key] for key in ("capacity", "spectral")},
         score=IT["score"],
     script:
         "../scripts/geometry/geometry_layers.py"
@@ -79,7 +79,7 @@ rule geometry_neural:
     conda:
         ENV
     params:
-        geometry=GEOMETRY,
+        geometry={key: GEOMETRY[key] for key in ("capacity", "spectral")},
         score=IT["score"],
     script:
         "../scripts/geometry/geometry_neural.py"
@@ -107,7 +107,9 @@ rule geometry_simulation:
     params:
         simulation=GEOMETRY["simulation"],
         capacity=GEOMETRY["capacity"],
-        label="{model} {state} {layer} {manifold}".format(**GEOMETRY["simulation"]),
+        label="{model} {state} {layer}, {max_manifolds} {manifold} manifolds".format(
+            **GEOMETRY["simulation"]
+        ),
     script:
         "../scripts/geometry/geometry_simulation.py"
 

@@ -7,7 +7,7 @@ from insilico.geometry.layers import (
     manifolds_of,
     step_features,
 )
-from insilico.geometry.simulation import compare, comparison_dataset
+from insilico.geometry.simulation import compare, comparison_dataset, subset
 from insilico.geometry.synthetic import sphere_manifolds
 from insilico.io import read_netcdf, write_netcdf
 from insilico.logs import job_logger
@@ -35,7 +35,10 @@ cases = {
         ),
         *arguments,
     ),
-    snakemake.params.label: compare(manifolds_of(features, labels), *arguments),
+    snakemake.params.label: compare(
+        subset(manifolds_of(features, labels), settings["max_manifolds"], capacity["seed"]),
+        *arguments,
+    ),
 }
 comparison = comparison_dataset(cases, settings["tolerance"])
 log.info("theory vs simulation:\n%s", comparison.drop_dims("trial").to_dataframe().to_string())

@@ -46,6 +46,18 @@ def compare(manifolds: list[np.ndarray], n_t: int, max_k: int, n_reps: int, seed
     }
 
 
+def subset(manifolds: list[np.ndarray], n_manifolds: int, seed: int) -> list[np.ndarray]:
+    """A seeded random subset of at most ``n_manifolds`` manifolds (kept in their order).
+
+    Capacity is intensive (P / N_c), so fewer manifolds need proportionally fewer neurons: this
+    keeps N_c below the layer's feature count, where the bisection can bracket it.
+    """
+    if n_manifolds >= len(manifolds):
+        return manifolds
+    chosen = np.sort(np.random.default_rng(seed).choice(len(manifolds), n_manifolds, replace=False))
+    return [manifolds[i] for i in chosen]
+
+
 def comparison_dataset(cases: dict[str, dict], tolerance: float) -> xr.Dataset:
     """One row per case; the bisection records padded with nan to a common length."""
     names = list(cases)
