@@ -21,9 +21,9 @@ import time
 
 import numpy as np
 
+from insilico.core.io import read_netcdf
 from insilico.geometry.capacity import manifold_analysis
 from insilico.geometry.layers import WINDOW_STEP, aligned_activations, manifolds_of, step_features
-from insilico.io import read_netcdf
 
 
 def layer_like(n_features: int, n_manifolds: int, n_points: int, seed: int) -> list[np.ndarray]:

@@ -1,34 +1,11 @@
 # Geometry branch (issue 16): replica manifold capacity (Chung et al. 2018; Cohen et al. 2020) and
 # the spectral theory of ridge prediction (Canatar et al. 2023) for every layer the IT branch caches
 # and for the V4/IT recordings, with theory checked against simulation. `snakemake geometry` runs it.
-# Reads the IT branch's files only (activations, neural targets, scores); imports no torch.
-
-GEOMETRY = config["geometry"]
-GEOMETRY_FIGURES = {
-    "layers": "capacity, radius and dimension against layer",
-    "capacity_vs_predictivity": "capacity against IT predictivity",
-    "learning_curves": "ridge learning curves, theory and empirical",
-    "error_modes": "error-mode geometry against layer",
-    "simulation": "replica capacity against simulated capacity",
-}
+# Reads the IT branch's files only (activations, neural targets, scores); no job imports torch.
+# Settings and input functions: rules/geometry_common.smk.
 
 
-def geometry_targets():
-    return ["results/geometry/summary.csv"] + [
-        f"results/geometry/figures/{name}.png" for name in GEOMETRY_FIGURES
-    ]
-
-
-def geometry_simulation_activations():
-    sim = GEOMETRY["simulation"]
-    if sim["model"] not in IT["fit"] or sim["layer"] not in it_layers(sim["model"]):
-        raise ValueError(
-            f"geometry.simulation: {sim['model']}/{sim['layer']} is not a scored layer of it.fit"
-        )
-    return (
-        f"results/it/activations/{IT_PREP}/{sim['model']}/{sim['state']}/seed{IT['seeds'][0]}"
-        f"/{sim['layer']}.nc"
-    )
+include: "geometry_common.smk"
 
 
 rule geometry:
@@ -36,19 +13,11 @@ rule geometry:
         geometry_targets(),
 
 
-GEOMETRY_CODE = ["io", "logs", "geometry.layers", "geometry.capacity", "geometry.qp"]
-GEOMETRY_SPECTRAL_CODE = [
-    "geometry.spectral",
-    "geometry.ridge",
-    "analysis.predictivity",
-]
-
-
 rule geometry_layers:
     input:
         neural="results/it/neural.nc",
         activations=it_activation_inputs,
-        code=code(*GEOMETRY_CODE, *GEOMETRY_SPECTRAL_CODE),
+        code=code("scripts/geometry/layers.py"),
     output:
         "results/geometry/layers/{it_model}/{it_state}/seed{seed}.nc",
     log:
@@ -60,16 +29,16 @@ rule geometry_layers:
     threads: 1
     params:
         layers=lambda wildcards: it_layers(wildcards.it_model),
-        geometry={key: GEOMETRY[key] for key in ("capacity", "spectral")},
+        geometry=geometry_analysis_params(),
         score=IT["score"],
     script:
-        "../scripts/geometry/geometry_layers.py"
+        "../scripts/geometry/layers.py"
 
 
 rule geometry_neural:
     input:
         neural="results/it/neural.nc",
-        code=code(*GEOMETRY_CODE, *GEOMETRY_SPECTRAL_CODE),
+        code=code("scripts/geometry/neural.py"),
     output:
         "results/geometry/neural.nc",
     log:
@@ -79,23 +48,17 @@ rule geometry_neural:
     conda:
         ENV
     params:
-        geometry={key: GEOMETRY[key] for key in ("capacity", "spectral")},
+        geometry=geometry_analysis_params(),
         score=IT["score"],
     script:
-        "../scripts/geometry/geometry_neural.py"
+        "../scripts/geometry/neural.py"
 
 
 rule geometry_simulation:
     input:
         neural="results/it/neural.nc",
         activations=geometry_simulation_activations(),
-        code=code(
-            *GEOMETRY_CODE,
-            *GEOMETRY_SPECTRAL_CODE,
-            "geometry.separability",
-            "geometry.simulation",
-            "geometry.synthetic",
-        ),
+        code=code("scripts/geometry/simulation.py"),
     output:
         "results/geometry/simulation.nc",
     log:
@@ -111,7 +74,7 @@ rule geometry_simulation:
             **GEOMETRY["simulation"]
         ),
     script:
-        "../scripts/geometry/geometry_simulation.py"
+        "../scripts/geometry/simulation.py"
 
 
 rule geometry_summary:
@@ -122,7 +85,7 @@ rule geometry_summary:
         ],
         neural="results/geometry/neural.nc",
         scores="results/it/scores.nc",
-        code=code("io", "logs", "geometry.summary", "geometry.layers"),
+        code=code("scripts/geometry/summary.py"),
     output:
         geometry="results/geometry/geometry.nc",
         trends="results/geometry/trends.json",
@@ -141,7 +104,7 @@ rule geometry_summary:
     params:
         runs=it_runs(),
     script:
-        "../scripts/geometry/geometry_summary.py"
+        "../scripts/geometry/summary.py"
 
 
 rule plot_geometry:
@@ -151,7 +114,7 @@ rule plot_geometry:
         table="results/geometry/summary.csv",
         trends="results/geometry/trends.json",
         simulation="results/geometry/simulation.nc",
-        code=code("io", "logs", "geometry.plots", "geometry.layers"),
+        code=code("scripts/geometry/plot.py"),
     output:
         **{
             name: report(
@@ -169,4 +132,4 @@ rule plot_geometry:
     conda:
         ENV
     script:
-        "../scripts/geometry/plot_geometry.py"
+        "../scripts/geometry/plot.py"
