@@ -41,9 +41,9 @@ class GeometryOptions:
     seed: int = 0
     steps_every: int = 5
     sizes: tuple[int, ...] = (10, 20, 40, 80)
-    relative_ridge: float = 1e-3
+    relative_ridge: float = 1.0
     n_reps: int = 10
-    error_mode_size: int = 40
+    error_mode_size: int = 20
     n_splits: int = 10
     train_fraction: float = 0.9
 
