@@ -35,6 +35,7 @@ include: "rules/mechanisms.smk"
 include: "rules/dynamics.smk"
 include: "rules/it.smk"
 include: "rules/acquire.smk"
+include: "rules/geometry.smk"
 
 
 rule all:
@@ -47,3 +48,4 @@ rule all:
         dynamics_targets(),
         grid_cells_targets(),
         it_targets(),
+        geometry_targets(),
