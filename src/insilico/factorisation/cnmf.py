@@ -2,8 +2,8 @@
 
 Data X (N x T) is modelled as X_hat = sum_l W[:, :, l] @ shift(H, l), with W (N x K x L) and
 H (K x T) nonnegative and shift(H, l)[:, t] = H[:, t - l] (zero before the start). All methods
-update H then W in each iteration, minimise the same objective, the relative residual ||X - X_hat||_F / ||X||_F, share one stopping
-rule (relative improvement per iteration below ``tol``, or ``max_iter``, or ``max_time`` seconds)
+update H then W in each iteration, minimise the same objective, the relative residual
+||X - X_hat||_F / ||X||_F, share one stopping rule (see :func:`fit`)
 and renormalise each motif to unit norm after every iteration (the loss is unchanged by it):
 
 * ``mu``: Lee-Seung style multiplicative updates (the usual baseline);
@@ -176,8 +176,15 @@ def initialise(x, k, n_lags, seed):
     return renormalise(w * scale, h * scale)
 
 
-def fit(x, k, n_lags, method, seed=0, max_iter=200, tol=1e-4, max_time=np.inf, init=None):
-    """Fit CNMF with ``method`` (mu, hals, anls) from a seeded start (or ``init`` = (W, H))."""
+def fit(
+    x, k, n_lags, method, seed=0, max_iter=200, tol=1e-4, max_time=np.inf, init=None, patience=10
+):
+    """Fit CNMF with ``method`` (mu, hals, anls) from a seeded start (or ``init`` = (W, H)).
+
+    Stops when the loss fell by less than a fraction ``tol`` over the last ``patience``
+    iterations (a window, because coordinate descent crawls across plateaus that a one-step rule
+    mistakes for convergence), or after ``max_iter`` iterations or ``max_time`` seconds.
+    """
     step = STEPS[method]
     w, h = init if init is not None else initialise(x, k, n_lags, seed)
     losses, times = [loss(x, w, h)], [0.0]
@@ -186,7 +193,9 @@ def fit(x, k, n_lags, method, seed=0, max_iter=200, tol=1e-4, max_time=np.inf, i
         w, h = renormalise(*step(x, w, h))
         times.append(time.perf_counter() - start)
         losses.append(loss(x, w, h))
-        if (losses[-2] - losses[-1]) < tol * losses[-2] or times[-1] > max_time:
+        before = losses[max(0, len(losses) - 1 - patience)]
+        stalled = len(losses) > patience and before - losses[-1] < tol * before
+        if stalled or times[-1] > max_time:
             break
     return CNMFResult(w, h, np.asarray(times), np.asarray(losses))
 
