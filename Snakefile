@@ -33,6 +33,7 @@ include: "rules/retina.smk"
 include: "rules/mechanisms.smk"
 include: "rules/dynamics.smk"
 include: "rules/it.smk"
+include: "rules/factorisation.smk"
 
 
 rule all:
@@ -44,3 +45,4 @@ rule all:
         mechanism_targets(),
         dynamics_targets(),
         it_targets(),
+        factorisation_targets(),

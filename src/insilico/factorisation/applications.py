@@ -9,6 +9,7 @@ positive control for that rule.
 
 from __future__ import annotations
 
+import h5py
 import numpy as np
 import tensorly as tl
 import xarray as xr
@@ -118,3 +119,32 @@ def cnmf_study(x, labels, k, n_lags, seed, max_time):
         coords={"label": classes, "neuron_label": ("neuron", np.asarray(labels))},
         attrs={"final_loss": float(res.losses[-1]), "purity": float(share.max(0).mean())},
     )
+
+
+def retina_cell_types(path):
+    """The simulator's ganglion cell types (groundtruth/cell_types of a simulated recording)."""
+    with h5py.File(path, "r") as h5:
+        if "groundtruth/cell_types" not in h5:
+            raise KeyError(f"{path}: no groundtruth/cell_types (only simulated recordings have it)")
+        return h5["groundtruth/cell_types"][()].astype(str)
+
+
+def retina_tensor(test_repeats, pool):
+    """(cell, time, repeat) tensor of test responses, time pooled ``pool`` bins at a time.
+
+    Pooling 10 ms bins to 50 ms keeps the CP fits fast and removes spike-count noise that no rank
+    can explain.
+    """
+    cells, repeats, t = test_repeats.shape
+    t = (t // pool) * pool
+    pooled = test_repeats[:, :, :t].reshape(cells, repeats, t // pool, pool).mean(axis=3)
+    return np.transpose(pooled, (0, 2, 1))
+
+
+def it_tensor(assembly, region):
+    """Trial-averaged (neuroid, time_bin, image) tensor of one region and each image's category."""
+    sub = assembly.isel(neuroid=np.flatnonzero(assembly["region"].values == region))
+    mean = sub.groupby("stimulus_id").mean("presentation")
+    category = sub["category_name"].groupby(sub["stimulus_id"]).first()
+    tensor = mean.transpose("neuroid", "time_bin", "stimulus_id").values
+    return tensor, category.sel(stimulus_id=mean["stimulus_id"]).values.astype(str)

@@ -97,7 +97,7 @@ def amp_als_figure(ds):
     fig, (ax, gap) = plt.subplots(1, 2, figsize=(9, 3.8))
     snr = ds["snr"].values
     for method, colour in (("amp", "C0"), ("als", "C3")):
-        mse = ds["mse"].sel(method=method)
+        mse = ds["mse"].sel(algorithm=method)
         ax.errorbar(
             snr,
             mse.mean("trial"),
@@ -129,8 +129,8 @@ def amp_als_figure(ds):
 def cnmf_figure(ds):
     """Loss against wall-clock time per method, with MU's final loss and each time to reach it."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    for i, method in enumerate(map(str, ds["method"].values)):
-        sel = ds.sel(method=method)
+    for i, method in enumerate(map(str, ds["algorithm"].values)):
+        sel = ds.sel(algorithm=method)
         ok = np.isfinite(sel["loss"].values)
         ax.plot(sel["time"].values[ok], sel["loss"].values[ok], f"C{i}-", label=str(method).upper())
         reach = float(sel["time_to_mu_final"])
