@@ -27,12 +27,14 @@ configfile: "config.yaml"
 report: "report/workflow.rst"
 
 
+# One file per branch (each includes its <branch>_common.smk); the provenance table of every
+# branch's data comes last, when all branches have said what they acquire.
 include: "rules/common.smk"
-include: "rules/acquire.smk"
 include: "rules/retina.smk"
 include: "rules/mechanisms.smk"
 include: "rules/dynamics.smk"
 include: "rules/it.smk"
+include: "rules/acquire.smk"
 include: "rules/factorisation.smk"
 
 

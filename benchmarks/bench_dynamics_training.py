@@ -31,7 +31,7 @@ def process_start_seconds() -> float:
     """Wall time to start Python and import what a training job imports."""
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-c", "import insilico.dynamics.train, insilico.training"], check=True
+        [sys.executable, "-c", "import insilico.dynamics.train, insilico.retina.train"], check=True
     )
     return time.perf_counter() - started
 

@@ -2,7 +2,7 @@
 
 Brain-Score fits ``PLSRegression(n_components=25, scale=False)`` once per split (and, for a
 temporal benchmark, once per time bin): ``splits x bins`` sequential NIPALS fits, each iterating a
-power method. :func:`insilico.analysis.predictivity.cross_validated_r` fits all of them at once
+power method. :func:`insilico.it.protocol.score.cross_validated_r` fits all of them at once
 (one batched closed form of the same iteration, see its module docstring). Both run here on the
 same random layer activations and neural targets, the script checks that they give the same
 held-out correlations, and prints wall time and fits per second for each.
@@ -24,12 +24,8 @@ import warnings
 import numpy as np
 import torch
 
-from insilico.analysis.predictivity import (
-    N_COMPONENTS,
-    cross_validated_r,
-    pearson_columns,
-    stratified_shuffle_splits,
-)
+from insilico.it.protocol.pls import N_COMPONENTS, cross_validated_r, pearson_columns
+from insilico.it.protocol.splits import stratified_shuffle_splits
 
 
 def _synchronise(device: torch.device) -> None:

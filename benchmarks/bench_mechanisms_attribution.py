@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from insilico.mechanisms import attribution, stimuli
-from insilico.models import build_model
+from insilico.retina.models import build_model
 
 SIZES = {
     "tiny": {"size": 12, "history": 8, "channels": [4, 4], "kernels": [5, 3]},

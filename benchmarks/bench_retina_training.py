@@ -29,11 +29,11 @@ import torch
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from insilico.models import build_model
-from insilico.training import (
+from insilico.core.device import autocast
+from insilico.retina.models import build_model
+from insilico.retina.train import (
     ModelInputs,
     WindowSampler,
-    _autocast,
     standardised_on_device,
     stimulus_moments,
 )
@@ -81,7 +81,7 @@ def make_model(args, device: torch.device) -> tuple[torch.nn.Module, torch.optim
 
 
 def step(model, optimizer, x, y, device) -> torch.Tensor:
-    with _autocast(device):
+    with autocast(device):
         rates = model(x).float()
     loss = F.poisson_nll_loss(rates, y, log_input=False) + model.regularization(rates)
     optimizer.zero_grad(set_to_none=True)

@@ -1,6 +1,9 @@
 # Dynamics branch: a population of task-trained RNNs (Maheswaranathan et al. 2019), their fixed
 # points, and the geometry and topology of the population. `snakemake dynamics` runs all of it.
-# Helpers (DYNAMICS, dynamics_* functions) are in rules/common.smk.
+# Settings and input functions: rules/dynamics_common.smk.
+
+
+include: "dynamics_common.smk"
 
 
 rule dynamics:
@@ -10,7 +13,7 @@ rule dynamics:
 
 rule train_dynamics:
     input:
-        code=code(*DYNAMICS_MODULES, *DYNAMICS_TRAIN),
+        code=code("scripts/dynamics/train.py"),
     output:
         model="results/dynamics/{dyn_task}/models/chunk{chunk}.pt",
         history="results/dynamics/{dyn_task}/models/chunk{chunk}_history.nc",
@@ -31,19 +34,13 @@ rule train_dynamics:
         task=lambda wildcards: DYNAMICS["task_params"][wildcards.dyn_task],
         train=DYNAMICS["train"],
     script:
-        "../scripts/train_dynamics.py"
+        "../scripts/dynamics/train.py"
 
 
 rule dynamics_fixed_points:
     input:
         model="results/dynamics/{dyn_task}/models/chunk{chunk}.pt",
-        code=code(
-            *DYNAMICS_MODULES,
-            *DYNAMICS_TRAIN,
-            "dynamics.fixed_points",
-            "dynamics.topology",
-            "dynamics.analysis",
-        ),
+        code=code("scripts/dynamics/fixed_points.py"),
     output:
         "results/dynamics/{dyn_task}/fixed_points/chunk{chunk}.nc",
     log:
@@ -62,13 +59,13 @@ rule dynamics_fixed_points:
         fixed_points=DYNAMICS["fixed_points"],
         topology=DYNAMICS["topology"],
     script:
-        "../scripts/dynamics_fixed_points.py"
+        "../scripts/dynamics/fixed_points.py"
 
 
 rule dynamics_geometry:
     input:
         models=dynamics_all_chunk_files("models"),
-        code=code(*DYNAMICS_MODULES, *DYNAMICS_TRAIN, "dynamics.similarity"),
+        code=code("scripts/dynamics/geometry.py"),
     output:
         expand("results/dynamics/{task}/geometry.nc", task=DYNAMICS["tasks"]),
     log:
@@ -86,13 +83,13 @@ rule dynamics_geometry:
         },
         similarity=DYNAMICS["similarity"],
     script:
-        "../scripts/dynamics_geometry.py"
+        "../scripts/dynamics/geometry.py"
 
 
 rule dynamics_population:
     input:
         fixed_points=dynamics_all_chunk_files("fixed_points"),
-        code=code("io", "logs", "dynamics.topology", "dynamics.similarity"),
+        code=code("scripts/dynamics/population.py"),
     output:
         topology="results/dynamics/topology.nc",
         summary=report(
@@ -110,7 +107,7 @@ rule dynamics_population:
     params:
         topology=DYNAMICS["topology"],
     script:
-        "../scripts/dynamics_population.py"
+        "../scripts/dynamics/population.py"
 
 
 rule plot_dynamics:
@@ -120,7 +117,7 @@ rule plot_dynamics:
         fixed_points=dynamics_all_chunk_files("fixed_points"),
         geometry=expand("results/dynamics/{task}/geometry.nc", task=DYNAMICS["tasks"]),
         topology="results/dynamics/topology.nc",
-        code=code(*DYNAMICS_MODULES, *DYNAMICS_TRAIN, "plots.dynamics"),
+        code=code("scripts/dynamics/plot.py"),
     output:
         **dynamics_figures(),
     log:
@@ -133,4 +130,4 @@ rule plot_dynamics:
         fixed_points=DYNAMICS["fixed_points"],
         topology=DYNAMICS["topology"],
     script:
-        "../scripts/plot_dynamics.py"
+        "../scripts/dynamics/plot.py"

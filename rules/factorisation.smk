@@ -4,14 +4,6 @@
 
 FACTORISATION = config["factorisation"]
 FACT_DIR = "results/factorisation"
-FACT_MODULES = (
-    "io",
-    "logs",
-    "factorisation.priors",
-    "factorisation.planted",
-    "factorisation.amp",
-    "factorisation.state_evolution",
-)
 FACT_FIGURES = {
     "overlap2": ("overlap_order2", "overlap vs SNR, order 2"),
     "overlap3": ("overlap_order3", "overlap vs SNR, order 3"),
@@ -34,7 +26,7 @@ rule factorisation:
 
 rule factorisation_overlap:
     input:
-        code=code(*FACT_MODULES, "factorisation.experiments", "factorisation.als"),
+        code=code("scripts/factorisation/overlap.py"),
     output:
         f"{FACT_DIR}/overlap_order{{order}}.nc",
     log:
@@ -56,7 +48,7 @@ rule factorisation_overlap:
 
 rule factorisation_phase_diagram:
     input:
-        code=code(*FACT_MODULES, "factorisation.experiments", "factorisation.als"),
+        code=code("scripts/factorisation/phase_diagram.py"),
     output:
         f"{FACT_DIR}/phase_order{{order}}.nc",
     log:
@@ -76,7 +68,7 @@ rule factorisation_phase_diagram:
 
 rule factorisation_amp_vs_als:
     input:
-        code=code(*FACT_MODULES, "factorisation.experiments", "factorisation.als"),
+        code=code("scripts/factorisation/amp_vs_als.py"),
     output:
         f"{FACT_DIR}/amp_vs_als.nc",
     log:
@@ -97,7 +89,7 @@ rule factorisation_amp_vs_als:
 
 rule factorisation_cnmf:
     input:
-        code=code(*FACT_MODULES, "factorisation.experiments", "factorisation.cnmf"),
+        code=code("scripts/factorisation/cnmf_benchmark.py"),
     output:
         f"{FACT_DIR}/cnmf_benchmark.nc",
     log:
@@ -121,14 +113,7 @@ rule factorisation_applications:
             f"{FACTORISATION['applications']['retina_stimulus']}.h5"
         ),
         it=f"resources/it/{IT_FILES['temporal_assembly']}",
-        code=code(
-            "io",
-            "logs",
-            "factorisation.applications",
-            "factorisation.cnmf",
-            "data.retina_h5",
-            "data.assembly",
-        ),
+        code=code("scripts/factorisation/applications.py"),
     output:
         control=f"{FACT_DIR}/applications/cp_control.nc",
         retina_cp=f"{FACT_DIR}/applications/cp_retina.nc",
@@ -156,7 +141,7 @@ rule factorisation_plots:
         phase3=f"{FACT_DIR}/phase_order3.nc",
         amp_als=f"{FACT_DIR}/amp_vs_als.nc",
         cnmf=f"{FACT_DIR}/cnmf_benchmark.nc",
-        code=code("io", "logs", "factorisation.plots"),
+        code=code("scripts/factorisation/plots.py"),
     output:
         **{
             key: report(
@@ -187,7 +172,7 @@ rule factorisation_summary:
         retina_cp=f"{FACT_DIR}/applications/cp_retina.nc",
         retina_cnmf=f"{FACT_DIR}/applications/cnmf_retina.nc",
         it_cp=f"{FACT_DIR}/applications/cp_it.nc",
-        code=code("io", "logs", "factorisation.summary"),
+        code=code("scripts/factorisation/summary.py"),
     output:
         report(
             f"{FACT_DIR}/summary.csv",

@@ -19,7 +19,7 @@ if config["data"]["source"] == "simulated":
 
     rule simulate_it:
         input:
-            code=code("io", "data.assembly", "data.it_sim", "data.download"),
+            code=code("scripts/it/simulate.py"),
         output:
             **{name: f"{IT_DIR}/{file}" for name, file in IT_FILES.items()},
             **{
@@ -36,13 +36,13 @@ if config["data"]["source"] == "simulated":
         params:
             it=config["data"]["simulated"]["it"],
         script:
-            "../scripts/simulate_it.py"
+            "../scripts/it/simulate.py"
 
 elif config["data"]["source"] == "remote":
 
     rule download_it:
         input:
-            code=code("io", "data.assembly", "data.download", "data.acquire"),
+            code=code("scripts/acquire/download.py"),
         output:
             data=f"{IT_DIR}/{{it_file}}",
             provenance=f"{IT_DIR}/{{it_file}}.provenance.json",
@@ -59,7 +59,7 @@ elif config["data"]["source"] == "remote":
             retries=config["data"]["remote"]["it"]["retries"],
             timeout=config["data"]["remote"]["it"]["timeout"],
         script:
-            "../scripts/acquire.py"
+            "../scripts/acquire/download.py"
 
 else:
 
@@ -68,7 +68,7 @@ else:
     rule link_local_it:
         input:
             source=local_it_file,
-            code=code("io", "data.assembly", "data.download", "data.acquire"),
+            code=code("scripts/acquire/link_local.py"),
         output:
             data=f"{IT_DIR}/{{it_file}}",
             provenance=f"{IT_DIR}/{{it_file}}.provenance.json",
@@ -81,7 +81,7 @@ else:
         params:
             kind=lambda wildcards: IT_FILE_KINDS[wildcards.it_file],
         script:
-            "../scripts/acquire.py"
+            "../scripts/acquire/link_local.py"
 
 
 # --- neural targets and ceilings ------------------------------------------------------------------
@@ -91,7 +91,7 @@ rule it_neural:
     input:
         **{name: f"{IT_DIR}/{file}" for name, file in IT_FILES.items()},
         groundtruth=it_groundtruth(),
-        code=code("io", "data.assembly", "analysis.predictivity"),
+        code=code("scripts/it/neural.py"),
     output:
         "results/it/neural.nc",
     log:
@@ -104,7 +104,7 @@ rule it_neural:
         n_splits=IT["score"]["n_splits"],
         seed=IT["score"]["seed"],
     script:
-        "../scripts/it_neural.py"
+        "../scripts/it/neural.py"
 
 
 # --- task training ------------------------------------------------------------------------------
@@ -112,7 +112,7 @@ rule it_neural:
 
 rule it_task_images:
     input:
-        code=code("io", "data.assembly", "data.it_sim"),
+        code=code("scripts/it/task_images.py"),
     output:
         "results/it/task_images.nc",
     log:
@@ -126,15 +126,13 @@ rule it_task_images:
         task=IT["task"],
         image_size=IT["image_size"],
     script:
-        "../scripts/it_task_images.py"
+        "../scripts/it/task_images.py"
 
 
 rule train_it:
     input:
         images="results/it/task_images.nc",
-        code=lambda wildcards: code(
-            *IT_TRAINING_CODE, *IT_MODEL_MODULES[wildcards.it_model]
-        ),
+        code=lambda wildcards: it_code("scripts/it/train.py", wildcards.it_model),
     output:
         model="results/it/models/{it_model}/{it_state}/seed{seed}/model.pt",
         history="results/it/models/{it_model}/{it_state}/seed{seed}/history.nc",
@@ -152,7 +150,7 @@ rule train_it:
         train=it_train_params,
         checkpoint="results/it/models/{it_model}/{it_state}/seed{seed}/checkpoint.pt",
     script:
-        "../scripts/train_it.py"
+        "../scripts/it/train.py"
 
 
 # --- activations (cached by content) and predictivity ---------------------------------------------
@@ -169,13 +167,7 @@ for _model in IT["models"]:
             stimuli_csv=f"{IT_DIR}/{IT_FILES['stimuli_csv']}",
             stimuli_zip=f"{IT_DIR}/{IT_FILES['stimuli_zip']}",
             fit_images="results/it/task_images.nc",
-            code=code(
-                *IT_TRAINING_CODE,
-                *IT_MODEL_MODULES[_model],
-                "data.assembly",
-                "analysis.cache_keys",
-                "analysis.activations",
-            ),
+            code=it_code("scripts/it/activations.py", _model),
         output:
             it_activation_files(_model),
         log:
@@ -192,20 +184,14 @@ for _model in IT["models"]:
             preprocessing=it_preprocessing(),
             batch_size=IT["activations"]["batch_size"],
         script:
-            "../scripts/it_activations.py"
+            "../scripts/it/activations.py"
 
 
 rule it_predictivity:
     input:
         neural="results/it/neural.nc",
         activations=it_activation_inputs,
-        code=code(
-            "io",
-            "gpus",
-            "analysis.cache_keys",
-            "analysis.activations",
-            "analysis.predictivity",
-        ),
+        code=code("scripts/it/predictivity.py"),
     output:
         "results/it/scores/{it_model}/{it_state}/seed{seed}.nc",
     log:
@@ -221,7 +207,7 @@ rule it_predictivity:
         layers=lambda wildcards: it_layers(wildcards.it_model),
         score=IT["score"],
     script:
-        "../scripts/it_predictivity.py"
+        "../scripts/it/predictivity.py"
 
 
 rule it_summary:
@@ -231,7 +217,7 @@ rule it_summary:
             f"results/it/scores/{model}/{state}/seed{seed}.nc"
             for model, state, seed in it_runs()
         ],
-        code=code("io", "analysis.predictivity"),
+        code=code("scripts/it/summary.py"),
     output:
         scores="results/it/scores.nc",
         table=report(
@@ -250,7 +236,7 @@ rule it_summary:
         runs=it_runs(),
         formula=IT["score"]["ceiling_formula"],
     script:
-        "../scripts/it_summary.py"
+        "../scripts/it/summary.py"
 
 
 rule plot_it:
@@ -258,7 +244,7 @@ rule plot_it:
         scores="results/it/scores.nc",
         stimuli_csv=f"{IT_DIR}/{IT_FILES['stimuli_csv']}",
         stimuli_zip=f"{IT_DIR}/{IT_FILES['stimuli_zip']}",
-        code=code("io", "data.assembly", "plots.it"),
+        code=code("scripts/it/plot.py"),
     output:
         layers=report(
             "results/it/figures/predictivity_by_layer.png",
@@ -291,4 +277,4 @@ rule plot_it:
     conda:
         ENV
     script:
-        "../scripts/plot_it.py"
+        "../scripts/it/plot.py"

@@ -2,18 +2,31 @@
 
 import re
 
-from insilico.analysis.cache_keys import preprocessing_key
+from insilico.it.cache_keys import preprocessing_key
+from insilico.it.models import model_module as it_model_module
 
 IT = config["it"]
 IT_DIR = "resources/it"
-# Package modules that build each IT model (the ConvRNN reuses the CNN's convolutions).
-IT_MODEL_MODULES = {
-    "cnn": ["models.it_cnn"],
-    "convrnn": ["models.convrnn", "models.it_cnn"],
+# Name in resources/it/ of each file of a Brain-Score style experiment, whatever its source.
+IT_FILES = {
+    "assembly": "assembly.nc",
+    "temporal_assembly": "assembly_temporal.nc",
+    "stimuli_csv": "stimuli.csv",
+    "stimuli_zip": "stimuli.zip",
 }
-IT_TRAINING_CODE = ["io", "gpus", "training", "task_training"]
+
+
+def it_acquired_files():
+    return [f"resources/it/{name}" for name in IT_FILES.values()]
+
+
 # resources/it/<file> -> the kind of file, which decides how a downloaded/local copy is validated
 IT_FILE_KINDS = {file: name for name, file in IT_FILES.items()}
+
+
+def it_code(script, model):
+    """The code of ``script`` running the IT network ``model`` (its module is loaded by name)."""
+    return code(script, it_model_module(model))
 
 
 def it_object_params():

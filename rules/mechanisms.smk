@@ -10,10 +10,7 @@ include: "mechanisms_common.smk"
 rule mechanism_responses:
     input:
         model=MECHANISM_CNN,
-        code=MECHANISM_CNN_CODE
-        + code(
-            "mechanisms.stimuli", "mechanisms.experiments", "data.retina_sim", "gpus"
-        ),
+        code=retina_code("scripts/mechanisms/responses.py", ["cnn"]),
     output:
         **mechanism_files("responses"),
     log:
@@ -33,15 +30,14 @@ rule mechanism_responses:
         retina=mechanism_truth_params(),
         retina_seed=mechanism_truth_seed,
     script:
-        "../scripts/mechanism_responses.py"
+        "../scripts/mechanisms/responses.py"
 
 
 rule mechanism_attribution:
     input:
         **mechanism_files("responses", "responses_"),
         model=MECHANISM_CNN,
-        code=MECHANISM_CNN_CODE
-        + code("mechanisms.stimuli", "mechanisms.attribution", "gpus"),
+        code=retina_code("scripts/mechanisms/attribution.py", ["cnn"]),
     output:
         **mechanism_files("attribution"),
     log:
@@ -58,7 +54,7 @@ rule mechanism_attribution:
         steps=MECHANISMS["attribution"]["steps"],
         batch_size=MECHANISMS["batch_size"],
     script:
-        "../scripts/mechanism_attribution.py"
+        "../scripts/mechanisms/attribution.py"
 
 
 rule mechanism_reduction:
@@ -66,14 +62,7 @@ rule mechanism_reduction:
         **mechanism_files("responses", "responses_"),
         **mechanism_files("attribution", "attribution_"),
         model=MECHANISM_CNN,
-        code=MECHANISM_CNN_CODE
-        + code(
-            "mechanisms.stimuli",
-            "mechanisms.experiments",
-            "mechanisms.attribution",
-            "mechanisms.reduction",
-            "gpus",
-        ),
+        code=retina_code("scripts/mechanisms/reduction.py", ["cnn"]),
     output:
         **mechanism_files("reduction"),
     log:
@@ -91,7 +80,7 @@ rule mechanism_reduction:
         min_response=MECHANISMS["min_response"],
         batch_size=MECHANISMS["batch_size"],
     script:
-        "../scripts/mechanism_reduction.py"
+        "../scripts/mechanisms/reduction.py"
 
 
 if GROUND_TRUTH:
@@ -102,15 +91,7 @@ if GROUND_TRUTH:
             **mechanism_files("attribution", "attribution_"),
             **mechanism_files("reduction", "reduction_"),
             model=MECHANISM_CNN,
-            code=MECHANISM_CNN_CODE
-            + code(
-                "mechanisms.stimuli",
-                "mechanisms.experiments",
-                "mechanisms.attribution",
-                "mechanisms.groundtruth",
-                "data.retina_sim",
-                "gpus",
-            ),
+            code=retina_code("scripts/mechanisms/groundtruth.py", ["cnn"]),
         output:
             **mechanism_files("groundtruth"),
         log:
@@ -129,14 +110,14 @@ if GROUND_TRUTH:
             retina=mechanism_truth_params(),
             retina_seed=mechanism_truth_seed,
         script:
-            "../scripts/mechanism_groundtruth.py"
+            "../scripts/mechanisms/groundtruth.py"
 
 
 rule plot_mechanism_phenomena:
     input:
         **mechanism_files("responses", "responses_"),
         **mechanism_files("reduction", "reduction_"),
-        code=code("io", "plots.mechanisms"),
+        code=code("scripts/mechanisms/plot_phenomena.py"),
     output:
         **{
             name: report(
@@ -157,7 +138,7 @@ rule plot_mechanism_phenomena:
     params:
         phenomena=PHENOMENA,
     script:
-        "../scripts/plot_mechanisms.py"
+        "../scripts/mechanisms/plot_phenomena.py"
 
 
 rule plot_mechanism_dissection:
@@ -166,7 +147,7 @@ rule plot_mechanism_dissection:
         **mechanism_files("attribution", "attribution_"),
         **mechanism_files("reduction", "reduction_"),
         **(mechanism_files("groundtruth", "groundtruth_") if GROUND_TRUTH else {}),
-        code=code("io", "plots.mechanisms"),
+        code=code("scripts/mechanisms/plot_dissection.py"),
     output:
         **{
             name: report(
@@ -188,7 +169,7 @@ rule plot_mechanism_dissection:
         phenomena=PHENOMENA,
         ground_truth=GROUND_TRUTH,
     script:
-        "../scripts/plot_mechanisms.py"
+        "../scripts/mechanisms/plot_dissection.py"
 
 
 rule mechanisms_summary:
@@ -202,9 +183,7 @@ rule mechanisms_summary:
             for kind in ["responses", "attribution", "reduction"]
             + (["groundtruth"] if GROUND_TRUTH else [])
         },
-        code=code(
-            "io", "mechanisms.experiments", "mechanisms.stimuli", "mechanisms.summary"
-        ),
+        code=code("scripts/mechanisms/summary.py"),
     output:
         **{
             table: report(
@@ -227,4 +206,4 @@ rule mechanisms_summary:
         phenomena=PHENOMENA,
         ground_truth=GROUND_TRUTH,
     script:
-        "../scripts/mechanisms_summary.py"
+        "../scripts/mechanisms/summary.py"

@@ -1,12 +1,11 @@
 # Helpers of the mechanisms branch (rules/mechanisms.smk): settings, paths, input functions and
-# targets. Shared helpers such as code() and experiment_seed() live in rules/common.smk.
+# targets. code() is in rules/common.smk, experiment_seed() in rules/retina_common.smk.
 
 
 MECHANISMS = config["mechanisms"]
 PHENOMENA = MECHANISMS["phenomena"]
 MECHANISM_RUN = "results/mechanisms/{experiment}/{stimulus}/seed{seed}"
 MECHANISM_CNN = "results/retina/{experiment}/{stimulus}/models/cnn/seed{seed}/model.pt"
-MECHANISM_CNN_CODE = code(*TRAINING_MODULES, MODEL_MODULES["cnn"])
 GROUND_TRUTH = config["data"]["source"] == "simulated"
 MECHANISM_FIGURES = ["attribution", "reduction"] + (
     ["groundtruth"] if GROUND_TRUTH else []

@@ -14,10 +14,89 @@ wildcard_constraints:
     fraction=r"\d+(\.\d+)?",
 
 
+# --- acquisition: simulated / remote / local, all giving the same recordings ------------------
+
+if config["data"]["source"] == "simulated":
+
+    rule simulate_retina:
+        input:
+            code=code("scripts/retina/simulate.py"),
+        output:
+            recording="resources/retina/{experiment}/{stimulus}.h5",
+            provenance="resources/retina/{experiment}/{stimulus}.h5.provenance.json",
+        log:
+            "results/logs/acquire/simulate_retina/{experiment}_{stimulus}.log",
+        benchmark:
+            "results/benchmarks/acquire/simulate_retina/{experiment}_{stimulus}.tsv"
+        wildcard_constraints:
+            stimulus="whitenoise|naturalscene",
+        conda:
+            ENV
+        params:
+            retina=config["data"]["simulated"]["retina"],
+            seed=lambda wildcards: experiment_seed(wildcards.experiment),
+        script:
+            "../scripts/retina/simulate.py"
+
+elif config["data"]["source"] == "remote":
+
+    check_remote_retina_checksums()
+
+    rule download_retina:
+        input:
+            code=code("scripts/acquire/download.py"),
+        output:
+            recording="resources/retina/{experiment}/{stimulus}.h5",
+            provenance="resources/retina/{experiment}/{stimulus}.h5.provenance.json",
+        log:
+            "results/logs/acquire/download_retina/{experiment}_{stimulus}.log",
+        benchmark:
+            "results/benchmarks/acquire/download_retina/{experiment}_{stimulus}.tsv"
+        wildcard_constraints:
+            stimulus="whitenoise|naturalscene",
+        conda:
+            ENV
+        params:
+            kind="retina",
+            url=remote_retina_url,
+            checksum=remote_retina_checksum,
+            retries=config["data"]["remote"]["retina"]["retries"],
+            timeout=config["data"]["remote"]["retina"]["timeout"],
+        script:
+            "../scripts/acquire/download.py"
+
+else:
+
+    check_local_retina_root()
+
+    rule link_local_retina:
+        input:
+            source=local_retina_file,
+            code=code("scripts/acquire/link_local.py"),
+        output:
+            recording="resources/retina/{experiment}/{stimulus}.h5",
+            provenance="resources/retina/{experiment}/{stimulus}.h5.provenance.json",
+        log:
+            "results/logs/acquire/link_local_retina/{experiment}_{stimulus}.log",
+        benchmark:
+            "results/benchmarks/acquire/link_local_retina/{experiment}_{stimulus}.tsv"
+        wildcard_constraints:
+            stimulus="whitenoise|naturalscene",
+        conda:
+            ENV
+        params:
+            kind="retina",
+        script:
+            "../scripts/acquire/link_local.py"
+
+
+# --- models -------------------------------------------------------------------------------------
+
+
 rule train_retina:
     input:
         recording="resources/retina/{experiment}/{stimulus}.h5",
-        code=model_code,
+        code=wildcard_model_code("scripts/retina/train.py"),
     output:
         model="results/retina/{experiment}/{stimulus}/models/{model}/seed{seed}/model.pt",
         history="results/retina/{experiment}/{stimulus}/models/{model}/seed{seed}/history.nc",
@@ -37,7 +116,7 @@ rule train_retina:
         cells=retina_cells,
         checkpoint="results/retina/{experiment}/{stimulus}/models/{model}/seed{seed}/checkpoint.pt",
     script:
-        "../scripts/train_retina.py"
+        "../scripts/retina/train.py"
 
 
 # Data efficiency: the same training on the first part of the training block (per cent in the path;
@@ -59,8 +138,7 @@ rule evaluate_retina:
     input:
         model="results/retina/{experiment}/{stimulus}/models/{model}/seed{seed}/model.pt",
         recording="resources/retina/{experiment}/{stimulus}.h5",
-        code=model_code,
-        analysis=code("analysis.metrics", "analysis.retina_eval"),
+        code=wildcard_model_code("scripts/retina/evaluate.py"),
     output:
         "results/retina/{experiment}/{stimulus}/models/{model}/seed{seed}/evaluation.nc",
     log:
@@ -76,13 +154,13 @@ rule evaluate_retina:
         cells=retina_cells,
         closed_loop=closed_loop_params,
     script:
-        "../scripts/evaluate_retina.py"
+        "../scripts/retina/evaluate.py"
 
 
 rule retina_ceiling:
     input:
         recording="resources/retina/{experiment}/{stimulus}.h5",
-        code=code("io", "data.retina_h5", "analysis.metrics", "analysis.retina_eval"),
+        code=code("scripts/retina/ceiling.py"),
     output:
         "results/retina/{experiment}/{stimulus}/ceiling.nc",
     log:
@@ -96,14 +174,14 @@ rule retina_ceiling:
         n_splits=RETINA["ceiling"]["n_splits"],
         seed=RETINA["ceiling"]["seed"],
     script:
-        "../scripts/retina_ceiling.py"
+        "../scripts/retina/ceiling.py"
 
 
 rule retina_performance:
     input:
         evaluations=retina_evaluations,
         ceiling="results/retina/{experiment}/{stimulus}/ceiling.nc",
-        code=code("io", "analysis.metrics", "analysis.retina_eval"),
+        code=code("scripts/retina/performance.py"),
     output:
         "results/retina/{experiment}/{stimulus}/performance.nc",
     log:
@@ -115,7 +193,7 @@ rule retina_performance:
     params:
         runs=retina_runs(),
     script:
-        "../scripts/retina_performance.py"
+        "../scripts/retina/performance.py"
 
 
 rule retina_summary:
@@ -124,7 +202,7 @@ rule retina_summary:
             f"results/retina/{experiment}/{stimulus}/performance.nc"
             for experiment, stimulus in retina_recordings()
         ],
-        code=code("io", "analysis.retina_eval"),
+        code=code("scripts/retina/summary.py"),
     output:
         report(
             "results/retina/summary.csv",
@@ -141,13 +219,13 @@ rule retina_summary:
     params:
         recordings=retina_recordings(),
     script:
-        "../scripts/retina_summary.py"
+        "../scripts/retina/summary.py"
 
 
 rule plot_retina_comparison:
     input:
         performance="results/retina/{experiment}/{stimulus}/performance.nc",
-        code=code("io", "plots.retina"),
+        code=code("scripts/retina/plot_comparison.py"),
     output:
         report(
             "results/retina/{experiment}/{stimulus}/figures/model_comparison.png",
@@ -163,7 +241,7 @@ rule plot_retina_comparison:
     conda:
         ENV
     script:
-        "../scripts/plot_retina.py"
+        "../scripts/retina/plot_comparison.py"
 
 
 rule plot_retina_predictions:
@@ -173,7 +251,7 @@ rule plot_retina_predictions:
             model=RETINA["fit"],
             seed=RETINA["seeds"][0],
         ),
-        code=code("io", "plots.retina"),
+        code=code("scripts/retina/plot_predictions.py"),
     output:
         report(
             "results/retina/{experiment}/{stimulus}/figures/example_predictions.png",
@@ -191,7 +269,7 @@ rule plot_retina_predictions:
     params:
         models=RETINA["fit"],
     script:
-        "../scripts/plot_retina.py"
+        "../scripts/retina/plot_predictions.py"
 
 
 rule plot_cnn_filters:
@@ -200,7 +278,7 @@ rule plot_cnn_filters:
             "results/retina/{{experiment}}/{{stimulus}}/models/cnn/seed{seed}/model.pt",
             seed=RETINA["seeds"][0],
         ),
-        code=code(*TRAINING_MODULES, MODEL_MODULES["cnn"], "plots.retina"),
+        code=retina_code("scripts/retina/plot_cnn_filters.py", ["cnn"]),
     output:
         report(
             "results/retina/{experiment}/{stimulus}/figures/cnn_filters.png",
@@ -216,7 +294,7 @@ rule plot_cnn_filters:
     conda:
         ENV
     script:
-        "../scripts/plot_retina.py"
+        "../scripts/retina/plot_cnn_filters.py"
 
 
 rule plot_retina_model_comparison:
@@ -225,7 +303,7 @@ rule plot_retina_model_comparison:
             f"results/retina/{wildcards.experiment}/{stimulus}/performance.nc"
             for stimulus in config["data"]["retina"]["stimuli"]
         ],
-        code=code("io", "plots.retina"),
+        code=code("scripts/retina/plot_model_comparison.py"),
     output:
         report(
             "results/retina/{experiment}/figures/model_comparison.png",
@@ -243,20 +321,14 @@ rule plot_retina_model_comparison:
     params:
         stimuli=config["data"]["retina"]["stimuli"],
     script:
-        "../scripts/plot_retina.py"
+        "../scripts/retina/plot_model_comparison.py"
 
 
 rule retina_data_efficiency:
     input:
         models=data_efficiency_models,
         recording="resources/retina/{experiment}/{stimulus}.h5",
-        code=code(
-            *TRAINING_MODULES,
-            "gpus",
-            *(MODEL_MODULES[model] for model in DATA_EFFICIENCY["models"]),
-            "analysis.metrics",
-            "analysis.retina_eval",
-        ),
+        code=retina_code("scripts/retina/data_efficiency.py", DATA_EFFICIENCY["models"]),
     output:
         "results/retina/{experiment}/{stimulus}/data_efficiency.nc",
     log:
@@ -273,7 +345,7 @@ rule retina_data_efficiency:
         cells=retina_cells,
         closed_loop=closed_loop_params_for(DATA_EFFICIENCY["models"]),
     script:
-        "../scripts/retina_data_efficiency.py"
+        "../scripts/retina/data_efficiency.py"
 
 
 rule plot_retina_data_efficiency:
@@ -282,7 +354,7 @@ rule plot_retina_data_efficiency:
             f"results/retina/{wildcards.experiment}/{stimulus}/data_efficiency.nc"
             for stimulus in config["data"]["retina"]["stimuli"]
         ],
-        code=code("io", "plots.retina"),
+        code=code("scripts/retina/plot_data_efficiency.py"),
     output:
         report(
             "results/retina/{experiment}/figures/data_efficiency.png",
@@ -300,7 +372,7 @@ rule plot_retina_data_efficiency:
     params:
         stimuli=config["data"]["retina"]["stimuli"],
     script:
-        "../scripts/plot_retina.py"
+        "../scripts/retina/plot_data_efficiency.py"
 
 
 rule retina_generalization:
@@ -314,13 +386,7 @@ rule retina_generalization:
             f"results/retina/{wildcards.experiment}/{stimulus}/ceiling.nc"
             for stimulus in config["data"]["retina"]["stimuli"]
         ],
-        code=code(
-            *TRAINING_MODULES,
-            "gpus",
-            *(MODEL_MODULES[model] for model in RETINA["fit"]),
-            "analysis.metrics",
-            "analysis.retina_eval",
-        ),
+        code=retina_code("scripts/retina/generalization.py", RETINA["fit"]),
     output:
         "results/retina/{experiment}/generalization.nc",
     log:
@@ -339,13 +405,13 @@ rule retina_generalization:
         standardise=RETINA["generalization"]["standardise"],
         closed_loop=closed_loop_params_for(RETINA["fit"]),
     script:
-        "../scripts/retina_generalization.py"
+        "../scripts/retina/generalization.py"
 
 
 rule plot_retina_generalization:
     input:
         results="results/retina/{experiment}/generalization.nc",
-        code=code("io", "plots.retina"),
+        code=code("scripts/retina/plot_generalization.py"),
     output:
         report(
             "results/retina/{experiment}/figures/generalization.png",
@@ -361,20 +427,15 @@ rule plot_retina_generalization:
     conda:
         ENV
     script:
-        "../scripts/plot_retina.py"
+        "../scripts/retina/plot_generalization.py"
 
 
 rule retina_receptive_fields:
     input:
         models=receptive_field_models,
         recording="resources/retina/{experiment}/whitenoise.h5",
-        code=code(
-            *TRAINING_MODULES,
-            "gpus",
-            *(MODEL_MODULES[model] for model in RETINA["receptive_fields"]["models"]),
-            "models.glm",
-            "analysis.metrics",
-            "analysis.retina_eval",
+        code=retina_code(
+            "scripts/retina/receptive_fields.py", RETINA["receptive_fields"]["models"]
         ),
     output:
         "results/retina/{experiment}/receptive_fields.nc",
@@ -391,13 +452,13 @@ rule retina_receptive_fields:
         runs=receptive_field_runs(),
         cells=retina_cells,
     script:
-        "../scripts/retina_receptive_fields.py"
+        "../scripts/retina/receptive_fields.py"
 
 
 rule plot_retina_receptive_fields:
     input:
         results="results/retina/{experiment}/receptive_fields.nc",
-        code=code("io", "plots.retina"),
+        code=code("scripts/retina/plot_receptive_fields.py"),
     output:
         report(
             "results/retina/{experiment}/figures/receptive_fields.png",
@@ -413,4 +474,4 @@ rule plot_retina_receptive_fields:
     conda:
         ENV
     script:
-        "../scripts/plot_retina.py"
+        "../scripts/retina/plot_receptive_fields.py"

@@ -1,6 +1,120 @@
-# Input functions and targets of the retina branch (rules/retina.smk); shared helpers such as
-# code(), retina_runs() and train_params() live in rules/common.smk.
+# Settings, input functions and targets of the retina branch (rules/retina.smk).
 import math
+import zlib
+
+from insilico.core.config import model_train_params
+from insilico.retina.models import model_module
+
+RETINA = config["retina"]
+
+
+def retina_code(script, models):
+    """The code of ``script`` running the models ``models`` (each model's module is loaded by name)."""
+    return code(script, *(model_module(model) for model in models))
+
+
+def wildcard_model_code(script):
+    """Input function: the code of ``script`` running the model of ``wildcards.model``."""
+    return lambda wildcards: retina_code(script, [wildcards.model])
+
+
+def experiment_seed(experiment):
+    """A stable seed per simulated experiment: different experiments are different retinas."""
+    base = config["data"]["simulated"]["retina"]["seed"]
+    return zlib.crc32(f"{base}:{experiment}".encode())
+
+
+def retina_cells(wildcards):
+    """The 1-based cell ids to model in an experiment; None means all cells in the file."""
+    return config["data"]["retina"]["cells"].get(wildcards.experiment)
+
+
+def model_params(wildcards):
+    return RETINA["models"][wildcards.model]["params"]
+
+
+def train_params(wildcards):
+    return model_train_params(config, wildcards.model)
+
+
+def retina_recordings():
+    """(experiment, stimulus) pairs in the order of the configuration."""
+    return [
+        (experiment, stimulus)
+        for experiment in config["data"]["retina"]["experiments"]
+        for stimulus in config["data"]["retina"]["stimuli"]
+    ]
+
+
+def retina_runs():
+    """(model, seed) pairs fitted on every recording."""
+    return [(model, seed) for model in RETINA["fit"] for seed in RETINA["seeds"]]
+
+
+def retina_evaluations(wildcards):
+    return [
+        f"results/retina/{wildcards.experiment}/{wildcards.stimulus}/models/{model}/seed{seed}/evaluation.nc"
+        for model, seed in retina_runs()
+    ]
+
+
+def retina_targets():
+    figures = ["model_comparison", "example_predictions"]
+    if "cnn" in RETINA["fit"]:
+        figures.append("cnn_filters")
+    return [
+        f"results/retina/{experiment}/{stimulus}/figures/{figure}.png"
+        for experiment, stimulus in retina_recordings()
+        for figure in figures
+    ] + ["results/retina/summary.csv"]
+
+
+def retina_file(wildcards):
+    """The file name of a recording relative to a data root, as in the public repository."""
+    return f"{wildcards.experiment}/{wildcards.stimulus}.h5"
+
+
+def check_remote_retina_checksums():
+    """Refuse, before any job, to download a recording whose checksum the config does not give."""
+    checksums = config["data"]["remote"]["retina"]["checksums"]
+    missing = [
+        f"{experiment}/{stimulus}.h5"
+        for experiment, stimulus in retina_recordings()
+        if f"{experiment}/{stimulus}.h5" not in checksums
+    ]
+    if missing:
+        raise WorkflowError(
+            f"Invalid configuration: config key 'data.remote.retina.checksums' has no entry for {missing}; "
+            "every downloaded file is verified, add e.g. '15-10-07/naturalscene.h5': 'sha256:<hex>'"
+        )
+
+
+def remote_retina_url(wildcards):
+    return f"{config['data']['remote']['retina']['base_url'].rstrip('/')}/{retina_file(wildcards)}"
+
+
+def remote_retina_checksum(wildcards):
+    return config["data"]["remote"]["retina"]["checksums"][retina_file(wildcards)]
+
+
+def check_local_retina_root():
+    if config["data"]["local"]["retina"]["root"] is None:
+        raise WorkflowError(
+            "Invalid configuration: data.source is 'local' but config key 'data.local.retina.root' is not set"
+        )
+
+
+def local_retina_file(wildcards):
+    return str(Path(config["data"]["local"]["retina"]["root"]) / retina_file(wildcards))
+
+
+def retina_acquired_files():
+    """The recordings the configured run acquires (simulated, downloaded or linked)."""
+    return [
+        f"resources/retina/{experiment}/{stimulus}.h5"
+        for experiment, stimulus in retina_recordings()
+    ]
+
 
 DATA_EFFICIENCY = RETINA["data_efficiency"]
 

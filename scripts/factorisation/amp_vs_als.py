@@ -1,8 +1,8 @@
 """Snakemake adapter: signal-tensor MSE of AMP and of tensorly's ALS on the same planted tensors."""
 
+from insilico.core.io import write_netcdf
+from insilico.core.logs import job_logger
 from insilico.factorisation.experiments import amp_vs_als
-from insilico.io import write_netcdf
-from insilico.logs import job_logger
 
 log = job_logger(snakemake.log[0])
 p = snakemake.params

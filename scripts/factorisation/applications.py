@@ -2,11 +2,11 @@
 
 import numpy as np
 
-from insilico.data.assembly import read_assembly
-from insilico.data.retina_h5 import read_recording
+from insilico.core.io import write_netcdf
+from insilico.core.logs import job_logger
 from insilico.factorisation import applications as app
-from insilico.io import write_netcdf
-from insilico.logs import job_logger
+from insilico.it.assembly import read_assembly
+from insilico.retina.recording import read_recording
 
 log = job_logger(snakemake.log[0])
 p = snakemake.params.applications

@@ -1,8 +1,8 @@
 """Snakemake adapter: CNMF loss against wall-clock time for MU, HALS and ANLS from one start."""
 
+from insilico.core.io import write_netcdf
+from insilico.core.logs import job_logger
 from insilico.factorisation.experiments import cnmf_benchmark
-from insilico.io import write_netcdf
-from insilico.logs import job_logger
 
 log = job_logger(snakemake.log[0])
 ds = cnmf_benchmark(snakemake.params.cnmf, snakemake.params.seed)

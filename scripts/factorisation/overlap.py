@@ -1,8 +1,8 @@
 """Snakemake adapter: state evolution against AMP over snr and N for one tensor order."""
 
+from insilico.core.io import write_netcdf
+from insilico.core.logs import job_logger
 from insilico.factorisation.experiments import overlap_vs_snr
-from insilico.io import write_netcdf
-from insilico.logs import job_logger
 
 log = job_logger(snakemake.log[0])
 study = snakemake.params.study

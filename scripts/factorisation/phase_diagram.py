@@ -1,8 +1,8 @@
 """Snakemake adapter: easy/hard/impossible phases over snr and shape from state evolution."""
 
+from insilico.core.io import write_netcdf
+from insilico.core.logs import job_logger
 from insilico.factorisation.experiments import phase_diagram
-from insilico.io import write_netcdf
-from insilico.logs import job_logger
 
 log = job_logger(snakemake.log[0])
 ds = phase_diagram(snakemake.params.study)

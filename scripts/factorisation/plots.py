@@ -1,8 +1,8 @@
 """Snakemake adapter: the branch's figures from its netCDF results."""
 
+from insilico.core.io import read_netcdf, save_figure
+from insilico.core.logs import job_logger
 from insilico.factorisation import plots
-from insilico.io import read_netcdf, save_figure
-from insilico.logs import job_logger
 
 log = job_logger(snakemake.log[0])
 i, o = snakemake.input, snakemake.output

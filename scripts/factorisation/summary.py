@@ -1,8 +1,8 @@
 """Snakemake adapter: the branch's summary CSV (measured numbers next to the theory's)."""
 
+from insilico.core.io import atomic_path, read_netcdf
+from insilico.core.logs import job_logger
 from insilico.factorisation import summary
-from insilico.io import atomic_path, read_netcdf
-from insilico.logs import job_logger
 
 log = job_logger(snakemake.log[0])
 i = snakemake.input

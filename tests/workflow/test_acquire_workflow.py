@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from insilico.data.download import file_digest
-from insilico.data.retina_sim import simulate_recording
+from insilico.acquire.download import file_digest
+from insilico.retina.simulator import simulate_recording
 
 pytestmark = pytest.mark.workflow
 

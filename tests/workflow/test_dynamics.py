@@ -75,7 +75,7 @@ def test_editing_the_cells_reruns_training_and_everything_after_it(finished_work
 
 
 def test_editing_the_plots_reruns_only_the_figures(finished_workflow):
-    with edited(finished_workflow.root / "src/insilico/plots/dynamics.py"):
+    with edited(finished_workflow.root / "src/insilico/dynamics/plots.py"):
         assert finished_workflow.planned_jobs() == {"plot_dynamics": 1, "all": 1}
 
 

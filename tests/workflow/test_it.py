@@ -76,13 +76,13 @@ def test_finished_it_branch_has_nothing_to_do(finished_workflow):
 
 
 def test_editing_the_convrnn_reruns_only_convrnn_jobs(finished_workflow):
-    with edited(finished_workflow.root / "src/insilico/models/convrnn.py"):
+    with edited(finished_workflow.root / "src/insilico/it/models/convrnn.py"):
         jobs = finished_workflow.planned_jobs()
     assert jobs == CONVRNN_DOWNSTREAM
 
 
 def test_editing_the_it_plots_reruns_only_the_figures(finished_workflow):
-    with edited(finished_workflow.root / "src/insilico/plots/it.py"):
+    with edited(finished_workflow.root / "src/insilico/it/plots.py"):
         jobs = finished_workflow.planned_jobs()
     assert jobs == {"plot_it": 1, "all": 1}
 

@@ -89,7 +89,7 @@ def test_editing_the_stimuli_reruns_the_whole_branch_and_nothing_else(finished_w
 
 
 def test_editing_the_plots_reruns_only_figures(finished_workflow):
-    with edited(finished_workflow.root / "src/insilico/plots/mechanisms.py"):
+    with edited(finished_workflow.root / "src/insilico/mechanisms/plots.py"):
         jobs = finished_workflow.planned_jobs()
     assert jobs == {"plot_mechanism_phenomena": 1, "plot_mechanism_dissection": 1, "all": 1}
 

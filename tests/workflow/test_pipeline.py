@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 
 import pandas as pd
 import pytest
 import xarray as xr
-from conftest import edited
+from conftest import Workflow, edited
 
 pytestmark = pytest.mark.workflow
 
@@ -91,8 +92,15 @@ def test_finished_run_has_nothing_to_do(finished_workflow):
     assert finished_workflow.planned_jobs() == {}
 
 
+def test_a_copied_run_has_nothing_to_do(finished_workflow, tmp_path):
+    """Users move projects to scratch space and restore backups: no declared input is absolute."""
+    copy = tmp_path / "moved"
+    subprocess.run(["cp", "-a", str(finished_workflow.root), str(copy)], check=True)
+    assert Workflow(copy).planned_jobs() == {}
+
+
 def test_a_new_timestamp_without_an_edit_reruns_nothing(finished_workflow):
-    module = finished_workflow.root / "src/insilico/models/retina_cnn.py"
+    module = finished_workflow.root / "src/insilico/retina/models/cnn.py"
     stat = module.stat()
     later = time.time() + 3600  # newer than every output
     os.utime(module, (later, later))
@@ -115,7 +123,7 @@ def test_training_parameter_of_one_model_reruns_only_that_model(finished_workflo
 
 
 def test_editing_the_cnn_module_reruns_exactly_its_dependents(finished_workflow):
-    with edited(finished_workflow.root / "src/insilico/models/retina_cnn.py"):
+    with edited(finished_workflow.root / "src/insilico/retina/models/cnn.py"):
         jobs = finished_workflow.planned_jobs()
     assert jobs == times_two(
         {"train_retina": 1, **CNN_DOWNSTREAM}
@@ -125,8 +133,58 @@ def test_editing_the_cnn_module_reruns_exactly_its_dependents(finished_workflow)
     }
 
 
+# Rules of the retina and mechanisms branches, whose jobs a retina module may rerun.
+RETINA_BRANCHES = (
+    "retina_",
+    "train_retina",
+    "evaluate_retina",
+    "plot_retina",
+    "plot_cnn",
+    "mechanism",
+    "plot_mechanism",
+)
+
+
+def test_editing_the_retina_trainer_reruns_its_branches_and_no_it_or_dynamics_job(
+    finished_workflow,
+):
+    everything = finished_workflow.planned_jobs("--forceall")
+    with edited(finished_workflow.root / "src/insilico/retina/train.py"):
+        jobs = finished_workflow.planned_jobs()
+    # every retina and mechanisms job but the simulated recordings (their rule is simulate_retina);
+    # no IT, dynamics or data job
+    assert jobs == {
+        rule: count for rule, count in everything.items() if rule.startswith(RETINA_BRANCHES)
+    } | {"all": 1}
+    assert not any(rule.startswith(("it_", "train_it", "plot_it", "dynamics")) for rule in jobs)
+
+
+def test_editing_core_stats_reruns_exactly_the_rules_that_import_it(finished_workflow):
+    with edited(finished_workflow.root / "src/insilico/core/stats.py"):
+        jobs = finished_workflow.planned_jobs()
+    importers = {  # retina/evaluate.py imports core/stats.py; these scripts import retina/evaluate.py
+        "evaluate_retina": 6,
+        "retina_ceiling": 2,
+        "retina_performance": 2,
+        "retina_summary": 1,
+        "retina_data_efficiency": 2,
+        "retina_generalization": 1,
+        "retina_receptive_fields": 1,
+    }
+    downstream = {
+        "plot_retina_comparison": 2,
+        "plot_retina_predictions": 2,
+        "plot_retina_model_comparison": 1,
+        "plot_retina_data_efficiency": 1,
+        "plot_retina_generalization": 1,
+        "plot_retina_receptive_fields": 1,
+        "all": 1,
+    }
+    assert jobs == importers | downstream
+
+
 def test_editing_the_plotting_module_reruns_only_figures(finished_workflow):
-    with edited(finished_workflow.root / "src/insilico/plots/retina.py"):
+    with edited(finished_workflow.root / "src/insilico/retina/plots.py"):
         jobs = finished_workflow.planned_jobs()
     assert jobs == {
         "plot_retina_comparison": 2,

@@ -25,7 +25,7 @@ import xarray as xr
 import yaml
 from conftest import REPO, Workflow, copy_workflow
 
-from insilico.io import load_torch, read_netcdf
+from insilico.core.io import load_torch, read_netcdf
 
 pytestmark = pytest.mark.workflow
 

@@ -9,5 +9,6 @@
 - :mod:`fixed_points`: batched fixed-point search, de-duplication, Jacobians and stability;
 - :mod:`similarity`: SVCCA, CKA and Procrustes distances between all pairs of networks, MDS;
 - :mod:`topology`: a graph per network from its fixed points and the transitions between them,
-  and a distance between graphs.
+  and a distance between graphs;
+- :mod:`comparison`: the population compared by those graphs (distances, MDS, silhouettes).
 """

@@ -32,11 +32,11 @@ import pandas as pd
 import torch
 import xarray as xr
 
+from insilico.core.io import write_netcdf
 from insilico.dynamics.fixed_points import FixedPointOptions, find_fixed_points
 from insilico.dynamics.tasks import generator, make_task
 from insilico.dynamics.topology import TransitionOptions, transitions
 from insilico.dynamics.train import Stack, load_chunk, network_coords
-from insilico.io import write_netcdf
 
 DTYPE = torch.float64
 

@@ -24,10 +24,10 @@ import numpy as np
 import torch
 import xarray as xr
 
+from insilico.core.io import load_torch, save_torch, write_netcdf
 from insilico.dynamics import cells
 from insilico.dynamics.population import NetworkSpec, stacks_of
 from insilico.dynamics.tasks import Task, generator, make_task
-from insilico.io import load_torch, save_torch, write_netcdf
 
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8

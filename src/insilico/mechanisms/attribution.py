@@ -12,7 +12,7 @@ Attributions are summed over space, giving each channel's contribution to each c
 each time bin.
 
 The network is not copied: forward hooks on its modules do the work (``FIRST_LAYER`` and
-``HIDDEN_LAYERS`` name them in :class:`~insilico.models.retina_cnn.RetinaCNN`). The first
+``HIDDEN_LAYERS`` name them in :class:`~insilico.retina.models.cnn.RetinaCNN`). The first
 convolution is affine in its input, so the straight path in pixel space is a straight path in its
 output: a hook computes it once per window and expands it into all ``steps + 1`` points, and only
 the layers after it run at every step. The same hook repeats a window for many channel masks in
@@ -34,7 +34,7 @@ import torch
 import xarray as xr
 
 from insilico.mechanisms.stimuli import GREY
-from insilico.training import WindowSampler, standardised_on_device
+from insilico.retina.train import WindowSampler, standardised_on_device
 
 FIRST_LAYER = "conv1"
 HIDDEN_LAYERS = {1: "act1", 2: "act2"}

@@ -2,7 +2,7 @@
 
 The simulator's circuit is known: each ganglion cell type sums given bipolar types and is
 inhibited by given amacrine types (``GANGLION_BIPOLARS`` / ``GANGLION_AMACRINES`` in
-:mod:`insilico.data.retina_sim`). The check has three steps, all on the phenomenon's own stimulus:
+:mod:`insilico.retina.simulator`). The check has three steps, all on the phenomenon's own stimulus:
 
 1. *Identify* every CNN channel with the true interneuron signal it resembles most: Pearson
    correlation over conditions, time and space between the channel's activity and each true signal
@@ -32,9 +32,9 @@ import numpy as np
 import torch
 import xarray as xr
 
-from insilico.data import retina_sim
 from insilico.mechanisms.attribution import HIDDEN_LAYERS, Windows, frozen, probe
 from insilico.mechanisms.experiments import truth_cell_indices
+from insilico.retina import simulator as retina_sim
 
 RF_PROBE_WINDOWS = 16  # white-noise windows averaged to locate receptive-field centres
 RF_PROBE_SEED = 0

@@ -1,0 +1,21 @@
+"""Snakemake adapter: graph distances between all networks (topology) and the population table."""
+
+from insilico.core.io import atomic_path, read_netcdf, write_netcdf
+from insilico.core.logs import job_logger
+from insilico.dynamics.analysis import summary_table
+from insilico.dynamics.comparison import population_topology
+
+log = job_logger(snakemake.log[0])
+datasets = [read_netcdf(path) for path in snakemake.input.fixed_points]
+topology = population_topology(datasets, snakemake.params.topology)
+log.info(
+    "%d networks, %d graph features; silhouette by task %.3f, by architecture %.3f",
+    topology.sizes["network"],
+    topology.sizes["feature"],
+    topology.attrs["silhouette_task"],
+    topology.attrs["silhouette_arch"],
+)
+write_netcdf(topology, snakemake.output.topology)
+table = summary_table(datasets)
+with atomic_path(snakemake.output.summary) as tmp:
+    table.to_csv(tmp, index=False, float_format="%.6g")

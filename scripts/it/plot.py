@@ -1,0 +1,15 @@
+"""Snakemake adapter for the IT figures (one rule, one adapter, four figures)."""
+
+from insilico.core.io import read_netcdf
+from insilico.core.logs import job_logger
+from insilico.it import plots
+from insilico.it.assembly import read_stimulus_set
+
+log = job_logger(snakemake.log[0])
+scores = read_netcdf(snakemake.input.scores)
+plots.predictivity_by_layer(scores, snakemake.output.layers)
+plots.performance_vs_predictivity(scores, snakemake.output.performance)
+plots.temporal_predictivity(scores, snakemake.output.temporal)
+stimuli = read_stimulus_set(snakemake.input.stimuli_csv, snakemake.input.stimuli_zip)
+plots.example_stimuli(stimuli, snakemake.output.stimuli)
+log.info("wrote %s", list(snakemake.output))

@@ -1,0 +1,44 @@
+"""Snakemake adapter: responses of one CNN, and of the simulated retina, to the structured stimuli."""
+
+import torch
+
+from insilico.core.device import choose_device, claim_gpu
+from insilico.core.io import write_netcdf
+from insilico.core.logs import job_logger
+
+log = job_logger(snakemake.log[0])
+claim_gpu(log)
+torch.set_num_threads(snakemake.threads)
+
+from insilico.mechanisms.experiments import run_experiment  # noqa: E402
+from insilico.mechanisms.stimuli import render  # noqa: E402
+from insilico.retina.simulator import SimulatedRetina  # noqa: E402
+from insilico.retina.train import load_model  # noqa: E402
+
+device = choose_device(log)
+model, meta = load_model(snakemake.input.model)
+model.to(device)
+retina = None
+if snakemake.params.retina is not None:
+    retina = SimulatedRetina(dict(snakemake.params.retina), snakemake.params.retina_seed)
+    log.info("ground truth: simulated retina, seed %d", snakemake.params.retina_seed)
+for phenomenon in snakemake.params.phenomena:
+    stimulus = render(
+        phenomenon, snakemake.params.stimuli[phenomenon], meta["size"], meta["history"]
+    )
+    responses = run_experiment(
+        stimulus,
+        model=model,
+        meta=meta,
+        retina=retina,
+        min_response=snakemake.params.min_response,
+        batch_size=snakemake.params.batch_size,
+    )
+    write_netcdf(responses, snakemake.output[phenomenon])
+    log.info(
+        "%s: %d conditions x %d bins; %s",
+        phenomenon,
+        stimulus.sizes["condition"],
+        stimulus.sizes["time"],
+        responses.attrs["key_numbers"],
+    )

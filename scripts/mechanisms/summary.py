@@ -1,0 +1,28 @@
+"""Snakemake adapter: tables of phenomena, attribution, reduction and ground truth over all CNNs."""
+
+from insilico.core.io import atomic_path, read_netcdf
+from insilico.core.logs import job_logger
+from insilico.mechanisms import summary
+
+log = job_logger(snakemake.log[0])
+runs = [tuple(run) for run in snakemake.params.runs]
+phenomena = snakemake.params.phenomena
+
+
+def load(kind):
+    paths = iter(snakemake.input[kind])
+    return {run: {p: read_netcdf(next(paths)) for p in phenomena} for run in runs}
+
+
+responses, reductions = load("responses"), load("reduction")
+tables = {
+    "phenomena": summary.phenomena_table(responses, reductions),
+    "attribution": summary.attribution_table(load("attribution")),
+    "reduction": summary.reduction_table(reductions),
+}
+if snakemake.params.ground_truth:
+    tables["groundtruth"] = summary.groundtruth_table(load("groundtruth"))
+for name, table in tables.items():
+    log.info("%s:\n%s", name, table.to_string())
+    with atomic_path(snakemake.output[name]) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.4g")

@@ -1,0 +1,68 @@
+"""Feedforward CNN for object categorisation (IT branch).
+
+The IT models (this one and :class:`insilico.it.models.convrnn.ConvRNN`) share one small protocol, so
+that training and activation extraction have no model-specific branches:
+
+- ``forward(x)``: standardised grey images ``(B, 1, size, size)`` -> category logits ``(B, n_classes)``.
+- ``features(x, n_steps, image_on_steps)``: ``{layer: tensor}`` of every scored layer; a feedforward
+  model ignores the step arguments and returns ``(B, C, H, W)``, a ConvRNN returns
+  ``(n_steps, B, C, H, W)`` (``temporal = True``).
+- ``layer_names``: the scored layers, bottom to top: ``conv1`` ... (each block's pooled output)
+  and ``avgpool`` (the top block's spatial mean, which the linear readout classifies).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def pooled_convs(size: int, channels: list[int], kernels: list[int]) -> nn.ModuleList:
+    """The convolutions of the IT models (each followed by ReLU and a 2x2 max-pool), shared by
+    :class:`ItCNN` and the ConvRNN so that the two differ only in recurrence."""
+    if len(channels) != len(kernels) or not channels:
+        raise ValueError(f"channels {channels} and kernels {kernels} must be equally long lists")
+    if size % 2 ** len(channels):
+        raise ValueError(
+            f"image size {size} must be divisible by 2**{len(channels)} (one pooling per layer)"
+        )
+    inputs = [1, *channels[:-1]]
+    return nn.ModuleList(
+        nn.Conv2d(c_in, c_out, k, padding=k // 2)
+        for c_in, c_out, k in zip(inputs, channels, kernels, strict=True)
+    )
+
+
+class ItCNN(nn.Module):
+    """conv -> ReLU -> 2x2 max-pool per layer; linear readout of the top layer's spatial mean.
+
+    The same convolutions, pooling and readout as :class:`ConvRNN` without the recurrent cells,
+    so the two differ only in recurrence.
+    """
+
+    temporal = False
+    DEFAULT_HPARAMS: dict[str, Any] = {"channels": [8, 16, 32, 32], "kernels": [5, 3, 3, 3]}
+
+    def __init__(
+        self, *, size: int, n_classes: int, channels: list[int], kernels: list[int]
+    ) -> None:
+        super().__init__()
+        self.convs = pooled_convs(size, channels, kernels)
+        self.readout = nn.Linear(channels[-1], n_classes)
+        self.layer_names = [f"conv{i + 1}" for i in range(len(channels))] + ["avgpool"]
+
+    def features(
+        self, x: torch.Tensor, n_steps: int | None = None, image_on_steps: int | None = None
+    ) -> dict[str, torch.Tensor]:
+        out = {}
+        for name, conv in zip(self.layer_names[:-1], self.convs, strict=True):
+            x = F.max_pool2d(F.relu(conv(x)), 2)
+            out[name] = x
+        out["avgpool"] = x.mean(dim=(2, 3))
+        return out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.readout(self.features(x)["avgpool"])

@@ -1,0 +1,199 @@
+"""Neural targets and their ceilings: trial-averaged responses, split-half consistency over
+repetitions (Spearman-Brown corrected) per neuroid, its median per region, and the ceiled score.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+CEILING_FORMULAS = {
+    "r2_over_c": "r^2 / c (Brain-Score since 2026)",
+    "r_over_c_squared": "(r / c)^2 (Brain-Score 2019-2026)",
+    "r_over_c": "r / c (Brain-Score until 2019)",
+}
+REGION_ORDER = ("V1", "V2", "V4", "IT")
+
+
+def ordered_regions(values) -> list[str]:
+    present = list(dict.fromkeys(str(v) for v in values))
+    return sorted(
+        present,
+        key=lambda r: (REGION_ORDER.index(r) if r in REGION_ORDER else len(REGION_ORDER), r),
+    )
+
+
+def region_medians(r: np.ndarray, regions: np.ndarray, region_names) -> np.ndarray:
+    """Median over each region's neuroids (last axis) -> ``(..., n_regions)``; nan-safe."""
+    with warnings.catch_warnings():  # bins not fitted for a layer are all nan and stay nan
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.stack(
+            [np.nanmedian(r[..., regions == name], axis=-1) for name in region_names], -1
+        )
+
+
+def mean_sem(per_split: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over splits and its standard error (ddof 1)."""
+    n = per_split.shape[axis]
+    with warnings.catch_warnings():  # all-nan entries (a layer a model lacks) stay nan, silently
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(per_split, axis=axis)
+        std = np.nanstd(per_split, axis=axis, ddof=1) if n > 1 else np.full_like(mean, np.nan)
+    return mean, std / math.sqrt(n)
+
+
+def ceiled_score(r, ceiling, formula: str):
+    """The ceiled score by one of :data:`CEILING_FORMULAS` (``r`` raw score, ``ceiling`` c)."""
+    r, ceiling = np.asarray(r, float), np.asarray(ceiling, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if formula == "r2_over_c":
+            return np.sign(r) * r**2 / ceiling
+        if formula == "r_over_c_squared":
+            return np.sign(r) * (r / ceiling) ** 2
+        if formula == "r_over_c":
+            return r / ceiling
+    raise ValueError(f"unknown ceiling formula {formula!r}; use one of {sorted(CEILING_FORMULAS)}")
+
+
+def neural_targets(
+    *,
+    assembly_path,
+    temporal_path,
+    csv_path,
+    n_splits: int,
+    seed: int,
+    groundtruth_path=None,
+) -> xr.Dataset:
+    """Trial-averaged responses and split-half consistencies of both assemblies, aligned.
+
+    Stimuli are those of the StimulusSet recorded in both assemblies (in csv order); neuroids
+    those of the time-averaged assembly found in the temporal one (by ``neuroid_id``).
+    ``rates_window`` and ``consistency_window`` come from the time-averaged assembly (mean over its
+    time bins, e.g. 70-170 ms), ``rates`` and ``consistency`` from the temporal one, per bin.
+    """
+    from insilico.it.assembly import (
+        AssemblyFormatError,
+        open_assembly,
+        read_stimulus_metadata,
+        split_half_consistency,
+        trial_average,
+    )
+
+    metadata = read_stimulus_metadata(csv_path)
+    with open_assembly(assembly_path) as static, open_assembly(temporal_path) as temporal:
+        recorded = set(np.asarray(static["stimulus_id"].values).astype(str)) & set(
+            np.asarray(temporal["stimulus_id"].values).astype(str)
+        )
+        stimuli = metadata[metadata["stimulus_id"].isin(recorded)].reset_index(drop=True)
+        if len(stimuli) < 10:
+            raise AssemblyFormatError(
+                f"only {len(stimuli)} stimuli of {csv_path} are recorded in both {assembly_path} "
+                f"and {temporal_path}"
+            )
+        ids = stimuli["stimulus_id"].to_numpy()
+        neuroid_ids = np.asarray(static["neuroid_id"].values).astype(str)
+        temporal_ids = pd.Index(np.asarray(temporal["neuroid_id"].values).astype(str))
+        position = temporal_ids.get_indexer(neuroid_ids)
+        if (position < 0).any():
+            raise AssemblyFormatError(
+                f"{temporal_path} lacks neuroid(s) {list(neuroid_ids[position < 0][:5])} of {assembly_path}"
+            )
+        rates_window = trial_average(static, ids, assembly_path).mean(axis=2)
+        consistency_window = np.nanmean(
+            split_half_consistency(static, ids, n_splits, seed, assembly_path), axis=2
+        )
+        rates = trial_average(temporal, ids, temporal_path)[:, position]
+        consistency = split_half_consistency(temporal, ids, n_splits, seed, temporal_path)[
+            :, position
+        ]
+        window = (
+            int(static["time_bin_start"].values.min()),
+            int(static["time_bin_end"].values.max()),
+        )
+        coords = {
+            "stimulus_id": ("stimulus", ids.astype(str)),
+            "object_name": ("stimulus", stimuli["object_name"].to_numpy().astype(str)),
+            "category_name": ("stimulus", stimuli["category_name"].to_numpy().astype(str)),
+            "neuroid_id": ("neuroid", neuroid_ids),
+            "region": ("neuroid", np.asarray(static["region"].values).astype(str)),
+            "time_bin_start": ("time_bin", np.asarray(temporal["time_bin_start"].values, np.int64)),
+            "time_bin_end": ("time_bin", np.asarray(temporal["time_bin_end"].values, np.int64)),
+            "split": np.arange(n_splits),
+        }
+        if "variation" in stimuli:
+            coords["variation"] = ("stimulus", stimuli["variation"].to_numpy())
+        n_repetitions = int(len(np.unique(static["repetition"].values)))
+        identifiers = (static.attrs.get("identifier", ""), temporal.attrs.get("identifier", ""))
+    dataset = xr.Dataset(
+        {
+            "rates_window": (("stimulus", "neuroid"), rates_window),
+            "consistency_window": (("split", "neuroid"), consistency_window),
+            "rates": (("stimulus", "neuroid", "time_bin"), rates),
+            "consistency": (("split", "neuroid", "time_bin"), consistency),
+        },
+        coords=coords,
+        attrs={
+            "window_start_ms": window[0],
+            "window_end_ms": window[1],
+            "n_repetitions": n_repetitions,
+            "assembly": str(identifiers[0]),
+            "temporal_assembly": str(identifiers[1]),
+            "ceiling": "split-half over repetitions, Spearman-Brown 2r/(1+r), per neuroid",
+        },
+    )
+    if groundtruth_path is not None:
+        from insilico.core.io import read_netcdf
+
+        truth = read_netcdf(groundtruth_path).set_index(neuroid="neuroid_id")
+        truth = truth.sel(neuroid=neuroid_ids)
+        dataset["true_reliability_window"] = ("neuroid", truth["true_reliability_window"].values)
+        dataset["true_reliability"] = (("neuroid", "time_bin"), truth["true_reliability"].values)
+    return dataset
+
+
+def ceilings(neural: xr.Dataset) -> xr.Dataset:
+    """Per region: the ceiling (median over neuroids, mean over splits) and its s.e.m., static and per bin."""
+    regions = ordered_regions(neural["region"].values)
+    region_of = neural["region"].values
+    window = region_medians(neural["consistency_window"].values, region_of, regions)  # (S, R)
+    per_bin = region_medians(
+        np.moveaxis(neural["consistency"].values, 1, -1), region_of, regions
+    )  # (S, bins, R)
+    c, c_sem = mean_sem(window, axis=0)
+    ct, ct_sem = mean_sem(per_bin, axis=0)
+    out = xr.Dataset(
+        {
+            "ceiling": ("region", c),
+            "ceiling_sem": ("region", c_sem),
+            "ceiling_t": (("time_bin", "region"), ct),
+            "ceiling_t_sem": (("time_bin", "region"), ct_sem),
+        },
+        coords={
+            "region": regions,
+            "time_bin_start": ("time_bin", neural["time_bin_start"].values),
+            "time_bin_end": ("time_bin", neural["time_bin_end"].values),
+        },
+    )
+    if "true_reliability_window" in neural:
+        out["true_ceiling"] = (
+            "region",
+            [
+                np.nanmedian(neural["true_reliability_window"].values[region_of == r])
+                for r in regions
+            ],
+        )
+        out["true_ceiling_t"] = (
+            ("time_bin", "region"),
+            np.stack(
+                [
+                    np.nanmedian(neural["true_reliability"].values[region_of == r], axis=0)
+                    for r in regions
+                ],
+                axis=-1,
+            ),
+        )
+    return out

@@ -1,0 +1,40 @@
+"""Cross-validation splits of the Brain-Score protocol: stratified shuffle splits of the stimuli."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def stratified_shuffle_splits(
+    labels: np.ndarray, n_splits: int, train_fraction: float, seed: int
+) -> np.ndarray:
+    """Boolean training masks ``(n_splits, n)``, stratified on ``labels``.
+
+    Like scikit-learn's ``StratifiedShuffleSplit``: ``n_test = ceil((1 - train_fraction) n)``
+    stimuli are held out per split, allocated to classes in proportion to their size (floor, then
+    the remaining ones to the classes with the largest remainders, ties broken at random), the
+    members of each class drawn at random. Every split holds out the same number of stimuli.
+    """
+    labels = np.asarray(labels)
+    n = len(labels)
+    if not 0 < train_fraction < 1:
+        raise ValueError(f"train_fraction must be in (0, 1), got {train_fraction}")
+    n_test = math.ceil(round((1 - train_fraction) * n, 9))
+    if n_test < 2 or n - n_test < 2:
+        raise ValueError(f"{n} stimuli with train_fraction {train_fraction} leave too few to split")
+    classes, inverse = np.unique(labels, return_inverse=True)
+    counts = np.bincount(inverse)
+    members = [np.flatnonzero(inverse == k) for k in range(len(classes))]
+    rng = np.random.default_rng(seed)
+    masks = np.ones((n_splits, n), dtype=bool)
+    for split in range(n_splits):
+        exact = counts * n_test / n
+        allocation = np.floor(exact).astype(int)
+        remainder = exact - allocation
+        order = np.lexsort((rng.random(len(classes)), -remainder))
+        allocation[order[: n_test - allocation.sum()]] += 1
+        for k, taken in enumerate(allocation):
+            masks[split, rng.permutation(members[k])[:taken]] = False
+    return masks

@@ -1,0 +1,269 @@
+"""Object-categorisation training of the IT-branch models (feedforward CNN, ConvRNN).
+
+The models are trained on rendered images that are disjoint from the neural stimulus set (their
+own poses and backgrounds, see :func:`insilico.it.simulator.task_images`) and tested on another
+disjoint set; the test accuracy is the "task performance" plotted against neural predictivity.
+``steps = 0`` gives the untrained control: the same network at its random initialisation (same
+seed), evaluated the same way.
+
+Images stay on the device as one standardised float32 tensor; batches are drawn by index.
+A checkpoint every ``checkpoint_every`` steps (model, optimiser, RNG states, curves, and a
+fingerprint of the run) makes a killed job resume exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import xarray as xr
+from torch.nn import functional as F
+
+from insilico.core.checkpoint import read_checkpoint
+from insilico.core.device import autocast, choose_device, deterministic
+from insilico.core.io import load_torch, save_torch, write_netcdf
+from insilico.it.models import MODELS, model_module
+
+TRAIN_KEYS = frozenset(
+    {
+        "steps",
+        "batch_size",
+        "learning_rate",
+        "weight_decay",
+        "eval_every",
+        "checkpoint_every",
+        "seed",
+    }
+)
+_EVAL_BATCH = 512
+
+
+def build_it_model(kind: str, *, size: int, n_classes: int, **hparams: Any) -> torch.nn.Module:
+    """Build an IT-branch model; unknown kinds or hyperparameters are errors, not ignored."""
+    model_class = getattr(importlib.import_module(model_module(kind)), MODELS[kind][1])
+    allowed = model_class.DEFAULT_HPARAMS
+    unknown = sorted(set(hparams) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"unknown hyperparameter(s) {unknown} for model {kind!r}; allowed: {sorted(allowed)}"
+        )
+    return model_class(size=size, n_classes=n_classes, **{**allowed, **hparams})
+
+
+def standardise(images: np.ndarray, mean: float, std: float, device: torch.device) -> torch.Tensor:
+    """uint8 ``(n, h, w)`` -> float32 ``(n, 1, h, w)`` on ``device``, ``(x / 255 - mean) / std``."""
+    x = torch.from_numpy(np.ascontiguousarray(images)).to(device)
+    return ((x.float() / 255.0 - mean) / std)[:, None]
+
+
+@torch.no_grad()
+def accuracy(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
+    """Fraction of correctly categorised images (eval mode, full precision)."""
+    was_training = model.training
+    model.eval()
+    correct = sum(
+        int((model(chunk).argmax(1) == target).sum())
+        for chunk, target in zip(images.split(_EVAL_BATCH), labels.split(_EVAL_BATCH), strict=True)
+    )
+    model.train(was_training)
+    return correct / len(labels)
+
+
+def _check(train_params: dict) -> dict:
+    missing, unknown = (
+        sorted(TRAIN_KEYS - set(train_params)),
+        sorted(set(train_params) - TRAIN_KEYS),
+    )
+    if missing or unknown:
+        raise ValueError(
+            f"train_params: missing {missing}, unknown {unknown}; expected {sorted(TRAIN_KEYS)}"
+        )
+    for key in ("steps", "seed"):
+        if not isinstance(train_params[key], int) or train_params[key] < 0:
+            raise ValueError(
+                f"train_params[{key!r}] must be an integer >= 0, got {train_params[key]!r}"
+            )
+    for key in ("batch_size", "eval_every", "checkpoint_every"):
+        if not isinstance(train_params[key], int) or train_params[key] < 1:
+            raise ValueError(
+                f"train_params[{key!r}] must be an integer >= 1, got {train_params[key]!r}"
+            )
+    return train_params
+
+
+def train_classifier(
+    *,
+    kind: str,
+    model_params: dict,
+    train_params: dict,
+    train_images: np.ndarray,
+    train_labels: np.ndarray,
+    test_images: np.ndarray,
+    test_labels: np.ndarray,
+    n_classes: int,
+    model_out: str | os.PathLike,
+    history_out: str | os.PathLike,
+    checkpoint_path: str | os.PathLike,
+    log: logging.Logger,
+) -> dict:
+    """Train with Adam on cross-entropy for ``steps`` minibatches; write the model and curves.
+
+    ``model_out`` holds everything to rebuild the model and preprocess new images (kind,
+    hyperparameters, image size, standardisation) plus its test accuracy; ``history_out`` the
+    training loss and test accuracy every ``eval_every`` steps. Returns the final metrics.
+    """
+    params = _check(dict(train_params))
+    size = train_images.shape[-1]
+    mean = float(train_images.mean() / 255.0)
+    std = float(train_images.std() / 255.0)
+    device = choose_device(log)
+    checkpoint_path = Path(checkpoint_path)
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            {
+                "kind": kind,
+                "model": model_params,
+                "train": params,
+                "images": hashlib.sha256(train_images.tobytes()).hexdigest(),
+                "labels": hashlib.sha256(np.asarray(train_labels).tobytes()).hexdigest(),
+            },
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()
+
+    with deterministic(device):
+        torch.manual_seed(params["seed"])
+        model = build_it_model(kind, size=size, n_classes=n_classes, **model_params).to(device)
+        generator = torch.Generator().manual_seed(params["seed"])
+        # Built only when there are steps to take: creating it imports torch's compiler stack
+        # (about 2 s), wasted on an untrained control.
+        optimizer = (
+            torch.optim.Adam(
+                model.parameters(), lr=params["learning_rate"], weight_decay=params["weight_decay"]
+            )
+            if params["steps"] > 0
+            else None
+        )
+        x_train = standardise(train_images, mean, std, device)
+        y_train = torch.as_tensor(np.asarray(train_labels), dtype=torch.long, device=device)
+        x_test = standardise(test_images, mean, std, device)
+        y_test = torch.as_tensor(np.asarray(test_labels), dtype=torch.long, device=device)
+        curves = {"step": [], "train_loss": [], "test_accuracy": [], "seconds": []}
+        step = 0
+        checkpoint = read_checkpoint(checkpoint_path, fingerprint, log) if optimizer else None
+        if checkpoint is not None:
+            model.load_state_dict(checkpoint["model"])
+            optimizer.load_state_dict(checkpoint["optimizer"])
+            generator.set_state(checkpoint["generator"])
+            torch.set_rng_state(checkpoint["torch_rng"])
+            curves, step = checkpoint["curves"], checkpoint["step"]
+            log.info("resuming at step %d from %s", step, checkpoint_path)
+        log.info(
+            "%s: %d parameters, %d training / %d test images of %dx%d px, %d steps",
+            kind,
+            sum(p.numel() for p in model.parameters()),
+            len(x_train),
+            len(x_test),
+            size,
+            size,
+            params["steps"],
+        )
+        model.train()
+        running, count, start = 0.0, 0, time.perf_counter()
+        while step < params["steps"]:
+            batch = torch.randint(len(x_train), (params["batch_size"],), generator=generator)
+            batch = batch.to(device)
+            with autocast(device):
+                logits = model(x_train[batch]).float()
+            loss = F.cross_entropy(logits, y_train[batch])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            running, count = running + loss.item(), count + 1
+            if step % params["eval_every"] == 0 or step == params["steps"]:
+                test_accuracy = accuracy(model, x_test, y_test)
+                seconds = time.perf_counter() - start
+                for key, value in zip(
+                    curves, (step, running / count, test_accuracy, seconds), strict=True
+                ):
+                    curves[key].append(value)
+                log.info(
+                    "step %d/%d loss %.4f test accuracy %.3f (%.1f s, %.0f images/s)",
+                    step,
+                    params["steps"],
+                    running / count,
+                    test_accuracy,
+                    seconds,
+                    count * params["batch_size"] / max(seconds, 1e-9),
+                )
+                running, count, start = 0.0, 0, time.perf_counter()
+            if step % params["checkpoint_every"] == 0 and step < params["steps"]:
+                save_torch(
+                    {
+                        "fingerprint": fingerprint,
+                        "model": model.state_dict(),
+                        "optimizer": optimizer.state_dict(),
+                        "generator": generator.get_state(),
+                        "torch_rng": torch.get_rng_state(),
+                        "curves": curves,
+                        "step": step,
+                    },
+                    checkpoint_path,
+                )
+        final_accuracy = accuracy(model, x_test, y_test)
+
+    log.info("test accuracy %.3f after %d steps (chance %.3f)", final_accuracy, step, 1 / n_classes)
+    meta = {
+        "kind": kind,
+        "model_params": dict(model_params),
+        "size": size,
+        "n_classes": n_classes,
+        "image_mean": mean,
+        "image_std": std,
+        "steps": step,
+        "seed": params["seed"],
+        "test_accuracy": final_accuracy,
+    }
+    save_torch(
+        {**meta, "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}},
+        model_out,
+    )
+    history = xr.Dataset(
+        {
+            key: ("eval", np.asarray(values, dtype=np.float64))
+            for key, values in curves.items()
+            if key != "step"
+        },
+        coords={"step": ("eval", np.asarray(curves["step"], dtype=np.int64))},
+        attrs={
+            "kind": kind,
+            "test_accuracy": final_accuracy,
+            "steps": step,
+            "chance": 1 / n_classes,
+            "device": device.type,
+        },
+    )
+    write_netcdf(history, history_out)
+    checkpoint_path.unlink(missing_ok=True)
+    return {"test_accuracy": final_accuracy, "steps": step}
+
+
+def load_it_model(path: str | os.PathLike) -> tuple[torch.nn.Module, dict]:
+    """Rebuild a model written by :func:`train_classifier` (CPU, eval mode) and its metadata."""
+    payload = load_torch(path)
+    meta = {key: value for key, value in payload.items() if key != "state_dict"}
+    model = build_it_model(
+        meta["kind"], size=meta["size"], n_classes=meta["n_classes"], **meta["model_params"]
+    )
+    model.load_state_dict(payload["state_dict"])
+    model.eval()
+    return model, meta

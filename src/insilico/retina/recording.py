@@ -1,0 +1,301 @@
+"""Read and write retina recordings in the deep-retina HDF5 layout.
+
+Real (Stanford) and simulated recordings go through the same reader, so every model and analysis
+sees one format. The reader is strict: a file that does not match the layout is refused with a
+message naming the file and the dataset at fault, instead of training on misaligned data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from insilico.core.io import atomic_path
+
+BIN_SECONDS = 0.01
+
+TRAIN_STIMULUS = "train/stimulus"
+TRAIN_RATE = "train/response/firing_rate_10ms"
+TRAIN_COUNTS = "train/response/binned"
+TEST_STIMULUS = "test/stimulus"
+TEST_REPEATS = "test/repeats"
+TRUE_TEST_RATE = "groundtruth/test_rate"
+
+
+class RetinaFileError(ValueError):
+    """A recording that cannot be used as it is; the message names the file and the dataset."""
+
+
+@dataclass(frozen=True)
+class RetinaRecording:
+    """One experiment and stimulus class: training movie once, test movie with repeats."""
+
+    path: Path
+    train_stimulus: np.ndarray
+    train_rate: np.ndarray
+    test_stimulus: np.ndarray
+    test_repeats: np.ndarray
+    cell_names: tuple[str, ...]
+    true_test_rate: np.ndarray | None
+    # Spike counts per training bin (train/response/binned), unsmoothed; None if the file has none.
+    # Models with a spike-history term need them (see insilico.retina.models.glm).
+    train_counts: np.ndarray | None = None
+
+    @property
+    def test_rate(self) -> np.ndarray:
+        """Trial-averaged test response, the target that models are scored against."""
+        return self.test_repeats.mean(axis=1)
+
+
+def cell_name(cell_id: int) -> str:
+    """Dataset name of a 1-based cell id, as deep-retina spells it (cell01, cell02, ...)."""
+    return f"cell{cell_id:02d}"
+
+
+def read_recording(path: str | os.PathLike, cells: list[int] | None = None) -> RetinaRecording:
+    """Read a recording, keeping only ``cells`` (1-based ids as in ``cellNN``; None = all)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"retina recording {path} does not exist")
+    try:
+        h5 = h5py.File(path, "r")
+    except OSError as err:
+        raise RetinaFileError(f"{path} is not a readable HDF5 file ({err})") from err
+    try:
+        with h5:
+            return _read_open_file(h5, path, cells)
+    except OSError as err:
+        # Truncated files often open fine and only fail when a dataset is read.
+        raise RetinaFileError(f"{path} is not a readable HDF5 file ({err})") from err
+
+
+def _read_open_file(h5: h5py.File, path: Path, cells: list[int] | None) -> RetinaRecording:
+    train_stim = _dataset(h5, path, TRAIN_STIMULUS)
+    train_rate = _dataset(h5, path, TRAIN_RATE)
+    test_stim = _dataset(h5, path, TEST_STIMULUS)
+    repeats_group = _group(h5, path, TEST_REPEATS)
+
+    for ds in (train_stim, test_stim):
+        if ds.ndim != 3:
+            raise RetinaFileError(
+                f"{path}: {ds.name.lstrip('/')} has shape {ds.shape}, expected (frames, height, width)"
+            )
+        if ds.dtype != np.uint8:
+            raise RetinaFileError(
+                f"{path}: {ds.name.lstrip('/')} has dtype {ds.dtype}, expected uint8 movie frames"
+            )
+    n_train, height, width = train_stim.shape
+    n_test = test_stim.shape[0]
+    if test_stim.shape[1:] != (height, width):
+        raise RetinaFileError(
+            f"{path}: {TEST_STIMULUS} frames are {test_stim.shape[1:]}, expected {(height, width)} "
+            f"as in {TRAIN_STIMULUS}"
+        )
+    if train_rate.ndim != 2 or train_rate.shape[1] != n_train:
+        raise RetinaFileError(
+            f"{path}: {TRAIN_RATE} has shape {train_rate.shape}, expected (n_cells, {n_train}) "
+            f"to match the {n_train} frames of {TRAIN_STIMULUS}"
+        )
+
+    n_cells = train_rate.shape[0]
+    available = [i for i in range(1, n_cells + 1) if cell_name(i) in repeats_group]
+    ids = available if cells is None else [int(c) for c in cells]
+    for cell_id in ids:
+        if cell_id not in available:
+            raise RetinaFileError(
+                f"{path}: cell {cell_id} ({cell_name(cell_id)}) is not in the recording; "
+                f"available cells: {available} ({TRAIN_RATE} rows with a {TEST_REPEATS}/cellNN)"
+            )
+    if not ids:
+        raise RetinaFileError(f"{path}: no cells to read (found no {TEST_REPEATS}/cellNN)")
+
+    # h5py point selection needs increasing, unique indices; reorder afterwards.
+    unique_ids = sorted(set(ids))
+    rows = _read(train_rate, path, [i - 1 for i in unique_ids]).astype(np.float64)
+    order = [unique_ids.index(i) for i in ids]
+    rate = rows[order]
+
+    repeats = [_read_repeats(repeats_group, path, i, n_test) for i in ids]
+    if len({r.shape for r in repeats}) != 1:
+        found = {cell_name(i): r.shape for i, r in zip(ids, repeats, strict=True)}
+        raise RetinaFileError(
+            f"{path}: {TEST_REPEATS}/cellNN differ in their number of repeats: {found}"
+        )
+
+    true_rate = None
+    if TRUE_TEST_RATE in h5:
+        truth = h5[TRUE_TEST_RATE]
+        if (
+            truth.ndim != 2
+            or truth.shape[0] != n_cells
+            or truth.shape[1] not in (n_test, n_test + 1)
+        ):
+            raise RetinaFileError(
+                f"{path}: {TRUE_TEST_RATE} has shape {truth.shape}, expected ({n_cells}, {n_test})"
+            )
+        true_rate = _read(truth, path, [i - 1 for i in unique_ids])[order, :n_test]
+        true_rate = true_rate.astype(np.float64)
+
+    counts = None
+    if TRAIN_COUNTS in h5:
+        binned = _dataset(h5, path, TRAIN_COUNTS)
+        if binned.shape != train_rate.shape:
+            raise RetinaFileError(
+                f"{path}: {TRAIN_COUNTS} has shape {binned.shape}, expected {train_rate.shape} "
+                f"as {TRAIN_RATE}"
+            )
+        counts = _read(binned, path, [i - 1 for i in unique_ids])[order].astype(np.float64)
+
+    return RetinaRecording(
+        path=path,
+        train_stimulus=_read(train_stim, path),
+        train_rate=rate,
+        test_stimulus=_read(test_stim, path),
+        test_repeats=np.stack(repeats),
+        cell_names=tuple(cell_name(i) for i in ids),
+        true_test_rate=true_rate,
+        train_counts=counts,
+    )
+
+
+def _read_repeats(group: h5py.Group, path: Path, cell_id: int, n_test: int) -> np.ndarray:
+    ds = group[cell_name(cell_id)]
+    where = f"{TEST_REPEATS}/{cell_name(cell_id)}"
+    if not isinstance(ds, h5py.Dataset) or ds.ndim != 2:
+        shape = getattr(ds, "shape", "a group")
+        raise RetinaFileError(f"{path}: {where} is {shape}, expected (n_repeats, {n_test})")
+    # The recorded test response may have one bin more than the test movie: align on the movie.
+    if ds.shape[1] not in (n_test, n_test + 1):
+        raise RetinaFileError(
+            f"{path}: {where} has shape {ds.shape}, expected (n_repeats, {n_test}) to match the "
+            f"{n_test} frames of {TEST_STIMULUS} (one extra bin is tolerated)"
+        )
+    return _read(ds, path)[:, :n_test].astype(np.float64)
+
+
+def _read(ds: h5py.Dataset, path: Path, rows: list[int] | None = None) -> np.ndarray:
+    try:
+        return ds[()] if rows is None else ds[rows]
+    except OSError as err:
+        raise RetinaFileError(
+            f"{path} is not a readable HDF5 file: reading {ds.name.lstrip('/')} failed ({err})"
+        ) from err
+
+
+def _dataset(h5: h5py.File, path: Path, name: str) -> h5py.Dataset:
+    node = _node(h5, path, name)
+    if not isinstance(node, h5py.Dataset):
+        raise RetinaFileError(f"{path}: {name} is a group, expected a dataset")
+    return node
+
+
+def _group(h5: h5py.File, path: Path, name: str) -> h5py.Group:
+    node = _node(h5, path, name)
+    if not isinstance(node, h5py.Group):
+        raise RetinaFileError(f"{path}: {name} is a dataset, expected a group of cellNN datasets")
+    return node
+
+
+def _node(h5: h5py.File, path: Path, name: str):
+    """Walk ``name`` one level at a time so that the error can list what the file does hold."""
+    node = h5
+    walked = ""
+    for part in name.split("/"):
+        if not isinstance(node, h5py.Group) or part not in node:
+            found = sorted(node.keys()) if isinstance(node, h5py.Group) else []
+            level = walked or "/"
+            raise RetinaFileError(
+                f"{path}: missing dataset '{name}' (not in the deep-retina layout); "
+                f"found at '{level}': {found}"
+            )
+        node = node[part]
+        walked = f"{walked}/{part}" if walked else part
+    return node
+
+
+def write_recording(
+    path: str | os.PathLike,
+    *,
+    train_stimulus: np.ndarray,
+    train_rate: np.ndarray,
+    test_stimulus: np.ndarray,
+    test_repeats: np.ndarray,
+    attrs: dict,
+    groundtruth: dict[str, np.ndarray] | None = None,
+    train_counts: np.ndarray | None = None,
+) -> None:
+    """Write a recording in the deep-retina layout, atomically.
+
+    ``train_counts`` (n_cells, T) are the spike counts per bin behind ``train_rate``; when given,
+    ``train/response/binned`` and ``spikes/cellNN`` (spike times in s, spread evenly inside their
+    bin) are written too. ``attrs`` go to the root (provenance); dicts and lists become JSON.
+    """
+    train_stimulus = np.asarray(train_stimulus)
+    test_stimulus = np.asarray(test_stimulus)
+    train_rate = np.asarray(train_rate, dtype=np.float64)
+    test_repeats = np.asarray(test_repeats, dtype=np.float64)
+    _check_layout(train_stimulus, train_rate, test_stimulus, test_repeats, train_counts)
+    n_cells = train_rate.shape[0]
+
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as h5:
+        for key, value in attrs.items():
+            h5.attrs[key] = json.dumps(value) if isinstance(value, dict | list | tuple) else value
+        h5["train/stimulus"] = train_stimulus
+        h5["train/time"] = np.arange(train_stimulus.shape[0]) * BIN_SECONDS
+        h5["train/response/firing_rate_10ms"] = train_rate
+        h5["test/stimulus"] = test_stimulus
+        h5["test/time"] = np.arange(test_stimulus.shape[0]) * BIN_SECONDS
+        h5["test/response/firing_rate_10ms"] = test_repeats.mean(axis=1)
+        for i in range(n_cells):
+            h5[f"test/repeats/{cell_name(i + 1)}"] = test_repeats[i]
+        if train_counts is not None:
+            counts = np.asarray(train_counts).astype(np.int64)
+            h5["train/response/binned"] = counts.astype(np.float64)
+            for i in range(n_cells):
+                h5[f"spikes/{cell_name(i + 1)}"] = _spike_times(counts[i])
+        for key, value in (groundtruth or {}).items():
+            value = np.asarray(value)
+            if value.dtype.kind in "US":
+                value = value.astype(object).astype(h5py.string_dtype())
+            h5[f"groundtruth/{key}"] = value
+
+
+def _spike_times(counts: np.ndarray) -> np.ndarray:
+    """Spike times (s) for counts per bin: k spikes in a bin sit at its (j + 0.5) / k fractions."""
+    bins = np.repeat(np.arange(counts.size), counts)
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    rank = np.arange(bins.size) - first
+    return (bins + (rank + 0.5) / counts[bins]) * BIN_SECONDS
+
+
+def _check_layout(train_stimulus, train_rate, test_stimulus, test_repeats, train_counts) -> None:
+    for name, movie in (("train_stimulus", train_stimulus), ("test_stimulus", test_stimulus)):
+        if movie.dtype != np.uint8 or movie.ndim != 3:
+            raise ValueError(
+                f"{name} must be a uint8 (T, H, W) movie, got {movie.dtype} {movie.shape}"
+            )
+    if test_stimulus.shape[1:] != train_stimulus.shape[1:]:
+        raise ValueError(
+            f"test frames {test_stimulus.shape[1:]} differ from train frames {train_stimulus.shape[1:]}"
+        )
+    if train_rate.ndim != 2 or train_rate.shape[1] != train_stimulus.shape[0]:
+        raise ValueError(
+            f"train_rate has shape {train_rate.shape}, expected (n_cells, {train_stimulus.shape[0]})"
+        )
+    if test_repeats.ndim != 3 or test_repeats.shape[::2] != (
+        train_rate.shape[0],
+        test_stimulus.shape[0],
+    ):
+        raise ValueError(
+            f"test_repeats has shape {test_repeats.shape}, expected "
+            f"({train_rate.shape[0]}, n_repeats, {test_stimulus.shape[0]})"
+        )
+    if train_counts is not None and np.shape(train_counts) != train_rate.shape:
+        raise ValueError(
+            f"train_counts has shape {np.shape(train_counts)}, expected {train_rate.shape}"
+        )

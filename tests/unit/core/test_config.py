@@ -1,0 +1,102 @@
+"""Config validation: defaults, presets, and one clear message per mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from insilico.core.config import ConfigError, load_schema, model_train_params, validate_config
+
+REPO = Path(__file__).resolve().parents[3]
+SCHEMA = load_schema(REPO / "schemas/config.schema.yaml")
+
+
+def load(*names: str) -> dict:
+    """Layer config files as Snakemake does with --configfile (nested dicts merged)."""
+
+    def merge(base: dict, update: dict) -> dict:
+        for key, value in update.items():
+            base[key] = merge(base.get(key, {}), value) if isinstance(value, dict) else value
+        return base
+
+    config: dict = {}
+    for name in names:
+        merge(config, yaml.safe_load((REPO / name).read_text()))
+    return config
+
+
+@pytest.mark.parametrize("preset", [(), ("config/tiny.yaml",), ("config/paper.yaml",)])
+def test_shipped_configs_are_valid(preset):
+    validate_config(load("config.yaml", *preset), SCHEMA)
+
+
+def test_defaults_fill_an_empty_config_like_the_default_file():
+    assert validate_config({}, SCHEMA) == validate_config(load("config.yaml"), SCHEMA)
+
+
+def test_model_overrides_only_the_training_keys_it_sets():
+    config = load("config.yaml")
+    config["retina"]["models"]["cnn"]["train"] = {"learning_rate": 0.01}
+    config["retina"]["models"]["ln"]["train"] = {}
+    validated = validate_config(config, SCHEMA)
+    assert model_train_params(validated, "cnn")["learning_rate"] == 0.01
+    assert (
+        model_train_params(validated, "ln")["learning_rate"]
+        == validated["retina"]["train"]["learning_rate"]
+    )
+    assert model_train_params(validated, "cnn")["epochs"] == validated["retina"]["train"]["epochs"]
+
+
+@pytest.mark.parametrize(
+    ("update", "message"),
+    [
+        (
+            {"data": {"source": "web"}},
+            "config key 'data.source': expected one of ['simulated', 'remote', 'local'], got 'web'",
+        ),
+        (
+            {"retina": {"train": {"epochs": "ten"}}},
+            "config key 'retina.train.epochs': expected integer, got 'ten'",
+        ),
+        (
+            {"retina": {"train": {"learning_rate": 0}}},
+            "config key 'retina.train.learning_rate': expected a value > 0, got 0",
+        ),
+        (
+            {"retina": {"models": {"cnn": {"params": {"chanels": [4, 4]}}}}},
+            "unknown config key 'retina.models.cnn.params.chanels'",
+        ),
+        (
+            {"retina": {"fit": ["rnn"]}},
+            "config key 'retina.fit.0': expected one of ['ln', 'glm', 'cnn'], got 'rnn'",
+        ),
+        (
+            {"retina": {"models": {"cnn": {"params": {"kernels": [15, 9]}}}}},
+            "kernels [15, 9] do not fit images",
+        ),
+        (
+            {"data": {"retina": {"cells": {"other": [1]}}}},
+            "config key 'data.retina.cells': experiment(s) ['other']",
+        ),
+        (
+            {"retina": {"seeds": []}},
+            "config key 'retina.seeds': expected at least 1 item(s), got []",
+        ),
+    ],
+)
+def test_mistakes_get_one_message_naming_the_key(update, message):
+    with pytest.raises(ConfigError) as error:
+        validate_config(update, SCHEMA)
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_yaml_booleans_are_not_mistaken_for_cell_types():
+    """YAML 1.1 reads a bare `on` as True; the schema must refuse it rather than pass it on."""
+    with pytest.raises(ConfigError, match="cell_types.2"):
+        validate_config(
+            {"data": {"simulated": {"retina": {"cell_types": ["off_fast", "off_slow", True]}}}},
+            SCHEMA,
+        )
