@@ -1,22 +1,10 @@
 # Factorisation branch: low-rank tensor AMP against ALS with its state-evolution theory (Kadmon &
 # Ganguli 2018) and convolutive NMF by MU, HALS and ANLS (Degleris et al. 2019), on planted data
 # and on the simulators' tensors. `snakemake factorisation` runs all of it; no job imports torch.
-
-FACTORISATION = config["factorisation"]
-FACT_DIR = "results/factorisation"
-FACT_FIGURES = {
-    "overlap2": ("overlap_order2", "overlap vs SNR, order 2"),
-    "overlap3": ("overlap_order3", "overlap vs SNR, order 3"),
-    "phase": ("phase_diagram", "phase diagram"),
-    "amp_als": ("amp_vs_als", "AMP vs ALS"),
-    "cnmf": ("cnmf_loss_time", "CNMF loss vs time"),
-}
+# Settings and input functions: rules/factorisation_common.smk.
 
 
-def factorisation_targets():
-    return [f"{FACT_DIR}/figures/{name}.png" for name, _ in FACT_FIGURES.values()] + [
-        f"{FACT_DIR}/summary.csv"
-    ]
+include: "factorisation_common.smk"
 
 
 rule factorisation:
