@@ -8,8 +8,9 @@ and renormalise each motif to unit norm after every iteration (the loss is uncha
 
 * ``mu``: Lee-Seung style multiplicative updates (the usual baseline);
 * ``hals``: exact coordinate descent. Each column W[:, k, l] has a closed-form nonnegative
-  update (computed from the Gram matrix of the shifted H). For H, entries of one row whose times differ by L or more touch disjoint columns of X,
-  so all entries t = c, c + L, c + 2L, ... are updated exactly and at once;
+  update (computed from the Gram matrix of the shifted H). For H, entries of one row whose
+  times differ by L or more touch disjoint columns of X, so all entries t = c, c + L, c + 2L, ...
+  are updated exactly and at once;
 * ``anls``: alternating nonnegative least squares: the H subproblem by accelerated projected
   gradient (FISTA) for ``inner`` steps, warm-started; the W subproblem solved exactly, row by
   row, with scipy's active-set NNLS on the Cholesky factor of the Gram matrix.
@@ -87,25 +88,54 @@ def hals_step(x, w, h):
     return _hals_w(x, w, h), h
 
 
+def _lag_gram(w):
+    """G[a, b, i] = sum_l W[:, a, l] . W[:, b, l + d] for lag offsets d = i - L, i = 0 .. 2L - 1."""
+    n_lags = w.shape[2]
+    full = np.einsum("nal,nbm->ablm", w, w)
+    return np.stack(
+        [np.trace(full, offset=i - n_lags, axis1=2, axis2=3) for i in range(2 * n_lags)], axis=-1
+    )
+
+
 def _hals_h(x, w, h):
-    """Exact coordinate updates of H, L-strided entries of a row at once (their columns of X
-    do not overlap)."""
+    """Exact coordinate updates of H, L-strided entries of a row at once.
+
+    Entries of a row L or more bins apart touch disjoint columns of X, so they are updated
+    exactly together. The gradient transpose_conv(W, X - X_hat) is kept up to date through the
+    lag Gram matrix of W (O(K L) per changed entry, not O(N L)). An entry whose window runs past
+    T sees only the columns before T, so those few get their gradient from an explicitly kept
+    residual of the last 2L columns.
+    """
     n, k_motifs, n_lags = w.shape
     t = h.shape[1]
     h = h.copy()
-    resid = np.zeros((n, t + 2 * n_lags))
-    resid[:, :t] = x - reconstruct(w, h)
+    resid = x - reconstruct(w, h)
+    grad = np.zeros((k_motifs, t + 3 * n_lags))  # time s stored at column n_lags + s
+    grad[:, n_lags : n_lags + t] = transpose_conv(w, resid)
+    tail0 = max(0, t - 2 * n_lags)
+    tail = resid[:, tail0:].copy()
+    gram = _lag_gram(w)
     for k in range(k_motifs):
         wk = w[:, k, :]
         partial = np.r_[0.0, np.cumsum((wk**2).sum(axis=0))]  # norm of the first c lags
         for c in range(min(n_lags, t)):
             starts = np.arange(c, t, n_lags)
-            blocks = resid[:, c : c + starts.size * n_lags].reshape(n, starts.size, n_lags)
-            grad = np.einsum("njl,nl->j", blocks, wk)
+            size = starts.size * n_lags
+            g = grad[k, n_lags + starts].copy()
+            last = starts[-1]
+            if last + n_lags > t:
+                g[-1] = np.sum(wk[:, : t - last] * tail[:, last - tail0 :])
             norm = partial[np.minimum(n_lags, t - starts)]
-            new = np.maximum(0.0, h[k, starts] + grad / np.maximum(norm, EPS))
-            blocks -= (new - h[k, starts])[None, :, None] * wk[:, None, :]
-            resid[:, t:] = 0.0  # the model may spill past T; the loss only counts columns < T
+            new = np.maximum(0.0, h[k, starts] + g / np.maximum(norm, EPS))
+            delta = new - h[k, starts]
+            after = grad[:, n_lags + c : n_lags + c + size].reshape(k_motifs, starts.size, n_lags)
+            after -= delta[None, :, None] * gram[:, k, None, n_lags:]
+            before = grad[:, c : c + size].reshape(k_motifs, starts.size, n_lags)
+            before -= delta[None, :, None] * gram[:, k, None, :n_lags]
+            for jj in np.flatnonzero(starts + n_lags > tail0):
+                a, b = starts[jj], min(starts[jj] + n_lags, t)
+                lo = max(a, tail0)
+                tail[:, lo - tail0 : b - tail0] -= delta[jj] * wk[:, lo - a : b - a]
             h[k, starts] = new
     return h
 
