@@ -36,6 +36,7 @@ include: "rules/dynamics.smk"
 include: "rules/it.smk"
 include: "rules/acquire.smk"
 include: "rules/geometry.smk"
+include: "rules/factorisation.smk"
 
 
 rule all:
@@ -49,3 +50,4 @@ rule all:
         grid_cells_targets(),
         it_targets(),
         geometry_targets(),
+        factorisation_targets(),
