@@ -70,6 +70,13 @@ def test_figures_show_the_scores_they_were_drawn_from(finished_workflow, tmp_pat
             plots, lambda path, draw=draw: draw(scores, path), figures / f"{name}.png", tmp_path
         )
         assert {ax.get_title().split(":")[0] for ax in fig.axes if ax.get_title()} >= {"V4", "IT"}
+    solution_times = read(root / "results/it/solution_times.nc")
+    redrawn(
+        plots,
+        lambda path: plots.late_solved(solution_times, scores, path),
+        figures / "late_solved.png",
+        tmp_path,
+    )
     stimuli = read_stimulus_set(
         root / "resources/it/stimuli.csv", root / "resources/it/stimuli.zip"
     )
@@ -102,6 +109,28 @@ def test_summary_table_and_scores(finished_workflow):
         assert scores["score"].dims == ("model", "state", "seed", "layer", "region")
         assert scores.sizes["time_bin"] == 19 and scores.sizes["split"] == 3
         assert "true_ceiling" in scores  # simulated data know their exact reliability
+
+
+def test_claims_and_solution_times(finished_workflow):
+    """Every claim is measured; every stimulus has a solution time or is marked unsolved."""
+    root = finished_workflow.root
+    claims = pd.read_csv(root / "results/it/claims.csv")
+    assert {
+        "trained_minus_untrained",
+        "v4_layer_before_it",
+        "fraction_of_ceiling",
+        "late_over_peak",
+        "late_convrnn_minus_cnn",
+        "decoding_rises",
+        "hard_solved_later",
+    } <= set(claims["claim"])
+    assert claims["value"].notna().all()
+    stimuli = pd.read_csv(root / "results/it/stimuli_solution_times.csv")
+    assert len(stimuli) == 4 * 3 * (3 * 2 + 4)  # objects x (clean levels x 2 + hard kinds)
+    assert set(stimuli["solved"]) <= {"early", "late", "unsolved"}
+    assert (stimuli["solution_time_ms"].isna() == (stimuli["solved"] == "unsolved")).all()
+    with xr.open_dataset(root / "results/it/scores.nc", engine="h5netcdf") as scores:
+        assert scores["score_group"].dims[-3:] == ("solved_group", "region", "time_bin")
 
 
 def test_finished_it_branch_has_nothing_to_do(finished_workflow):

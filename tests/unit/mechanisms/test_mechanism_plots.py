@@ -287,9 +287,17 @@ def test_groundtruth_figure(analysis, tmp_path, figures, artists):
 
 def test_tables(analysis):
     runs = {kind: {RUN: per_phenomenon} for kind, per_phenomenon in analysis.items()}
-    phenomena = summary.phenomena_table(runs["responses"], runs["reduction"])
+    schema = load_schema(REPO / "schemas" / "config.schema.yaml")
+    tolerances = validate_config({}, schema)["mechanisms"]["agreement"]
+    phenomena = summary.phenomena_table(runs["responses"], runs["reduction"], tolerances)
     assert set(phenomena["phenomenon"]) == set(stimuli.PHENOMENA)
-    assert {"quantity", "cnn", "truth", "reduced_cnn"} <= set(phenomena.columns)
+    assert {"quantity", "cnn", "truth", "reduced_cnn", "tolerance"} <= set(phenomena.columns)
+    # Pass exactly when within the configured tolerance of the truth (NaN fails).
+    expected = (phenomena["cnn"] - phenomena["truth"]).abs() <= phenomena["tolerance"]
+    assert (phenomena["cnn_pass"] == expected).all()
+    assert phenomena.loc[phenomena["truth"].isna(), "cnn_pass"].eq(False).all()
+    with pytest.raises(ValueError, match="no agreement tolerance for flash"):
+        summary.phenomena_table(runs["responses"], runs["reduction"], {})
     table = summary.attribution_table(runs["attribution"])
     assert len(table) == len(stimuli.PHENOMENA)
     assert (table["relative_completeness_error"] >= 0).all()
