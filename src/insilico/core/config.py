@@ -38,6 +38,72 @@ def fill_defaults(instance: dict, schema: Mapping) -> None:
             fill_defaults(instance[key], sub)
 
 
+def _resolve(schema: Mapping, root: Mapping) -> Mapping:
+    """Follow a local ``$ref`` ("#/$defs/name"), merging the referring block's own keys."""
+    while "$ref" in schema:
+        target = root
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+    return schema
+
+
+def _takes_string(schema: Mapping) -> bool:
+    """Whether the schema accepts a string here (or says nothing about the type)."""
+    if "enum" in schema:
+        return any(isinstance(value, str) for value in schema["enum"])
+    kinds = schema.get("type")
+    if kinds is None:
+        return "properties" not in schema and "items" not in schema
+    return "string" in ([kinds] if isinstance(kinds, str) else kinds)
+
+
+def _scalar(text: str) -> Any:
+    """``text`` as YAML reads a scalar, or as a float (YAML 1.1 reads ``1e-3`` as a string)."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if isinstance(value, str):
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    return text if isinstance(value, (dict, list)) else value
+
+
+def coerce_strings(instance: Any, schema: Mapping, root: Mapping | None = None) -> Any:
+    """``instance`` with string leaves read as YAML scalars where the schema wants no string.
+
+    Snakemake passes the leaves of a nested ``--config`` value as strings
+    (``--config retina='{train: {epochs: 3}}'`` gives ``'3'``); read as YAML they are the numbers,
+    booleans and nulls the user typed. A string the schema accepts is left alone, so names such as
+    experiment ``"1"`` stay names.
+    """
+    root = schema if root is None else root
+    schema = _resolve(schema, root)
+    if isinstance(instance, str):
+        if _takes_string(schema):
+            return instance
+        return _scalar(instance)
+    if isinstance(instance, dict):
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        return {
+            key: coerce_strings(
+                value, properties.get(key, extra if isinstance(extra, Mapping) else {}), root
+            )
+            for key, value in instance.items()
+        }
+    if isinstance(instance, list):
+        items = schema.get("items")
+        return [
+            coerce_strings(value, items if isinstance(items, Mapping) else {}, root)
+            for value in instance
+        ]
+    return instance
+
+
 def _key(path) -> str:
     return ".".join(str(p) for p in path) or "<top level>"
 
@@ -190,7 +256,7 @@ def _check_dynamics(dynamics: dict) -> None:
 
 def validate_config(config: dict, schema: Mapping) -> dict:
     """Return a validated copy of ``config`` with defaults filled; raise ConfigError on the first problem."""
-    validated = copy.deepcopy(dict(config))
+    validated = coerce_strings(copy.deepcopy(dict(config)), schema)
     fill_defaults(validated, schema)
     validator = jsonschema.Draft202012Validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(validated))

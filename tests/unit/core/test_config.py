@@ -100,3 +100,23 @@ def test_yaml_booleans_are_not_mistaken_for_cell_types():
             {"data": {"simulated": {"retina": {"cell_types": ["off_fast", "off_slow", True]}}}},
             SCHEMA,
         )
+
+
+def test_nested_command_line_numbers_are_read_as_yaml_scalars():
+    """`snakemake --config retina='{train: {epochs: 3}}'` hands over the leaves as strings."""
+    from snakemake.cli import parse_config
+
+    update = parse_config(
+        [
+            "retina={train: {epochs: 3, learning_rate: 1e-3}, seeds: [0, 2]}",
+            "data={retina: {experiments: ['1']}, simulated: {retina: {cell_types: ['on']}}}",
+        ]
+    )
+    assert update["retina"]["train"]["epochs"] == "3"  # what Snakemake passes on
+    validated = validate_config(update, SCHEMA)
+    assert validated["retina"]["train"]["epochs"] == 3
+    assert validated["retina"]["train"]["learning_rate"] == 1e-3
+    assert validated["retina"]["seeds"] == [0, 2]
+    # strings the schema wants stay strings: an experiment named "1", the cell type "on"
+    assert validated["data"]["retina"]["experiments"] == ["1"]
+    assert validated["data"]["simulated"]["retina"]["cell_types"] == ["on"]
