@@ -49,12 +49,14 @@ from __future__ import annotations
 import math
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import torch
 import xarray as xr
-from torch.nn import functional as F
+
+if TYPE_CHECKING:
+    import torch
 
 from insilico.core.io import write_netcdf
 from insilico.it.assembly import write_assembly, write_stimulus_set
@@ -355,10 +357,13 @@ def task_image_set(params: dict, *, n_train: int, n_test: int, seed: int, size: 
 
 
 # --- ground-truth brain -----------------------------------------------------------------------
+# torch is imported inside these functions only: the task-image job renders without it.
 
 
 def gabor_bank(resolution: int) -> torch.Tensor:
     """Quadrature Gabor pairs ``(2 * n_channels, 1, k, k)``: even filters, then odd filters."""
+    import torch
+
     filters_even, filters_odd = [], []
     for fraction in GABOR_WAVELENGTHS:
         wavelength = max(fraction * resolution, 2.5)
@@ -391,6 +396,8 @@ class GroundTruthBrain:
     """
 
     def __init__(self, params: dict, seed: int) -> None:
+        import torch
+
         self.params = params
         self.resolution = int(params["brain_resolution"])
         self.n_v4, self.n_it = int(params["v4_neuroids"]), int(params["it_neuroids"])
@@ -452,6 +459,9 @@ class GroundTruthBrain:
 
     def v1(self, images: np.ndarray) -> torch.Tensor:
         """Normalised V1 energy ``(n, channels, res, res)`` of uint8 images."""
+        import torch
+        from torch.nn import functional as F
+
         x = torch.from_numpy(np.asarray(images, np.float32))[:, None] / 255.0
         if x.shape[-1] != self.resolution:
             x = F.interpolate(x, size=(self.resolution,) * 2, mode="area")
@@ -548,6 +558,8 @@ class GroundTruthBrain:
 
 def _sparse_conjunctions(rng: np.random.Generator, n_units: int, n_channels: int) -> torch.Tensor:
     """Weights ``(n_units, n_channels)``: 2-3 channels each, mostly excitatory."""
+    import torch
+
     weights = np.zeros((n_units, n_channels))
     for unit in range(n_units):
         chosen = rng.choice(n_channels, size=rng.integers(2, 4), replace=False)
@@ -558,6 +570,9 @@ def _sparse_conjunctions(rng: np.random.Generator, n_units: int, n_channels: int
 
 def _conjunction_maps(v1: torch.Tensor, weights: torch.Tensor, threshold: torch.Tensor):
     """relu(sum_c w_c V1_c(x) - theta)^2 for every unit and position: ``(n, units, res, res)``."""
+    import torch
+    from torch.nn import functional as F
+
     combined = F.conv2d(v1, weights[:, :, None, None])
     return torch.relu(combined - threshold[None, :, None, None]) ** V4_EXPONENT
 
@@ -567,6 +582,8 @@ def _fft_conv(x: torch.Tensor, filters: torch.Tensor) -> torch.Tensor:
 
     Zero padding as in ``conv2d(padding=k // 2)``; the FFT makes large Gabor kernels cheap.
     """
+    import torch
+
     k = filters.shape[-1]
     h, w = x.shape[-2:]
     size = (h + k - 1, w + k - 1)
@@ -577,6 +594,8 @@ def _fft_conv(x: torch.Tensor, filters: torch.Tensor) -> torch.Tensor:
 
 def _gaussian_fields(grid: torch.Tensor, centers: np.ndarray, sigmas: np.ndarray) -> torch.Tensor:
     """Normalised Gaussian receptive fields ``(n, res, res)``; centre (x right, y up)."""
+    import torch
+
     yy, xx = torch.meshgrid(-grid, grid, indexing="ij")
     cx = torch.from_numpy(centers[:, 0]).float()[:, None, None]
     cy = torch.from_numpy(centers[:, 1]).float()[:, None, None]
