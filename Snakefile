@@ -37,12 +37,19 @@ include: "rules/it.smk"
 include: "rules/acquire.smk"
 
 
+def branch_targets():
+    """The results of the branches in config key `branches`."""
+    targets = {
+        "retina": lambda: retina_targets() + retina_paper_targets(),
+        "mechanisms": mechanism_targets,
+        "dynamics": dynamics_targets,
+        "it": it_targets,
+    }
+    return [path for branch in BRANCHES for path in targets[branch]()]
+
+
 rule all:
     default_target: True
     input:
         "results/data_provenance.csv",
-        retina_targets(),
-        retina_paper_targets(),
-        mechanism_targets(),
-        dynamics_targets(),
-        it_targets(),
+        branch_targets(),

@@ -15,7 +15,7 @@ wildcard_constraints:
 
 # --- acquisition: simulated / remote / local, all giving the same four files --------------------
 
-if config["data"]["source"] == "simulated":
+if config["data"]["it"]["source"] == "simulated":
 
     rule simulate_it:
         input:
@@ -38,7 +38,7 @@ if config["data"]["source"] == "simulated":
         script:
             "../scripts/it/simulate.py"
 
-elif config["data"]["source"] == "remote":
+elif config["data"]["it"]["source"] == "remote":
 
     rule download_it:
         input:
@@ -62,8 +62,6 @@ elif config["data"]["source"] == "remote":
             "../scripts/acquire/download.py"
 
 else:
-
-    check_local_it_files()
 
     rule link_local_it:
         input:

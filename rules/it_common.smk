@@ -37,7 +37,7 @@ def it_object_params():
 def it_groundtruth():
     """Noiseless rates and exact reliabilities exist only for simulated data."""
     return (
-        [f"{IT_DIR}/groundtruth.nc"] if config["data"]["source"] == "simulated" else []
+        [f"{IT_DIR}/groundtruth.nc"] if config["data"]["it"]["source"] == "simulated" else []
     )
 
 
@@ -112,16 +112,6 @@ def remote_it_url(wildcards):
 
 def remote_it_checksum(wildcards):
     return remote_it_entry(wildcards)["checksum"]
-
-
-def check_local_it_files():
-    missing = [name for name in IT_FILES if config["data"]["local"]["it"][name] is None]
-    if missing:
-        raise WorkflowError(
-            "Invalid configuration: data.source is 'local' but config key(s) "
-            + ", ".join(f"'data.local.it.{name}'" for name in missing)
-            + " are not set"
-        )
 
 
 def local_it_file(wildcards):

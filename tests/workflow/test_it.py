@@ -129,17 +129,6 @@ def loopback_server(folder: Path):
         server.server_close()
 
 
-def _retina_placeholders(source: str) -> dict:
-    """The retina branch checks its own settings when data.source changes; satisfy them."""
-    if source == "remote":
-        checksums = {
-            f"sim01/{stimulus}.h5": "sha256:" + "0" * 64
-            for stimulus in ("whitenoise", "naturalscene")
-        }
-        return {"retina": {"checksums": checksums}}
-    return {"retina": {"root": "/nonexistent"}}
-
-
 @pytest.mark.parametrize("source", ["remote", "local"])
 def test_remote_and_local_sources_give_the_simulated_targets(
     finished_workflow, fresh_workflow, tmp_path, source
@@ -168,9 +157,7 @@ def test_remote_and_local_sources_give_the_simulated_targets(
             it = {kind: str(served / name) for kind, name in names.items()}
         override = fresh_workflow.root / "source.yaml"
         override.write_text(
-            yaml.safe_dump(
-                {"data": {"source": source, source: {**_retina_placeholders(source), "it": it}}}
-            )
+            yaml.safe_dump({"data": {"it": {"source": source}, source: {"it": it}}})
         )
         fresh_workflow.snakemake(
             "--cores",

@@ -140,7 +140,7 @@ def _check_consistency(config: dict) -> None:
     retina = config["retina"]
     size = config["data"]["simulated"]["retina"]["size"]
     cnn = retina["models"].get("cnn")
-    if cnn is not None and config["data"]["source"] == "simulated":
+    if cnn is not None and config["data"]["retina"]["source"] == "simulated":
         k1, k2 = cnn["params"]["kernels"]
         if size - k1 - k2 + 2 < 1:
             raise ConfigError(
@@ -156,8 +156,42 @@ def _check_consistency(config: dict) -> None:
             f"data.retina.experiments {config['data']['retina']['experiments']}"
         )
     _check_dynamics(config["dynamics"])
+    _check_branches(config)
     _check_mechanisms(config)
     _check_it(config)
+
+
+# The local IT files a run needs (the per-bin analyses need the temporal assembly too).
+LOCAL_IT_REQUIRED = ("assembly", "temporal_assembly", "stimuli_csv", "stimuli_zip")
+
+
+def _check_branches(config: dict) -> None:
+    """Mechanisms dissect retina CNNs; a branch that runs on local data needs their paths.
+
+    Each branch's source is checked only when the branch runs, so local retina recordings with no
+    V4/IT data need ``branches: [retina, mechanisms, dynamics]``, nothing about IT.
+    """
+    branches = config["branches"]
+    if "mechanisms" in branches and "retina" not in branches:
+        raise ConfigError(
+            f"config key 'branches': mechanisms dissects the retina CNNs, add retina to {branches}"
+        )
+    local = config["data"]["local"]
+    retina_local = "retina" in branches and config["data"]["retina"]["source"] == "local"
+    if retina_local and local["retina"]["root"] is None:
+        raise ConfigError(
+            "config key 'data.local.retina.root': data.retina.source is 'local' but no folder "
+            "of <experiment>/<stimulus>.h5 is given"
+        )
+    if "it" in branches and config["data"]["it"]["source"] == "local":
+        missing = [
+            f"'data.local.it.{name}'" for name in LOCAL_IT_REQUIRED if local["it"][name] is None
+        ]
+        if missing:
+            raise ConfigError(
+                f"config key(s) {', '.join(missing)}: data.it.source is 'local' but these files "
+                "are not given (or leave IT out of 'branches')"
+            )
 
 
 def _check_it(config: dict) -> None:
@@ -197,7 +231,7 @@ def _check_it(config: dict) -> None:
         )
     sim = config["data"]["simulated"]["it"]
     end = max(sim["time_bins_ms"][1], sim["window_ms"][1], it["activations"]["pca_window_ms"][1])
-    if config["data"]["source"] == "simulated" and end > 10 * temporal["n_steps"]:
+    if config["data"]["it"]["source"] == "simulated" and end > 10 * temporal["n_steps"]:
         raise ConfigError(
             f"config key 'it.temporal.n_steps': {temporal['n_steps']} steps of 10 ms end before "
             f"{end} ms, the last recorded bin (data.simulated.it.time_bins_ms / window_ms)"
@@ -256,6 +290,11 @@ def _check_dynamics(dynamics: dict) -> None:
 
 def validate_config(config: dict, schema: Mapping) -> dict:
     """Return a validated copy of ``config`` with defaults filled; raise ConfigError on the first problem."""
+    if "source" in config.get("data", {}):
+        raise ConfigError(
+            "config key 'data.source' is now one per branch: set data.retina.source and/or "
+            "data.it.source instead"
+        )
     validated = coerce_strings(copy.deepcopy(dict(config)), schema)
     fill_defaults(validated, schema)
     validator = jsonschema.Draft202012Validator(schema)

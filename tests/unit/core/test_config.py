@@ -53,8 +53,8 @@ def test_model_overrides_only_the_training_keys_it_sets():
     ("update", "message"),
     [
         (
-            {"data": {"source": "web"}},
-            "config key 'data.source': expected one of ['simulated', 'remote', 'local'], got 'web'",
+            {"data": {"it": {"source": "web"}}},
+            "config key 'data.it.source': expected one of ['simulated', 'remote', 'local'], got 'web'",
         ),
         (
             {"retina": {"train": {"epochs": "ten"}}},
@@ -79,6 +79,24 @@ def test_model_overrides_only_the_training_keys_it_sets():
         (
             {"data": {"retina": {"cells": {"other": [1]}}}},
             "config key 'data.retina.cells': experiment(s) ['other']",
+        ),
+        (
+            {"data": {"source": "local"}},
+            "config key 'data.source' is now one per branch: set data.retina.source and/or "
+            "data.it.source",
+        ),
+        (
+            {"data": {"retina": {"source": "local"}}},
+            "config key 'data.local.retina.root': data.retina.source is 'local'",
+        ),
+        (
+            {"data": {"it": {"source": "local"}, "local": {"it": {"assembly": "a.nc"}}}},
+            "config key(s) 'data.local.it.temporal_assembly', 'data.local.it.stimuli_csv', "
+            "'data.local.it.stimuli_zip': data.it.source is 'local'",
+        ),
+        (
+            {"branches": ["mechanisms", "dynamics"]},
+            "config key 'branches': mechanisms dissects the retina CNNs",
         ),
         (
             {"retina": {"seeds": []}},
@@ -120,3 +138,19 @@ def test_nested_command_line_numbers_are_read_as_yaml_scalars():
     # strings the schema wants stay strings: an experiment named "1", the cell type "on"
     assert validated["data"]["retina"]["experiments"] == ["1"]
     assert validated["data"]["simulated"]["retina"]["cell_types"] == ["on"]
+
+
+def test_each_branch_checks_only_its_own_source():
+    """Local retina recordings and no V4/IT data: the IT paths are not asked for."""
+    local_retina = {"retina": {"source": "local"}, "local": {"retina": {"root": "recordings"}}}
+    validated = validate_config(
+        {
+            "branches": ["retina", "mechanisms", "dynamics"],
+            "data": {**local_retina, "it": {"source": "local"}},
+        },
+        SCHEMA,
+    )
+    assert validated["data"]["retina"]["source"] == "local"
+    with pytest.raises(ConfigError, match="data.local.it.assembly"):
+        validate_config({"data": {**local_retina, "it": {"source": "local"}}}, SCHEMA)
+    assert validate_config({"data": local_retina}, SCHEMA)["data"]["it"]["source"] == "simulated"
