@@ -256,11 +256,17 @@ rule plot_it:
             category="IT",
             labels={"figure": "task performance vs IT predictivity"},
         ),
-        temporal=report(
-            "results/it/figures/temporal_predictivity.png",
-            caption="../report/it_temporal_predictivity.rst",
-            category="IT",
-            labels={"figure": "predictivity over time"},
+        **(
+            {
+                "temporal": report(
+                    "results/it/figures/temporal_predictivity.png",
+                    caption="../report/it_temporal_predictivity.rst",
+                    category="IT",
+                    labels={"figure": "predictivity over time"},
+                )
+            }
+            if IT_TEMPORAL
+            else {}
         ),
         stimuli=report(
             "results/it/figures/stimuli.png",

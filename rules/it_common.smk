@@ -2,6 +2,7 @@
 
 import re
 
+from insilico.core.config import has_temporal_it
 from insilico.it.cache_keys import preprocessing_key
 from insilico.it.models import model_module as it_model_module
 
@@ -14,6 +15,11 @@ IT_FILES = {
     "stimuli_csv": "stimuli.csv",
     "stimuli_zip": "stimuli.zip",
 }
+# Local data may lack the temporal assembly: the per-bin analyses are then left out (the report
+# says so), the time-averaged ones run.
+IT_TEMPORAL = has_temporal_it(config)
+if not IT_TEMPORAL:
+    del IT_FILES["temporal_assembly"]
 
 
 def it_acquired_files():
@@ -124,7 +130,7 @@ def it_targets():
         for name in (
             "predictivity_by_layer",
             "performance_vs_predictivity",
-            "temporal_predictivity",
+            *(["temporal_predictivity"] if IT_TEMPORAL else []),
             "stimuli",
         )
     ]

@@ -161,8 +161,8 @@ def _check_consistency(config: dict) -> None:
     _check_it(config)
 
 
-# The local IT files a run needs (the per-bin analyses need the temporal assembly too).
-LOCAL_IT_REQUIRED = ("assembly", "temporal_assembly", "stimuli_csv", "stimuli_zip")
+# The local IT files a run needs; the temporal assembly is optional (the per-bin analyses need it).
+LOCAL_IT_REQUIRED = ("assembly", "stimuli_csv", "stimuli_zip")
 
 
 def _check_branches(config: dict) -> None:
@@ -247,6 +247,12 @@ def _check_it(config: dict) -> None:
             f"config key 'it.activations.n_fit': {it['activations']['n_fit']} PCA fit images but "
             f"only it.task.n_train={it['task']['n_train']} task images"
         )
+
+
+def has_temporal_it(config: dict) -> bool:
+    """Whether the V4/IT data have responses per time bin (simulated and remote data always do)."""
+    local = config["data"]["it"]["source"] == "local"
+    return not local or config["data"]["local"]["it"]["temporal_assembly"] is not None
 
 
 def _check_mechanisms(config: dict) -> None:

@@ -91,8 +91,8 @@ def test_model_overrides_only_the_training_keys_it_sets():
         ),
         (
             {"data": {"it": {"source": "local"}, "local": {"it": {"assembly": "a.nc"}}}},
-            "config key(s) 'data.local.it.temporal_assembly', 'data.local.it.stimuli_csv', "
-            "'data.local.it.stimuli_zip': data.it.source is 'local'",
+            "config key(s) 'data.local.it.stimuli_csv', 'data.local.it.stimuli_zip': "
+            "data.it.source is 'local'",
         ),
         (
             {"branches": ["mechanisms", "dynamics"]},

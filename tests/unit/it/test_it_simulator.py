@@ -136,3 +136,18 @@ def test_estimated_ceiling_is_close_to_the_true_reliability(experiment):
     result = ceilings(neural)
     assert ((result["ceiling"] > 0) & (result["ceiling"] < 1)).all()
     np.testing.assert_allclose(result["ceiling"], result["true_ceiling"], atol=0.15)
+
+
+def test_without_a_temporal_assembly_the_time_averaged_targets_are_unchanged(experiment):
+    """Many users have only the time-averaged assembly: the window analyses run on it alone."""
+    paths, _ = experiment
+    common = {"assembly_path": paths["assembly_path"], "csv_path": paths["csv_path"]}
+    both = neural_targets(temporal_path=paths["temporal_path"], n_splits=4, seed=0, **common)
+    alone = neural_targets(temporal_path=None, n_splits=4, seed=0, **common)
+    assert alone.sizes["time_bin"] == 0 and both.sizes["time_bin"] > 0
+    assert "no temporal assembly" in alone.attrs["temporal_missing"]
+    assert "temporal_missing" not in both.attrs
+    np.testing.assert_array_equal(alone["rates_window"], both["rates_window"])
+    np.testing.assert_array_equal(alone["consistency_window"], both["consistency_window"])
+    np.testing.assert_array_equal(ceilings(alone)["ceiling"], ceilings(both)["ceiling"])
+    assert ceilings(alone)["ceiling_t"].shape == (0, 2)

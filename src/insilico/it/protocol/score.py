@@ -80,8 +80,8 @@ def _layer_features(path: str, ids: np.ndarray, window, bins):
         return values[:, 0][None], values[:, 0][None], acts.attrs
     n_steps = values.shape[1]
     static = values[:, _steps_for(*window, n_steps)].mean(1)[None]
-    per_bin = np.stack([values[:, _steps_for(s, e, n_steps)].mean(1) for s, e in bins])
-    return static, per_bin, acts.attrs
+    per_bin = [values[:, _steps_for(s, e, n_steps)].mean(1) for s, e in bins]
+    return static, np.stack(per_bin) if per_bin else None, acts.attrs
 
 
 def score_model(
@@ -102,7 +102,8 @@ def score_model(
     ms). The temporal benchmark fits every 10 ms bin separately: a ConvRNN's step t is mapped to
     the bin starting at 10 t ms, a feedforward model gives the same features to every bin.
     ``temporal_layers="best"`` fits the bins only for each region's best static layer (highest
-    mean over splits), the layer whose curve is plotted; the other layers' bins stay nan.
+    mean over splits), the layer whose curve is plotted; the other layers' bins stay nan. Without
+    time bins (only a time-averaged assembly) the temporal benchmark is left out: no bins, no fits.
     """
     if temporal_layers not in ("all", "best"):
         raise ValueError(f"temporal_layers must be 'all' or 'best', got {temporal_layers!r}")
@@ -138,9 +139,9 @@ def score_model(
             r_window[i, :, cols] = cross_validated_r(static, target, masks, n_components, device)[
                 0
             ].T
-            if temporal_layers == "all":
+            if temporal_layers == "all" and bins:
                 fit_bins(i, per_bin, region)
-    if temporal_layers == "best":
+    if temporal_layers == "best" and bins:
         static_scores = np.nanmean(region_medians(r_window, region_of, regions), axis=1)  # (L, R)
         for r, region in enumerate(regions):
             i = int(np.nanargmax(static_scores[:, r]))
