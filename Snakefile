@@ -39,15 +39,21 @@ include: "rules/geometry.smk"
 include: "rules/factorisation.smk"
 
 
+def branch_targets():
+    """The results of the branches in config key `branches`."""
+    targets = {
+        "retina": lambda: retina_targets() + retina_paper_targets(),
+        "mechanisms": mechanism_targets,
+        "dynamics": lambda: dynamics_targets() + grid_cells_targets(),
+        "it": it_targets,
+        "geometry": geometry_targets,
+        "factorisation": factorisation_targets,
+    }
+    return [path for branch in BRANCHES for path in targets[branch]()]
+
+
 rule all:
     default_target: True
     input:
         "results/data_provenance.csv",
-        retina_targets(),
-        retina_paper_targets(),
-        mechanism_targets(),
-        dynamics_targets(),
-        grid_cells_targets(),
-        it_targets(),
-        geometry_targets(),
-        factorisation_targets(),
+        branch_targets(),

@@ -34,9 +34,14 @@ def code(script, *modules):
     return [os.path.relpath(path) for path in files]
 
 
+BRANCHES = config["branches"]
+
+
 def acquired_files():
-    """Every data file the configured run acquires; each has a provenance sidecar."""
-    return retina_acquired_files() + it_acquired_files()
+    """Every data file the configured branches acquire; each has a provenance sidecar."""
+    return (retina_acquired_files() if "retina" in BRANCHES else []) + (
+        it_acquired_files() if "it" in BRANCHES else []
+    )
 
 
 def limit_gpu_jobs_to_this_machine():

@@ -15,7 +15,7 @@ wildcard_constraints:
 
 # --- acquisition: simulated / remote / local, all giving the same four files --------------------
 
-if config["data"]["source"] == "simulated":
+if config["data"]["it"]["source"] == "simulated":
 
     rule it_groundtruth_network:
         input:
@@ -56,7 +56,7 @@ if config["data"]["source"] == "simulated":
         script:
             "../scripts/it/simulate.py"
 
-elif config["data"]["source"] == "remote":
+elif config["data"]["it"]["source"] == "remote":
 
     rule download_it:
         input:
@@ -80,8 +80,6 @@ elif config["data"]["source"] == "remote":
             "../scripts/acquire/download.py"
 
 else:
-
-    check_local_it_files()
 
     rule link_local_it:
         input:
@@ -228,7 +226,7 @@ for _model in IT["models"]:
 rule it_predictivity:
     input:
         neural="results/it/neural.nc",
-        solution_times="results/it/solution_times.nc",
+        **it_solution_times_input(),
         activations=it_activation_inputs,
         code=code("scripts/it/predictivity.py"),
     output:
@@ -252,7 +250,7 @@ rule it_predictivity:
 rule it_summary:
     input:
         neural="results/it/neural.nc",
-        solution_times="results/it/solution_times.nc",
+        **it_solution_times_input(),
         scores=[
             f"results/it/scores/{model}/{state}/seed{seed}.nc"
             for model, state, seed in it_runs()
@@ -289,7 +287,7 @@ rule it_summary:
 rule plot_it:
     input:
         scores="results/it/scores.nc",
-        solution_times="results/it/solution_times.nc",
+        **it_solution_times_input(),
         stimuli_csv=f"{IT_DIR}/{IT_FILES['stimuli_csv']}",
         stimuli_zip=f"{IT_DIR}/{IT_FILES['stimuli_zip']}",
         code=code("scripts/it/plot.py"),
@@ -306,17 +304,23 @@ rule plot_it:
             category="IT",
             labels={"figure": "task performance vs IT predictivity"},
         ),
-        temporal=report(
-            "results/it/figures/temporal_predictivity.png",
-            caption="../report/it_temporal_predictivity.rst",
-            category="IT",
-            labels={"figure": "predictivity over time"},
-        ),
-        late_solved=report(
-            "results/it/figures/late_solved.png",
-            caption="../report/it_late_solved.rst",
-            category="IT",
-            labels={"figure": "late-solved images"},
+        **(
+            {
+                "temporal": report(
+                    "results/it/figures/temporal_predictivity.png",
+                    caption="../report/it_temporal_predictivity.rst",
+                    category="IT",
+                    labels={"figure": "predictivity over time"},
+                ),
+                "late_solved": report(
+                    "results/it/figures/late_solved.png",
+                    caption="../report/it_late_solved.rst",
+                    category="IT",
+                    labels={"figure": "late-solved images"},
+                ),
+            }
+            if IT_TEMPORAL
+            else {}
         ),
         stimuli=report(
             "results/it/figures/stimuli.png",
