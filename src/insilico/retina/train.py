@@ -42,6 +42,8 @@ from torch.nn import functional as F
 from insilico.core.checkpoint import read_checkpoint
 from insilico.core.device import autocast, choose_device, deterministic
 from insilico.core.io import load_torch, save_torch, write_netcdf
+from insilico.core.stats import pearson_torch
+from insilico.core.units import BIN_SECONDS
 from insilico.retina.models import build_model, model_response_history
 
 TRAIN_PARAM_KEYS = frozenset(
@@ -58,7 +60,6 @@ TRAIN_PARAM_KEYS = frozenset(
 )
 # Keys that may be left out, with the value they then take.
 OPTIONAL_TRAIN_PARAMS = {"train_fraction": 1.0, "output_lr_factor": 1.0}
-BIN_SECONDS = 0.01
 _FRAMES_PER_CHUNK = 4096  # movie frames moved to the device at a time (bounds host memory)
 
 
@@ -259,13 +260,13 @@ def _predict_windows(
 
 
 def _mean_pearson(pred: torch.Tensor, target: torch.Tensor) -> float:
-    """Mean over cells of the Pearson correlation over time; a constant prediction scores 0."""
-    pred = pred.double() - pred.double().mean(0)
-    target = target.double() - target.double().mean(0)
-    denominator = (pred.square().sum(0) * target.square().sum(0)).sqrt()
-    numerator = (pred * target).sum(0)
-    safe = torch.where(denominator > 0, denominator, torch.ones_like(denominator))
-    return torch.where(denominator > 0, numerator / safe, 0.0).mean().item()
+    """Mean over cells of the Pearson r over time, the score early stopping follows.
+
+    A constant prediction has no correlation (nan, :mod:`insilico.core.stats`); here it counts
+    as 0, so that a cell the model stopped predicting lowers the score instead of leaving it.
+    """
+    r = pearson_torch(pred.double(), target.double(), dim=0)
+    return torch.nan_to_num(r, nan=0.0).mean().item()
 
 
 def _parameter_groups(

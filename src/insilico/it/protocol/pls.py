@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from insilico.core.stats import pearson_torch
+
 if TYPE_CHECKING:
     import torch
 
@@ -168,20 +170,6 @@ def _stopping_step(ratio: torch.Tensor, a2: torch.Tensor, max_iter: int, tol: fl
     return step
 
 
-def pearson_columns(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Pearson r over axis -2 (stimuli) for every column; nan where either side is constant."""
-    import torch  # lazily: the data and summary jobs need no torch
-
-    pred = pred - pred.mean(-2, keepdim=True)
-    target = target - target.mean(-2, keepdim=True)
-    denominator = (pred.square().sum(-2) * target.square().sum(-2)).sqrt()
-    numerator = (pred * target).sum(-2)
-    tiny = torch.finfo(pred.dtype).eps * (
-        pred.abs().amax(-2) * target.abs().amax(-2) * pred.shape[-2] + 1e-300
-    )
-    return torch.where(denominator > tiny, numerator / denominator.clamp_min(1e-300), torch.nan)
-
-
 def cross_validated_r(
     X: np.ndarray | torch.Tensor,
     Y: np.ndarray | torch.Tensor,
@@ -209,7 +197,7 @@ def cross_validated_r(
     x_test = X[:, test]  # (Bx, S, n_test, p)
     y_test = Y[:, test]
     pred = (x_test - x_mean[..., None, :]) @ coef + y_mean[..., None, :]
-    return pearson_columns(pred, y_test).cpu().numpy()
+    return pearson_torch(pred, y_test, dim=-2).cpu().numpy()  # over the held-out stimuli
 
 
 def effective_components(n_components: int, n_train: int, n_features: int) -> int:
