@@ -35,6 +35,8 @@ include: "rules/mechanisms.smk"
 include: "rules/dynamics.smk"
 include: "rules/it.smk"
 include: "rules/acquire.smk"
+include: "rules/geometry.smk"
+include: "rules/factorisation.smk"
 
 
 rule all:
@@ -45,4 +47,7 @@ rule all:
         retina_paper_targets(),
         mechanism_targets(),
         dynamics_targets(),
+        grid_cells_targets(),
         it_targets(),
+        geometry_targets(),
+        factorisation_targets(),

@@ -1,14 +1,16 @@
 # Dynamics branch: a population of task-trained RNNs (Maheswaranathan et al. 2019), their fixed
 # points, and the geometry and topology of the population. `snakemake dynamics` runs all of it.
-# Settings and input functions: rules/dynamics_common.smk.
+# Settings and input functions: rules/dynamics_common.smk. Grid cells have their own file.
 
 
 include: "dynamics_common.smk"
+include: "dynamics_gridcells.smk"
 
 
 rule dynamics:
     input:
         dynamics_targets(),
+        grid_cells_targets(),
 
 
 rule train_dynamics:

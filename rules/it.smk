@@ -17,8 +17,26 @@ wildcard_constraints:
 
 if config["data"]["source"] == "simulated":
 
+    rule it_groundtruth_network:
+        input:
+            code=code("scripts/it/groundtruth_network.py"),
+        output:
+            IT_NETWORK,
+        log:
+            "results/logs/acquire/it_groundtruth_network.log",
+        benchmark:
+            "results/benchmarks/acquire/it_groundtruth_network.tsv"
+        conda:
+            ENV
+        threads: 1
+        params:
+            it=config["data"]["simulated"]["it"],
+        script:
+            "../scripts/it/groundtruth_network.py"
+
     rule simulate_it:
         input:
+            network=IT_NETWORK,
             code=code("scripts/it/simulate.py"),
         output:
             **{name: f"{IT_DIR}/{file}" for name, file in IT_FILES.items()},
@@ -107,6 +125,26 @@ rule it_neural:
         "../scripts/it/neural.py"
 
 
+rule it_solution_times:
+    input:
+        neural="results/it/neural.nc",
+        stimuli_csv=f"{IT_DIR}/{IT_FILES['stimuli_csv']}",
+        code=code("scripts/it/solution_times.py"),
+    output:
+        times="results/it/solution_times.nc",
+        stimuli="results/it/stimuli_solution_times.csv",
+    log:
+        "results/logs/it/solution_times.log",
+    benchmark:
+        "results/benchmarks/it/solution_times.tsv"
+    conda:
+        ENV
+    params:
+        settings=IT["solution_times"],
+    script:
+        "../scripts/it/solution_times.py"
+
+
 # --- task training ------------------------------------------------------------------------------
 
 
@@ -190,6 +228,7 @@ for _model in IT["models"]:
 rule it_predictivity:
     input:
         neural="results/it/neural.nc",
+        solution_times="results/it/solution_times.nc",
         activations=it_activation_inputs,
         code=code("scripts/it/predictivity.py"),
     output:
@@ -213,6 +252,7 @@ rule it_predictivity:
 rule it_summary:
     input:
         neural="results/it/neural.nc",
+        solution_times="results/it/solution_times.nc",
         scores=[
             f"results/it/scores/{model}/{state}/seed{seed}.nc"
             for model, state, seed in it_runs()
@@ -226,6 +266,12 @@ rule it_summary:
             category="IT",
             labels={"table": "best-layer predictivity per model and region"},
         ),
+        claims=report(
+            "results/it/claims.csv",
+            caption="../report/it_claims.rst",
+            category="IT",
+            labels={"table": "Nayebi et al.'s claims, measured"},
+        ),
     log:
         "results/logs/it/summary.log",
     benchmark:
@@ -235,6 +281,7 @@ rule it_summary:
     params:
         runs=it_runs(),
         formula=IT["score"]["ceiling_formula"],
+        claims=IT["claims"],
     script:
         "../scripts/it/summary.py"
 
@@ -242,6 +289,7 @@ rule it_summary:
 rule plot_it:
     input:
         scores="results/it/scores.nc",
+        solution_times="results/it/solution_times.nc",
         stimuli_csv=f"{IT_DIR}/{IT_FILES['stimuli_csv']}",
         stimuli_zip=f"{IT_DIR}/{IT_FILES['stimuli_zip']}",
         code=code("scripts/it/plot.py"),
@@ -263,6 +311,12 @@ rule plot_it:
             caption="../report/it_temporal_predictivity.rst",
             category="IT",
             labels={"figure": "predictivity over time"},
+        ),
+        late_solved=report(
+            "results/it/figures/late_solved.png",
+            caption="../report/it_late_solved.rst",
+            category="IT",
+            labels={"figure": "late-solved images"},
         ),
         stimuli=report(
             "results/it/figures/stimuli.png",

@@ -2,7 +2,7 @@
 
 import re
 
-from insilico.it.cache_keys import preprocessing_key
+from insilico.it.cache_keys import network_key, preprocessing_key
 from insilico.it.models import model_module as it_model_module
 
 IT = config["it"]
@@ -14,6 +14,17 @@ IT_FILES = {
     "stimuli_csv": "stimuli.csv",
     "stimuli_zip": "stimuli.zip",
 }
+# The hidden ground-truth network of the simulated experiment, named by its content key (the
+# version is the simulator's: read from the module's source without importing torch).
+IT_SIMULATOR_VERSION = re.search(
+    r'^SIMULATOR_VERSION = "([^"]+)"',
+    (SRC / "insilico" / "it" / "simulator.py").read_text(),
+    re.M,
+).group(1)
+IT_NETWORK = (
+    f"{IT_DIR}/groundtruth_network/"
+    f"{network_key(config['data']['simulated']['it'], IT_SIMULATOR_VERSION)}.pt"
+)
 
 
 def it_acquired_files():
@@ -129,12 +140,13 @@ def local_it_file(wildcards):
 
 
 def it_targets():
-    return ["results/it/summary.csv"] + [
+    return ["results/it/summary.csv", "results/it/stimuli_solution_times.csv"] + [
         f"results/it/figures/{name}.png"
         for name in (
             "predictivity_by_layer",
             "performance_vs_predictivity",
             "temporal_predictivity",
+            "late_solved",
             "stimuli",
         )
     ]

@@ -205,5 +205,6 @@ rule mechanisms_summary:
         runs=mechanism_runs(),
         phenomena=PHENOMENA,
         ground_truth=GROUND_TRUTH,
+        agreement=config["mechanisms"]["agreement"],
     script:
         "../scripts/mechanisms/summary.py"

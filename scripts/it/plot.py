@@ -1,4 +1,4 @@
-"""Snakemake adapter for the IT figures (one rule, one adapter, four figures)."""
+"""Snakemake adapter for the IT figures (one rule, one adapter, five figures)."""
 
 from insilico.core.io import read_netcdf
 from insilico.core.logs import job_logger
@@ -10,6 +10,7 @@ scores = read_netcdf(snakemake.input.scores)
 plots.predictivity_by_layer(scores, snakemake.output.layers)
 plots.performance_vs_predictivity(scores, snakemake.output.performance)
 plots.temporal_predictivity(scores, snakemake.output.temporal)
+plots.late_solved(read_netcdf(snakemake.input.solution_times), scores, snakemake.output.late_solved)
 stimuli = read_stimulus_set(snakemake.input.stimuli_csv, snakemake.input.stimuli_zip)
 plots.example_stimuli(stimuli, snakemake.output.stimuli)
 log.info("wrote %s", list(snakemake.output))

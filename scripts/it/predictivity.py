@@ -12,8 +12,11 @@ if snakemake.params.score["device"] == "cuda":
     claim_gpu(log)
 torch.set_num_threads(snakemake.threads)
 score = snakemake.params.score
+neural = read_netcdf(snakemake.input.neural)
+times = read_netcdf(snakemake.input.solution_times)
+solved = times["solved"].to_series().set_axis(times["stimulus_id"].values.astype(str))
 scores = score_model(
-    read_netcdf(snakemake.input.neural),
+    neural,
     dict(zip(snakemake.params.layers, snakemake.input.activations, strict=True)),
     n_splits=score["n_splits"],
     train_fraction=score["train_fraction"],
@@ -21,6 +24,7 @@ scores = score_model(
     n_components=score["n_components"],
     device=score["device"],
     temporal_layers=score["temporal_layers"],
+    solved=solved.loc[neural["stimulus_id"].values.astype(str)].to_numpy(),
 )
 log.info(
     "median r over neuroids, mean over splits (70-170 ms window):\n%s",

@@ -19,6 +19,7 @@ summary = simulate_experiment(
     csv_path=out.stimuli_csv,
     zip_path=out.stimuli_zip,
     groundtruth_path=out.groundtruth,
+    network_path=snakemake.input.network,
 )
 log.info("%s", summary)
 for name in ("assembly", "temporal_assembly", "stimuli_csv", "stimuli_zip"):

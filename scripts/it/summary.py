@@ -2,6 +2,7 @@
 
 from insilico.core.io import atomic_path, read_netcdf, write_netcdf
 from insilico.core.logs import job_logger
+from insilico.it.claims import paper_claims
 from insilico.it.protocol.score import summarize
 
 log = job_logger(snakemake.log[0])
@@ -14,3 +15,9 @@ log.info("\n%s", table.to_string())
 write_netcdf(summary, snakemake.output.scores)
 with atomic_path(snakemake.output.table) as tmp:
     table.to_csv(tmp, index=False, float_format="%.4f")
+claims = paper_claims(
+    summary, **snakemake.params.claims, times=read_netcdf(snakemake.input.solution_times)
+)
+log.info("claims:\n%s", claims.to_string())
+with atomic_path(snakemake.output.claims) as tmp:
+    claims.to_csv(tmp, index=False, float_format="%.4f")

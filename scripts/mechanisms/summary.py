@@ -16,7 +16,7 @@ def load(kind):
 
 responses, reductions = load("responses"), load("reduction")
 tables = {
-    "phenomena": summary.phenomena_table(responses, reductions),
+    "phenomena": summary.phenomena_table(responses, reductions, snakemake.params.agreement),
     "attribution": summary.attribution_table(load("attribution")),
     "reduction": summary.reduction_table(reductions),
 }

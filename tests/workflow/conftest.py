@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -107,6 +108,44 @@ def edited(path: Path):
         os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
+def read(path: Path):
+    """A netCDF output, loaded into memory (the file is closed again at once)."""
+    import xarray as xr
+
+    with xr.open_dataset(path, engine="h5netcdf") as dataset:
+        return dataset.load()
+
+
+def redrawn(module, draw, run_png: Path, tmp_path: Path):
+    """Redraw one of the finished run's figures with ``draw(path)`` from its netCDF inputs, check
+    that the run's PNG is the same picture pixel for pixel, and return the Figure.
+
+    The pixel check ties the PNG the pipeline wrote to those netCDF files and that plotting call;
+    the caller then checks the returned Figure's data (lines, points, images) against the netCDF.
+    """
+    from matplotlib.image import imread
+
+    from insilico.core import io
+
+    figures = []
+
+    def save(fig, path) -> None:
+        io.save_figure(fig, path)
+        figures.append(fig)
+
+    original = module.save_figure
+    module.save_figure = save
+    try:
+        path = tmp_path / run_png.name
+        draw(path)
+    finally:
+        module.save_figure = original
+    assert run_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", run_png
+    np.testing.assert_array_equal(imread(path), imread(run_png), err_msg=str(run_png))
+    (fig,) = figures
+    return fig
+
+
 @pytest.fixture(scope="session")
 def finished_workflow(tmp_path_factory) -> Workflow:
     """A workflow copy on which the whole tiny DAG has run to completion (shared by the tests)."""
@@ -118,6 +157,15 @@ def finished_workflow(tmp_path_factory) -> Workflow:
 @pytest.fixture
 def fresh_workflow(tmp_path) -> Workflow:
     return copy_workflow(tmp_path)
+
+
+@pytest.fixture
+def finished_copy(finished_workflow, tmp_path) -> Workflow:
+    """A private copy of the finished run (``cp -a``: Snakemake's records travel with it), for
+    tests that change or break outputs: they start from its results instead of recomputing them."""
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-a", str(finished_workflow.root), str(copy)], check=True)
+    return Workflow(copy)
 
 
 # -- SLURM (tests/workflow/test_slurm.py) ----------------------------------------------------------

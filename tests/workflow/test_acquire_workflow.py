@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import threading
 from pathlib import Path
 
 import pytest
@@ -35,35 +32,14 @@ TARGETS = [
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(tmp_path_factory, file_server):
     """A folder in the public repository's layout, served over HTTP on 127.0.0.1."""
     root = tmp_path_factory.mktemp("served")
     simulate_recording(root / "exp01" / "whitenoise.h5", "whitenoise", SMALL_RETINA, seed=3)
     (root / "bad").mkdir()
     (root / "bad" / "whitenoise.h5").write_bytes(b"<html>not found</html>")
-    handler = functools.partial(QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield root, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch):
-    for name in (
-        "http_proxy",
-        "HTTP_PROXY",
-        "https_proxy",
-        "HTTPS_PROXY",
-        "all_proxy",
-        "ALL_PROXY",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    with file_server(root) as url:
+        yield root, url
 
 
 def run_with(

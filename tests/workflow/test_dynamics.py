@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from conftest import edited
+from conftest import edited, read, redrawn
+
+from insilico.dynamics import plots
 
 pytestmark = pytest.mark.workflow
 
@@ -23,10 +25,33 @@ def _open(path: Path) -> xr.Dataset:
         return dataset.load()
 
 
-def test_figures_and_population_table(finished_workflow):
+def test_figures_show_the_netcdf_they_were_drawn_from(finished_workflow, tmp_path):
     root = finished_workflow.root / "results/dynamics"
-    for figure in FIGURES:
+    topology = read(root / "topology.nc")
+    fig = redrawn(
+        plots, lambda path: plots.topology(topology, path), root / "figures/topology.png", tmp_path
+    )
+    by_task = fig.axes[0]
+    points = np.concatenate([c.get_offsets() for c in by_task.collections if len(c.get_offsets())])
+    np.testing.assert_allclose(
+        np.sort(points, axis=0), np.sort(topology["mds"].values, axis=0)
+    )  # every network once, where the MDS placed it
+    assert f"silhouette {topology.attrs['silhouette_task']:.2f}" in by_task.get_title()
+    geometry = [read(root / f"{task}/geometry.nc") for task in TASKS]
+    fig = redrawn(
+        plots, lambda path: plots.geometry(geometry, path), root / "figures/geometry.png", tmp_path
+    )
+    points = np.concatenate([c.get_offsets() for c in fig.axes[0].collections])  # first measure
+    measure = next(name for name in plots.MEASURE_TITLES if name in geometry[0])
+    np.testing.assert_allclose(
+        np.sort(points, axis=0), np.sort(geometry[0][f"mds_{measure}"].values, axis=0)
+    )
+    for figure in FIGURES:  # training, fixed points, line attractor: drawn from the models too
         assert (root / f"figures/{figure}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", figure
+
+
+def test_population_table_logs_and_benchmarks(finished_workflow):
+    root = finished_workflow.root / "results/dynamics"
     table = pd.read_csv(root / "summary.csv")
     assert len(table) == len(TASKS) * len(ARCHITECTURES)  # tiny: one seed, one size
     assert set(table["task"]) == set(TASKS) and set(table["arch"]) == set(ARCHITECTURES)

@@ -7,30 +7,23 @@ give the neural targets the simulated run computed from the same files.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import shutil
-import threading
-from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
 import yaml
-from conftest import edited
+from conftest import edited, read, redrawn
+from matplotlib.container import ErrorbarContainer
+
+from insilico.it import plots
+from insilico.it.assembly import read_stimulus_set
 
 pytestmark = pytest.mark.workflow
 
 IT_FILES = ["assembly.nc", "assembly_temporal.nc", "stimuli.csv", "stimuli.zip"]
-FIGURES = [
-    "predictivity_by_layer",
-    "performance_vs_predictivity",
-    "temporal_predictivity",
-    "stimuli",
-]
 LAYERS = ["conv1", "conv2", "conv3", "conv4", "avgpool"]
 CONVRNN_DOWNSTREAM = {
     "train_it": 2,
@@ -47,11 +40,59 @@ def test_it_outputs_exist_with_provenance(finished_workflow):
     for name in IT_FILES:
         assert (root / "resources/it" / name).stat().st_size > 0
         assert (root / "resources/it" / f"{name}.provenance.json").exists()
-    for figure in FIGURES:
-        path = root / f"results/it/figures/{figure}.png"
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
     activations = sorted((root / "results/it/activations").glob("px16_*/*/*/seed0/*.nc"))
     assert len(activations) == 2 * 2 * len(LAYERS)  # models x states x layers
+
+
+def test_figures_show_the_scores_they_were_drawn_from(finished_workflow, tmp_path, artists):
+    root = finished_workflow.root
+    scores = read(root / "results/it/scores.nc")
+    figures = root / "results/it/figures"
+    fig = redrawn(
+        plots,
+        lambda path: plots.predictivity_by_layer(scores, path),
+        figures / "predictivity_by_layer.png",
+        tmp_path,
+    )
+    for ax, model in zip(fig.axes, scores["model"].values, strict=True):
+        assert artists.ticks(ax) == LAYERS
+        drawn = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        assert len(drawn) == 2 * 2  # regions x states
+        for container in drawn:
+            region, state = container.get_label().split(", ")
+            expected = scores["score"].sel(model=model, state=state, region=region).mean("seed")
+            np.testing.assert_allclose(np.asarray(container.lines[0].get_ydata(), float), expected)
+    for name, draw in (
+        ("performance_vs_predictivity", plots.performance_vs_predictivity),
+        ("temporal_predictivity", plots.temporal_predictivity),
+    ):
+        fig = redrawn(
+            plots, lambda path, draw=draw: draw(scores, path), figures / f"{name}.png", tmp_path
+        )
+        assert {ax.get_title().split(":")[0] for ax in fig.axes if ax.get_title()} >= {"V4", "IT"}
+    solution_times = read(root / "results/it/solution_times.nc")
+    redrawn(
+        plots,
+        lambda path: plots.late_solved(solution_times, scores, path),
+        figures / "late_solved.png",
+        tmp_path,
+    )
+    stimuli = read_stimulus_set(
+        root / "resources/it/stimuli.csv", root / "resources/it/stimuli.zip"
+    )
+    fig = redrawn(
+        plots,
+        lambda path: plots.example_stimuli(stimuli, path),
+        figures / "stimuli.png",
+        tmp_path,
+    )
+    table = stimuli.metadata
+    first = table[table["category_name"] == table["category_name"].iloc[0]]
+    first = first[first["variation"] == table["variation"].min()]
+    np.testing.assert_array_equal(
+        fig.axes[0].get_images()[0].get_array(), stimuli.images[first.index[0]]
+    )
+    assert fig.axes[0].get_title() == table["category_name"].iloc[0]
 
 
 def test_summary_table_and_scores(finished_workflow):
@@ -68,6 +109,28 @@ def test_summary_table_and_scores(finished_workflow):
         assert scores["score"].dims == ("model", "state", "seed", "layer", "region")
         assert scores.sizes["time_bin"] == 19 and scores.sizes["split"] == 3
         assert "true_ceiling" in scores  # simulated data know their exact reliability
+
+
+def test_claims_and_solution_times(finished_workflow):
+    """Every claim is measured; every stimulus has a solution time or is marked unsolved."""
+    root = finished_workflow.root
+    claims = pd.read_csv(root / "results/it/claims.csv")
+    assert {
+        "trained_minus_untrained",
+        "v4_layer_before_it",
+        "fraction_of_ceiling",
+        "late_over_peak",
+        "late_convrnn_minus_cnn",
+        "decoding_rises",
+        "hard_solved_later",
+    } <= set(claims["claim"])
+    assert claims["value"].notna().all()
+    stimuli = pd.read_csv(root / "results/it/stimuli_solution_times.csv")
+    assert len(stimuli) == 4 * 3 * (3 * 2 + 4)  # objects x (clean levels x 2 + hard kinds)
+    assert set(stimuli["solved"]) <= {"early", "late", "unsolved"}
+    assert (stimuli["solution_time_ms"].isna() == (stimuli["solved"] == "unsolved")).all()
+    with xr.open_dataset(root / "results/it/scores.nc", engine="h5netcdf") as scores:
+        assert scores["score_group"].dims[-3:] == ("solved_group", "region", "time_bin")
 
 
 def test_finished_it_branch_has_nothing_to_do(finished_workflow):
@@ -110,25 +173,6 @@ def test_new_preprocessing_is_a_new_activation_cache(finished_workflow):
     assert "train_it" not in jobs and "simulate_it" not in jobs
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@contextmanager
-def loopback_server(folder: Path):
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def _retina_placeholders(source: str) -> dict:
     """The retina branch checks its own settings when data.source changes; satisfy them."""
     if source == "remote":
@@ -142,7 +186,7 @@ def _retina_placeholders(source: str) -> dict:
 
 @pytest.mark.parametrize("source", ["remote", "local"])
 def test_remote_and_local_sources_give_the_simulated_targets(
-    finished_workflow, fresh_workflow, tmp_path, source
+    finished_workflow, fresh_workflow, tmp_path, file_server, source
 ):
     served = tmp_path / "served"
     served.mkdir()
@@ -154,7 +198,7 @@ def test_remote_and_local_sources_give_the_simulated_targets(
     }
     for name, original in zip(names.values(), IT_FILES, strict=True):
         shutil.copy(finished_workflow.root / "resources/it" / original, served / name)
-    with loopback_server(served) as url:
+    with file_server(served) as url:
         if source == "remote":
             files = {
                 kind: {

@@ -3,27 +3,71 @@ receptive fields; their outputs and reruns that are exactly right."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from test_pipeline import edited
+from conftest import edited, read, redrawn
+
+from insilico.retina import plots
 
 pytestmark = pytest.mark.workflow
 
 EXPERIMENT = "sim01"
 STIMULI = ["whitenoise", "naturalscene"]
-PAPER_FIGURES = ["model_comparison", "data_efficiency", "generalization", "receptive_fields"]
 
 
-def read(path):
-    with xr.open_dataset(path, engine="h5netcdf") as dataset:
-        return dataset.load()
+def test_paper_figures_show_the_netcdf_they_were_drawn_from(finished_workflow, tmp_path, artists):
+    root = finished_workflow.root / f"results/retina/{EXPERIMENT}"
+    figures = root / "figures"
+    performances = {s: read(root / f"{s}/performance.nc") for s in STIMULI}
+    fig = redrawn(
+        plots,
+        lambda path: plots.model_comparison_classes(performances, path),
+        figures / "model_comparison.png",
+        tmp_path,
+    )
+    for ax, performance in zip(fig.axes, performances.values(), strict=True):
+        bars = np.concatenate(artists.bars(ax))
+        expected = performance["correlation"].mean("seed").mean("cell", skipna=True)
+        np.testing.assert_allclose(bars, expected.values)
 
+    efficiency = {s: read(root / f"{s}/data_efficiency.nc") for s in STIMULI}
+    fig = redrawn(
+        plots,
+        lambda path: plots.data_efficiency(efficiency, path),
+        figures / "data_efficiency.png",
+        tmp_path,
+    )
+    for ax, dataset in zip(fig.axes[:2], efficiency.values(), strict=True):
+        (line,) = artists.errorbars(ax)
+        np.testing.assert_allclose(line.get_xdata(), dataset["train_minutes"])
+        test = dataset["test_correlation"].sel(model="ln").mean("cell").mean("seed")
+        np.testing.assert_allclose(line.get_ydata(), test)
 
-def test_paper_figures_exist(finished_workflow):
-    for figure in PAPER_FIGURES:
-        path = finished_workflow.root / f"results/retina/{EXPERIMENT}/figures/{figure}.png"
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+    generalization = read(root / "generalization.nc")
+    fig = redrawn(
+        plots,
+        lambda path: plots.generalization(generalization, path),
+        figures / "generalization.png",
+        tmp_path,
+    )
+    per_cell = generalization["correlation"].mean("seed").mean("cell")
+    for ax, model in zip(fig.axes, generalization["model"].values, strict=False):
+        expected = per_cell.sel(model=model).transpose("train_stimulus", "test_stimulus")
+        np.testing.assert_allclose(ax.get_images()[0].get_array(), expected)
+
+    fields = read(root / "receptive_fields.nc")
+    fig = redrawn(
+        plots,
+        lambda path: plots.receptive_fields(fields, path),
+        figures / "receptive_fields.png",
+        tmp_path,
+    )
+    first = fields["cell"].values[0]
+    data = fields["data_sta"].sel(cell=first).values
+    lag = np.unravel_index(np.abs(data).argmax(), data.shape)[0]
+    np.testing.assert_allclose(fig.axes[0].get_images()[0].get_array(), data[lag])
 
 
 def test_glm_is_fitted_and_evaluated_like_the_other_models(finished_workflow):

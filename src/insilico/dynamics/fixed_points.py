@@ -87,9 +87,6 @@ class FixedPoints:
     def n_unstable(self) -> torch.Tensor:
         return (self.eigenvalues.abs() > 1).sum(dim=1)
 
-    def select(self, mask: torch.Tensor) -> FixedPoints:
-        return FixedPoints(**{f.name: getattr(self, f.name)[mask] for f in fields(self)})
-
 
 def time_constants(eigenvalues: torch.Tensor, dt: float = 1.0) -> torch.Tensor:
     """Decay time constants ``-dt / log|lambda|`` (inf for |lambda| = 1, negative if unstable)."""

@@ -55,3 +55,29 @@ def cache_key(inputs: dict[str, str], layer: str, preprocessing: dict) -> str:
         "version": ACTIVATIONS_VERSION,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+# What the hidden ground-truth network of the simulated IT experiment depends on (data.it_sim):
+# its cached checkpoint is named by a hash of these settings, so changing the number of
+# repetitions or neuroids reuses it and changing its training retrains it.
+NETWORK_SETTING_KEYS = (
+    "seed",
+    "image_size",
+    "n_categories",
+    "objects_per_category",
+    "brain_resolution",
+)
+
+
+def network_settings(params: dict, version: str) -> dict:
+    """The settings of ``data.simulated.it`` the hidden network is trained from."""
+    return {key: params[key] for key in NETWORK_SETTING_KEYS} | {
+        "brain": dict(params["brain"]),
+        "version": version,
+    }
+
+
+def network_key(params: dict, version: str) -> str:
+    """Short content key of the hidden network trained for ``params``."""
+    payload = json.dumps(network_settings(params, version), sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:12]

@@ -243,6 +243,81 @@ def temporal_predictivity(scores: xr.Dataset, path) -> None:
     save_figure(fig, path)
 
 
+KIND_COLORS = {
+    "clean": "k",
+    "occluded": "tab:brown",
+    "cluttered": "tab:olive",
+    "low_contrast": "tab:cyan",
+    "unusual_pose": "tab:pink",
+}
+GROUP_STYLES = {"early": "-", "late": "--"}
+
+
+def late_solved(times: xr.Dataset, scores: xr.Dataset, path) -> None:
+    """Late-solved images (Kar et al. 2019), three panels.
+
+    (a) Category decoding from the recorded responses of ``times.attrs["region"]`` over time,
+    mean per-image performance per image kind (or over all images), with the criterion;
+    (b) the cumulative share of images solved by each time, per kind; (c) IT predictivity of each
+    trained model's best layer per bin, on early- (solid) and late-solved (dashed) held-out
+    images apart, mean over seeds; (d) category decoding from that layer, same split.
+    """
+    centers = (times["time_bin_start"].values + times["time_bin_end"].values) / 2
+    kinds = (
+        times["image_kind"].values.astype(str)
+        if "image_kind" in times.coords
+        else np.full(times.sizes["stimulus"], "all")
+    )
+    fig, axes = plt.subplots(1, 4, figsize=(19, 4.2), layout="constrained")
+    performance, solved = times["performance"].values, times["solution_time_ms"].values
+    for kind in dict.fromkeys(kinds):
+        color = KIND_COLORS.get(kind, "tab:gray")
+        members = kinds == kind
+        label = f"{kind} ({members.sum()} images)"
+        axes[0].plot(
+            centers, performance[members].mean(0), color=color, marker="o", ms=3, label=label
+        )
+        share = [(solved[members] <= t).mean() for t in centers]
+        axes[1].plot(centers, share, color=color, label=label)
+    axes[0].axhline(float(times.attrs["criterion"]), color="gray", ls=":", label="criterion")
+    axes[0].axhline(0.5, color="gray", ls="-", lw=0.5, label="chance")
+    axes[0].set_ylabel(f"{times.attrs['region']} category decoding (share of distractors beaten)")
+    axes[1].set_ylabel("share of images solved")
+    if "score_group" in scores:
+        colors = {"cnn": "tab:purple", "convrnn": "tab:orange"}
+        score_centers = (scores["time_bin_start"].values + scores["time_bin_end"].values) / 2
+        for model in [str(m) for m in scores["model"].values]:
+            for group in [str(g) for g in scores["solved_group"].values]:
+                style = {"color": colors.get(model, "tab:gray"), "ls": GROUP_STYLES.get(group, "-")}
+                label = f"{MODEL_LABELS.get(model, model)}, {group}-solved"
+                curve = scores["score_group"].sel(model=model, state="trained", solved_group=group)
+                axes[2].plot(
+                    score_centers, curve.sel(region="IT").mean("seed"), **style, label=label
+                )
+                decoding = scores["decoding_group"].sel(
+                    model=model, state="trained", solved_group=group
+                )
+                axes[3].plot(
+                    score_centers, decoding.sel(region="IT").mean("seed"), **style, label=label
+                )
+        axes[2].set_ylabel("IT median r, best layer (PLS-25 per bin, held-out)")
+        axes[3].set_ylabel("category decoding from the IT-best layer")
+        axes[3].axhline(0.5, color="gray", ls="-", lw=0.5)
+    titles = (
+        "(a) decoding from the recordings",
+        "(b) object solution times",
+        "(c) predictivity, early vs late images",
+        "(d) model decoding, early vs late images",
+    )
+    for ax, title in zip(axes, titles, strict=True):
+        ax.set_title(title)
+        ax.set_xlabel("time after image onset (ms)")
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize="x-small")
+    save_figure(fig, path)
+
+
 def example_stimuli(stimuli, path, n_columns: int = 8) -> None:
     """One image per category (first object) at each variation level, as in the stimulus set."""
     table = stimuli.metadata

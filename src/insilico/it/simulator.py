@@ -4,48 +4,55 @@ The default IT data of the pipeline come from here. The experiment follows the d
 HvM set behind Brain-Score's MajajHong2015 benchmarks: ``n_categories`` x ``objects_per_category``
 procedural objects, each shown at variation levels 0 (centred, fixed size and pose), 3 and 6
 (growing ranges of position, scale, in-plane and simulated out-of-plane rotation) on a new
-natural-like (1/f) background per image; "V4" and "IT" neuroids respond with latencies, in 10 ms
-bins, with trial-to-trial noise over many repetitions.
+natural-like (1/f) background per image, plus hard images at variation 3 (:data:`HARD_KINDS`:
+two grey bars occluding the object, clutter of random blobs behind it, a low object contrast, an
+unusual pose with both out-of-plane rotations at 60-80 degrees), the kinds of image Kar et al.
+(2019) found IT to solve late. "V4" and "IT" neuroids respond with latencies, in 10 ms bins, with
+trial-to-trial noise over many repetitions.
 
 Objects. A silhouette is a radial function ``r(phi) = 1 + sum_k a_k cos(k phi + p_k)`` (k = 2..7):
-each category has its own prototype (two dominant harmonics, an elongation, a texture spatial
-frequency, some categories hollow like rings), each object perturbs the prototype and has its own
-luminance, texture orientation and contrast. Out-of-plane rotation is rendered as foreshortening
-along the rotated axis plus a shading gradient.
+each category has its own prototype (two dominant harmonics, an elongation, some categories
+hollow like rings), each object perturbs the prototype and has its own luminance, texture
+orientation and contrast. Out-of-plane rotation is rendered as foreshortening plus shading.
 
-Ground-truth "brain" (fixed, never trained, and on purpose unlike the networks it is compared to):
+Ground-truth "brain": a hidden network that sees only pixels and is never one of the scored
+models (its own architecture, width, seed, training images and loss):
 
-    image -> resized to ``brain_resolution``, contrast (x - mean) / 0.25
-      V1: quadrature Gabor pairs, 4 orientations x 2 wavelengths, energy sqrt(even^2 + odd^2),
-          divisive normalisation by the local mean energy over all channels
-      V4 unit: a conjunction of 2-3 V1 channels at each position, threshold-squared
-          (relu(sum_c w_c V1_c(x) - theta)^2), pooled by a Gaussian receptive field at a random
-          position: local, position-specific, nonlinear
-      IT unit: a mixture of three parts, gain-modulated by position and size (pose):
-          features - V4-like conjunction maps pooled over a wide field (position tolerant),
-                     combined by random sparse weights through a softplus
-          category - the category of the rendered object (sparse random preference)
-          identity - the object's identity (random preference over objects)
+    image -> resized to ``brain_resolution``
+      V1 (fixed): quadrature Gabor pairs, 4 orientations x 2 wavelengths, energy, divisive
+          normalisation by the local mean energy; standardised by constants of its training set
+      V4 (trained): 5x5 convolution of V1 (pooled 2x2) to ``brain.width`` maps, ReLU
+      IT (trained, recurrent): a feedforward sweep, then ``brain.iterations`` iterations with
+          feedback (IT scales V4 by 1 + tanh(W_fb * IT)) and local recurrence (3x3 convolution
+          of the IT maps); the IT code is a ReLU layer of ``brain.it_units`` on the spatial mean
+    trained (:func:`train_hidden_network`) briefly with Adam on category + identity of its own
+    rendered images (half of them hard), the loss summed over iterations with later ones
+    weighted more: the feedforward sweep solves what it can, recurrence adds the rest.
 
-The category and identity parts read the object's labels from the renderer: they stand in for the
-unknown computation by which real IT becomes category- and identity-selective across pose, which
-is what task-trained networks learn and random networks lack. Mixing weights, latencies, gains and
-Fano factors are drawn per neuroid.
+The workflow trains it once and caches the checkpoint under a content key of its settings
+(:func:`network_settings`). A V4 site reads 2-3 V4 maps through a local Gaussian receptive field
+(sites scatter around one point, like a Utah array); an IT site reads a sparse random mixture of
+the IT code. Both are rectified above a per-site quantile of their drive on the brain's own
+calibration images and scaled so that the 98th percentile is 1, so a drive is a fixed function of
+the image, whatever else is in the stimulus set.
 
-Time course (per 10 ms bin; the image is on from 0 to ``image_on_ms``): each part follows
-``k(tau)`` of the time since its latency, a rise (10 ms), a transient that adapts to a sustained
-level, and a decay after the image goes off. V4 latencies are 60-80 ms, IT latencies 90-110 ms;
-the abstract (category/identity) part of IT starts 15-35 ms after its feature part, so category
-information grows over the IT response. Spike counts per bin are negative binomial with the
-neuroid's Fano factor (Poisson at 1); rates are reported in Hz (count / 0.01 s).
+Time course (per 10 ms bin; the image is on from 0 to ``image_on_ms``): at ``t`` ms a site reports
+its stage's state at iteration ``(t - latency) / brain.iteration_ms`` (linear between iterations,
+the last held), times an envelope ``k(t - latency)``: a rise (10 ms), a transient that adapts to a
+sustained level, and a decay after the image goes off. V4 latencies are 60-80 ms, IT latencies
+90-110 ms; with 4 iterations of 25 ms, IT settles at about 200 ms and what the recurrence adds
+develops after about 150 ms (``late_share`` in the ground truth measures it per image). Spike
+counts per bin are negative binomial with the neuroid's Fano factor (Poisson at 1); rates are
+reported in Hz (count / 0.01 s). The exact reliability of every repetition average is exported.
 
 Every random choice comes from numpy Generators seeded from ``seed`` and a fixed name per use, so
-the objects, the brain, the neural stimuli, the task-training images and the spikes are
-independent streams and the same seed always gives the same experiment.
+the objects, the brain, its training, the neural stimuli, the task-training images and the spikes
+are independent streams and the same seed always gives the same experiment.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import zlib
 from dataclasses import dataclass
@@ -56,15 +63,16 @@ import torch
 import xarray as xr
 from torch.nn import functional as F
 
-from insilico.core.io import write_netcdf
+from insilico.core.io import load_torch, write_netcdf
 from insilico.core.units import IT_BIN_MS
+from insilico.it import cache_keys
 from insilico.it.assembly import write_assembly, write_stimulus_set
 
-SIMULATOR_VERSION = "1.0.0"
+SIMULATOR_VERSION = "2.1.0"
+_log = logging.getLogger(__name__)
 
 STIMULUS_SET_IDENTIFIER = "insilico.SimulatedHvM"
 ASSEMBLY_IDENTIFIER = "insilico.SimulatedHvM2015"
-VARIATION_LEVELS = (0, 3, 6)
 MAX_VARIATION = 6
 HARMONICS = np.arange(2, 8)  # radial harmonics of the silhouettes
 # Shape is the category cue (prototype harmonics, elongation, hollowness); texture (luminance,
@@ -81,6 +89,17 @@ MAX_LOG_SIZE = math.log(1.6)  # size factor within [1/1.6, 1.6]
 MAX_IN_PLANE_DEG = 90.0
 MAX_OUT_OF_PLANE_DEG = 70.0
 
+# Hard images (Kar et al. 2019's late-solved images are hard in these ways), rendered at the pose
+# ranges of variation 3. "clean" images are the HvM-like ones of the variation levels.
+IMAGE_KINDS = ("clean", "occluded", "cluttered", "low_contrast", "unusual_pose")
+HARD_KINDS = IMAGE_KINDS[1:]
+HARD_VARIATION = 3
+OCCLUDERS = 2  # grey bars across the object, each 0.25-0.4 object radii wide
+CLUTTER_SHAPES = 4  # distractor blobs (no object of the bank) behind the object
+LOW_CONTRAST = 0.3  # object contrast against the mean background, relative to a clean image
+UNUSUAL_OUT_OF_PLANE_DEG = (60.0, 80.0)  # both out-of-plane rotations, beyond variation 6's mean
+TASK_HARD_FRACTION = 0.5  # share of hard images among task-training images (each kind equally)
+
 # Time course of every response component (ms).
 RISE_MS = 10.0
 ADAPT_MS = 40.0
@@ -88,21 +107,16 @@ SUSTAINED = 0.55  # sustained level relative to the transient peak
 DECAY_MS = 40.0
 V4_LATENCY_MS = (60.0, 80.0)
 IT_LATENCY_MS = (90.0, 110.0)
-IT_ABSTRACT_DELAY_MS = (15.0, 35.0)
 
-# V1 divisive normalisation: energy / (V1_SEMISATURATION + local mean energy); V4 conjunctions
-# are rectified and raised to V4_EXPONENT.
-V1_SEMISATURATION = 0.5
-V1_MODE = "energy"
-V4_EXPONENT = 2.0
+V1_SEMISATURATION = 0.5  # V1 divisive normalisation: energy / (this + local mean energy)
 V4_RF_SIGMA = (0.1, 0.2)  # receptive-field sigma, half-image units
-V4_THRESHOLD = (0.0, 0.4)
 # Like a Utah array, the V4 sites sample one patch of cortex: receptive-field centres scatter
 # with this standard deviation (half-image units) around a point near the fovea.
 V4_RF_SCATTER = 0.35
+IT_READOUT_DENSITY = 0.3  # share of the hidden IT units an IT site reads
+THRESHOLD_QUANTILE = (0.2, 0.6)  # a site is silent below this quantile of its calibration drive
 
-POSE_GAIN_FLOOR = 0.4  # IT gain far from the preferred position, relative to at it
-CALIBRATION_IMAGES = 256  # the brain's own images that fix its normalisation constants
+CALIBRATION_IMAGES = 256  # the brain's own images that fix its thresholds and scales
 _CHUNK_IMAGES = 64  # images through the ground-truth brain at a time (bounds memory)
 
 GABOR_ORIENTATIONS = 4
@@ -223,14 +237,19 @@ def render(
     poses: dict[str, np.ndarray],
     size: int,
     rng: np.random.Generator,
+    kinds: np.ndarray | None = None,
     chunk: int = 64,
 ) -> np.ndarray:
-    """Grey-scale images ``(n, size, size)`` uint8 of the given objects and poses.
+    """Grey-scale images ``(n, size, size)`` uint8 of the given objects, poses and image kinds.
 
     Anti-aliased by a soft edge one pixel wide; every image gets its own background from ``rng``.
+    ``kinds`` (default all "clean") adds occluding bars, clutter behind the object or a low
+    object contrast (an unusual pose is a pose, drawn by :func:`stimulus_design`). The random
+    draws per image do not depend on its kind, so changing one image's kind changes only it.
     """
     object_index = np.asarray(object_index)
     n = len(object_index)
+    kinds = np.full(n, "clean") if kinds is None else np.asarray(kinds).astype(str)
     images = np.empty((n, size, size), np.uint8)
     centers = (np.arange(size) + 0.5) / size * 2 - 1
     v, u = np.meshgrid(-centers, centers, indexing="ij")  # u to the right, v up
@@ -266,10 +285,56 @@ def render(
             0.12 * np.sin(np.deg2rad(pose["ryz"])) * x + 0.12 * np.sin(np.deg2rad(pose["rxz"])) * y
         )
         surface = objects.luminance[idx][:, None, None] + texture + shading
+        kind = kinds[sl][:, None, None]
+        surface = np.where(kind == "low_contrast", 0.5 + LOW_CONTRAST * (surface - 0.5), surface)
         background = 0.5 + BACKGROUND_CONTRAST * pink_noise(len(idx), size, rng)
+        clutter, clutter_lum = _clutter(u, v, len(idx), size, rng)
+        background = np.where(
+            kind == "cluttered", background * (1 - clutter) + clutter_lum, background
+        )
         image = mask * surface + (1 - mask) * background
+        occluder, occluder_lum = _occluders(du, dv, radius, size, rng)
+        image = np.where(kind == "occluded", image * (1 - occluder) + occluder_lum, image)
         images[sl] = np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
     return images
+
+
+def _occluders(du: np.ndarray, dv: np.ndarray, radius: np.ndarray, size: int, rng):
+    """Soft masks ``(n, size, size)`` of ``OCCLUDERS`` grey bars through the object, and their
+    luminance image (mask times the bar's grey level), in the object-centred frame."""
+    n = len(du)
+    mask = np.zeros(du.shape)
+    luminance = np.zeros(du.shape)
+    for _ in range(OCCLUDERS):
+        angle = rng.uniform(0, np.pi, n)[:, None, None]
+        offset = rng.uniform(-0.5, 0.5, n)[:, None, None] * radius
+        half_width = rng.uniform(0.12, 0.2, n)[:, None, None] * radius
+        grey = rng.uniform(0.3, 0.7, n)[:, None, None]
+        distance = np.abs(np.cos(angle) * du + np.sin(angle) * dv - offset)
+        bar = _sigmoid((half_width - distance) * size / 2)
+        luminance = luminance * (1 - bar) + grey * bar
+        mask = 1 - (1 - mask) * (1 - bar)
+    return mask, luminance
+
+
+def _clutter(u: np.ndarray, v: np.ndarray, n: int, size: int, rng):
+    """Soft masks ``(n, size, size)`` of ``CLUTTER_SHAPES`` random blobs (shapes of no object)
+    and their luminance image, for the background of cluttered images."""
+    mask = np.zeros((n, *u.shape))
+    luminance = np.zeros((n, *u.shape))
+    for _ in range(CLUTTER_SHAPES):
+        cx, cy = (rng.uniform(-0.85, 0.85, n)[:, None, None] for _ in range(2))
+        scale = rng.uniform(0.18, 0.32, n)[:, None, None]
+        amp = rng.uniform(0.0, 0.3, (n, len(HARMONICS)))[:, :, None, None]
+        pha = rng.uniform(0, 2 * np.pi, (n, len(HARMONICS)))[:, :, None, None]
+        grey = rng.uniform(0.15, 0.85, n)[:, None, None]
+        rho = np.hypot(u[None] - cx, v[None] - cy) / scale
+        phi = np.arctan2(v[None] - cy, u[None] - cx)
+        boundary = 1 + (amp * np.cos(HARMONICS[None, :, None, None] * phi[:, None] + pha)).sum(1)
+        blob = _sigmoid((boundary - rho) * scale * size / 2)
+        luminance = luminance * (1 - blob) + grey * blob
+        mask = 1 - (1 - mask) * (1 - blob)
+    return mask, luminance
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -277,20 +342,35 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def stimulus_design(
-    objects: ObjectBank, variations: list[int], images_per_object: int, seed: int, stream: str
+    objects: ObjectBank,
+    variations: list[int],
+    images_per_object: int,
+    seed: int,
+    stream: str,
+    hard_images_per_object: int = 0,
 ) -> pd.DataFrame:
-    """One row per image: object, category, variation and pose (Brain-Score column names)."""
+    """One row per image: object, category, variation, image kind and pose (Brain-Score names).
+
+    Clean images: ``images_per_object`` per object and variation level; then, per object and hard
+    kind (:data:`HARD_KINDS`), ``hard_images_per_object`` images at variation ``HARD_VARIATION``.
+    """
     rng = _rng(seed, f"{stream}:poses")
     rows = [
-        (o, v)
+        (o, v, "clean")
         for v in variations
         for o in range(objects.n_objects)
         for _ in range(images_per_object)
+    ] + [
+        (o, HARD_VARIATION, kind)
+        for kind in HARD_KINDS
+        for o in range(objects.n_objects)
+        for _ in range(hard_images_per_object)
     ]
-    object_index = np.array([o for o, _ in rows], dtype=int)
-    variation = np.array([v for _, v in rows], dtype=int)
-    poses = sample_poses(variation, rng)
-    table = pd.DataFrame(
+    object_index = np.array([o for o, _, _ in rows], dtype=int)
+    variation = np.array([v for _, v, _ in rows], dtype=int)
+    kinds = np.array([k for _, _, k in rows])
+    poses = _unusual_poses(sample_poses(variation, rng), kinds == "unusual_pose", rng)
+    return pd.DataFrame(
         {
             "stimulus_id": [f"{stream}{i:05d}" for i in range(len(rows))],
             "object_index": object_index,
@@ -298,17 +378,34 @@ def stimulus_design(
             "category_index": objects.category[object_index],
             "category_name": np.asarray(objects.category_names)[objects.category[object_index]],
             "variation": variation,
+            "image_kind": kinds,
             **poses,
         }
     )
-    return table
+
+
+def _unusual_poses(poses: dict, unusual: np.ndarray, rng: np.random.Generator) -> dict:
+    """Both out-of-plane rotations set to +-(60..80) degrees where ``unusual`` (draws for all)."""
+    out = dict(poses)
+    for key in ("rxz", "ryz"):
+        extreme = rng.uniform(*UNUSUAL_OUT_OF_PLANE_DEG, len(unusual)) * rng.choice(
+            [-1, 1], len(unusual)
+        )
+        out[key] = np.where(unusual, extreme, poses[key])
+    return out
 
 
 def render_design(objects: ObjectBank, design: pd.DataFrame, size: int, seed: int, stream: str):
     """The images of a design table, with backgrounds from the design's own stream."""
     poses = {key: design[key].to_numpy() for key in ("ty", "tz", "s", "rxy", "rxz", "ryz")}
+    kinds = design["image_kind"].to_numpy() if "image_kind" in design else None
     return render(
-        objects, design["object_index"].to_numpy(), poses, size, _rng(seed, f"{stream}:pixels")
+        objects,
+        design["object_index"].to_numpy(),
+        poses,
+        size,
+        _rng(seed, f"{stream}:pixels"),
+        kinds,
     )
 
 
@@ -318,17 +415,24 @@ def task_images(
     """Images for task training or testing, disjoint from the neural stimulus set.
 
     Objects are the simulated experiment's objects (from ``params["seed"]``); poses, variation
-    levels (uniform over 0..6, not only the recorded levels) and backgrounds come from the random
-    stream (``seed``, ``stream``), so no task image equals a neural stimulus. Returns (images
-    uint8, category labels, design table).
+    levels (uniform over 0..6, not only the recorded levels), image kinds (a share
+    ``TASK_HARD_FRACTION`` hard, at variation 3) and backgrounds come from the random stream
+    (``seed``, ``stream``), so no task image equals a neural stimulus. Returns (images uint8,
+    category labels, design table with ``object_index`` and ``image_kind``).
     """
     objects = make_objects(params["n_categories"], params["objects_per_category"], params["seed"])
     rng = _rng(seed, f"{stream}:design")
     object_index = rng.integers(0, objects.n_objects, size=n_images)
-    variation = rng.uniform(0, MAX_VARIATION, size=n_images)
-    poses = sample_poses(variation, rng)
-    images = render(objects, object_index, poses, size or params["image_size"], rng)
-    design = pd.DataFrame({"object_index": object_index, "variation": variation, **poses})
+    hard = rng.random(n_images) < TASK_HARD_FRACTION
+    kinds = np.where(
+        hard, np.asarray(HARD_KINDS)[rng.integers(0, len(HARD_KINDS), n_images)], "clean"
+    )
+    variation = np.where(hard, HARD_VARIATION, rng.uniform(0, MAX_VARIATION, size=n_images))
+    poses = _unusual_poses(sample_poses(variation, rng), kinds == "unusual_pose", rng)
+    images = render(objects, object_index, poses, size or params["image_size"], rng, kinds)
+    design = pd.DataFrame(
+        {"object_index": object_index, "variation": variation, "image_kind": kinds, **poses}
+    )
     design["category_index"] = objects.category[object_index]
     return images, objects.category[object_index], design
 
@@ -384,58 +488,196 @@ def gabor_bank(resolution: int) -> torch.Tensor:
     return torch.from_numpy(bank).float()
 
 
-class GroundTruthBrain:
-    """The hidden V1 -> V4 -> IT network; ``respond`` gives noiseless drives per neuroid.
+class HiddenVentralStream(torch.nn.Module):
+    """The trainable part of the ground truth: V4 and a recurrent IT stage above a fixed V1.
 
-    ``params`` is ``config["data"]["simulated"]["it"]``; everything random comes from ``seed``.
+    V4: 5x5 convolution of the V1 channels (standardised, 2x2 average-pooled) to ``width`` maps,
+    ReLU. IT, iteration 0 (the feedforward sweep): ``h_0 = relu(W_in * pool(V4))`` with
+    ``2 width`` maps. Iteration k > 0: feedback from IT scales V4 by
+    ``1 + tanh(W_fb * upsample(h_{k-1}))``, local recurrence adds ``W_loc * h_{k-1}``, and the
+    state moves from the feedforward sweep towards the recurrent one by the sweep's own
+    uncertainty ``u`` (entropy of its category read-out over log n_categories, 0..1):
+    ``h_k = h_0 + u (relu(W_in * pool(V4_k) + W_loc * h_{k-1}) - h_0)``. An image the sweep
+    already resolves is changed little by recurrence; one it leaves ambiguous (as occlusion,
+    clutter, low contrast or an unusual pose do) is mostly recomputed, late.
+    IT code: ``relu(linear(mean of h_k over positions))`` (``it_units``); one linear head reads the
+    category and identity logits from it at every iteration (deep supervision).
     """
 
-    def __init__(self, params: dict, seed: int) -> None:
+    def __init__(self, n_v1: int, width: int, it_units: int, n_categories: int, n_objects: int):
+        super().__init__()
+        self.n_categories = n_categories
+        self.v4 = torch.nn.Conv2d(n_v1, width, 5, padding=2)
+        self.it_input = torch.nn.Conv2d(width, 2 * width, 3, padding=1)
+        self.local = torch.nn.Conv2d(2 * width, 2 * width, 3, padding=1)
+        self.feedback = torch.nn.Conv2d(2 * width, width, 1)
+        self.it = torch.nn.Linear(2 * width, it_units)
+        self.head = torch.nn.Linear(it_units, n_categories + n_objects)
+
+    def forward(self, v1: torch.Tensor, iterations: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(V4 maps, IT code) at iterations 0..``iterations``."""
+        v4_ff = F.relu(self.v4(F.avg_pool2d(v1, 2)))
+        h0 = F.relu(self.it_input(F.avg_pool2d(v4_ff, 2)))
+        it = F.relu(self.it(h0.mean(dim=(2, 3))))
+        states, h = [(v4_ff, it)], h0
+        uncertainty = self.uncertainty(it).detach()[:, None, None, None]
+        for _ in range(iterations):
+            up = F.interpolate(h, size=v4_ff.shape[-2:], mode="nearest")
+            v4 = v4_ff * (1 + torch.tanh(self.feedback(up)))
+            recurrent = F.relu(self.it_input(F.avg_pool2d(v4, 2)) + self.local(h))
+            h = h0 + uncertainty * (recurrent - h0)
+            states.append((v4, F.relu(self.it(h.mean(dim=(2, 3))))))
+        return states
+
+    def uncertainty(self, it: torch.Tensor) -> torch.Tensor:
+        """Entropy of the category read-out of an IT code over its maximum, per image (0..1)."""
+        p = torch.softmax(self.head(it)[:, : self.n_categories], dim=1)
+        return -(p * torch.log(p + 1e-12)).sum(1) / math.log(self.n_categories)
+
+
+def network_settings(params: dict) -> dict:
+    """Everything the hidden network's weights depend on (its cache key hashes these)."""
+    return cache_keys.network_settings(params, SIMULATOR_VERSION)
+
+
+def fixed_v1(images: np.ndarray, resolution: int, gabors: torch.Tensor) -> torch.Tensor:
+    """Normalised V1 energy ``(n, channels, res, res)`` of uint8 images (fixed, never trained).
+
+    Quadrature Gabor pairs, energy ``sqrt(even^2 + odd^2)``, divided by the local mean energy.
+    """
+    chunks = []
+    for start in range(0, len(images), _CHUNK_IMAGES):
+        chunk = np.asarray(images[start : start + _CHUNK_IMAGES], np.float32)
+        x = torch.from_numpy(chunk)[:, None] / 255.0
+        if x.shape[-1] != resolution:
+            x = F.interpolate(x, size=(resolution,) * 2, mode="area")
+        x = (x - x.mean(dim=(2, 3), keepdim=True)) / 0.25
+        responses = _fft_conv(x, gabors)
+        half = responses.shape[1] // 2
+        v1 = torch.sqrt(responses[:, :half] ** 2 + responses[:, half:] ** 2 + 1e-6)
+        pooled = F.avg_pool2d(v1.mean(1, keepdim=True), 5, stride=1, padding=2)
+        chunks.append(v1 / (V1_SEMISATURATION + pooled))
+    return torch.cat(chunks)
+
+
+def train_hidden_network(params: dict) -> dict:
+    """Train the hidden network briefly on category and identity (its own images); return a
+    checkpoint: ``state`` (weights), ``settings`` and held-out accuracy per iteration and kind.
+
+    Its images (stream ``brain-train``/``brain-test``) are disjoint from the neural stimuli and
+    from the scored models' task images; the losses of all iterations are summed, later ones
+    weighted more, so the feedforward sweep does what it can and recurrence adds the rest.
+    """
+    config = params["brain"]
+    seed = int(params["seed"])
+    n_cat = int(params["n_categories"])
+    n_objects = n_cat * int(params["objects_per_category"])
+    res = int(params["brain_resolution"])
+    gabors = gabor_bank(res)
+    images, categories, design = task_images(params, seed, config["train_images"], "brain-train")
+    v1 = fixed_v1(images, res, gabors)
+    v1_mean, v1_std = v1.mean(dim=(0, 2, 3)), v1.std(dim=(0, 2, 3))
+    v1 = _standard(v1, v1_mean, v1_std)
+    targets = torch.from_numpy(np.stack([categories, n_cat + design["object_index"]], 1))
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        network = HiddenVentralStream(
+            v1.shape[1], config["width"], config["it_units"], n_cat, n_objects
+        )
+    optimiser = torch.optim.Adam(network.parameters(), lr=config["learning_rate"])
+    rng = _rng(seed, "brain-batches")
+    weights = np.arange(1, config["iterations"] + 2) / (config["iterations"] + 1)
+    for step in range(config["steps"]):
+        batch = torch.from_numpy(rng.integers(0, len(v1), config["batch_size"]))
+        states = network(v1[batch], config["iterations"])
+        loss = sum(
+            w * _head_loss(network.head(it), targets[batch], n_cat)
+            for w, (_, it) in zip(weights, states, strict=True)
+        )
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        if step % 100 == 0:
+            _log.info("hidden network step %d: loss %.3f", step, float(loss.detach()))
+    return {
+        "state": network.state_dict(),
+        "v1_mean": v1_mean,
+        "v1_std": v1_std,
+        "settings": network_settings(params),
+        "accuracy": _held_out_accuracy(network, params, gabors, v1_mean, v1_std),
+    }
+
+
+def _standard(v1: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """V1 channels standardised by the fixed constants of the hidden network's training images."""
+    return (v1 - mean[None, :, None, None]) / std[None, :, None, None]
+
+
+def _head_loss(logits: torch.Tensor, targets: torch.Tensor, n_cat: int) -> torch.Tensor:
+    return F.cross_entropy(logits[:, :n_cat], targets[:, 0]) + F.cross_entropy(
+        logits[:, n_cat:], targets[:, 1] - n_cat
+    )
+
+
+@torch.no_grad()
+def _held_out_accuracy(network: HiddenVentralStream, params: dict, gabors, mean, std) -> dict:
+    """Category accuracy of the hidden network's own head per iteration, clean vs hard images."""
+    n_cat = int(params["n_categories"])
+    images, categories, design = task_images(params, int(params["seed"]), 1000, "brain-test")
+    v1 = _standard(fixed_v1(images, int(params["brain_resolution"]), gabors), mean, std)
+    states = network(v1, params["brain"]["iterations"])
+    correct = np.stack(
+        [(network.head(it)[:, :n_cat].argmax(1).numpy() == categories) for _, it in states]
+    )  # (iterations + 1, n)
+    clean = design["image_kind"].to_numpy() == "clean"
+    return {
+        "clean": correct[:, clean].mean(1).tolist(),
+        "hard": correct[:, ~clean].mean(1).tolist(),
+    }
+
+
+class GroundTruthBrain:
+    """The hidden V1 -> V4 -> recurrent IT network and the neuroids that read it out.
+
+    ``params`` is ``config["data"]["simulated"]["it"]``; ``checkpoint`` the result of
+    :func:`train_hidden_network` for these params (trained here when omitted). Everything random
+    in the readouts comes from ``seed``. Neuroids see only pixels: :meth:`drives` takes images.
+    """
+
+    def __init__(self, params: dict, seed: int, checkpoint: dict | None = None) -> None:
         self.params = params
+        checkpoint = checkpoint or train_hidden_network(params)
+        if checkpoint["settings"] != network_settings(params):
+            raise ValueError("the hidden network was trained for other settings than these params")
+        self.accuracy = checkpoint["accuracy"]
+        self.iterations = int(params["brain"]["iterations"])
         self.resolution = int(params["brain_resolution"])
         self.n_v4, self.n_it = int(params["v4_neuroids"]), int(params["it_neuroids"])
-        self.n_categories = int(params["n_categories"])
-        self.n_objects = self.n_categories * int(params["objects_per_category"])
-        rng = _rng(seed, "brain")
         self.gabors = gabor_bank(self.resolution)
-        n_v1 = self.gabors.shape[0] // 2 if V1_MODE == "energy" else 2 * self.gabors.shape[0]
-        res = self.resolution
+        width, it_units = int(params["brain"]["width"]), int(params["brain"]["it_units"])
+        n_cat = int(params["n_categories"])
+        n_objects = n_cat * int(params["objects_per_category"])
+        self.network = HiddenVentralStream(
+            self.gabors.shape[0] // 2, width, it_units, n_cat, n_objects
+        )
+        self.network.load_state_dict(checkpoint["state"])
+        self.v1_mean, self.v1_std = checkpoint["v1_mean"], checkpoint["v1_std"]
+        self.network.eval()
+        rng = _rng(seed, "brain")
+        # V4 sites: 2-3 V4 maps each, pooled by a local Gaussian receptive field; like a Utah
+        # array they sample one patch of cortex around a point near the fovea.
+        res = self.resolution // 2
         grid = (torch.arange(res) + 0.5) / res * 2 - 1
-
-        # V4: conjunctions of 2-3 V1 channels at each position, local Gaussian receptive fields.
-        self.v4_weights = _sparse_conjunctions(rng, self.n_v4, n_v1)
-        self.v4_threshold = torch.from_numpy(rng.uniform(*V4_THRESHOLD, self.n_v4)).float()
+        self.v4_weights = _sparse_conjunctions(rng, self.n_v4, width)
         array_center = rng.uniform(-0.1, 0.1, size=2)
         self.v4_center = array_center + rng.normal(0, V4_RF_SCATTER, size=(self.n_v4, 2))
-        self.v4_sigma = rng.uniform(*V4_RF_SIGMA, size=self.n_v4)
-        self.v4_rf = _gaussian_fields(grid, self.v4_center, self.v4_sigma)
-
-        # IT features: a bank of V4-like conjunction maps pooled over a wide field.
-        n_bank = int(params["it_feature_bank"])
-        self.bank_weights = _sparse_conjunctions(rng, n_bank, n_v1)
-        self.bank_threshold = torch.from_numpy(rng.uniform(*V4_THRESHOLD, n_bank)).float()
-        self.it_center = rng.normal(0, 0.15, size=(self.n_it, 2))
-        self.it_sigma = rng.uniform(0.6, 1.0, size=self.n_it)
-        self.it_rf = _gaussian_fields(grid, self.it_center, self.it_sigma)
-        self.it_feature_weights = rng.normal(size=(self.n_it, n_bank)) * (
-            rng.random((self.n_it, n_bank)) < 0.3
+        self.v4_rf = _gaussian_fields(grid, self.v4_center, rng.uniform(*V4_RF_SIGMA, self.n_v4))
+        # IT sites: sparse random mixtures of the IT code.
+        self.it_weights = rng.normal(size=(it_units, self.n_it)) * (
+            rng.random((it_units, self.n_it)) < IT_READOUT_DENSITY
         )
-        # IT abstract parts: sparse category preference, dense identity preference.
-        category = rng.normal(0, 0.3, size=(self.n_it, self.n_categories))
-        preferred = rng.integers(0, self.n_categories, size=self.n_it)
-        category[np.arange(self.n_it), preferred] += rng.uniform(1.5, 3.0, self.n_it)
-        self.it_category_weights = category
-        self.it_identity_weights = rng.normal(size=(self.n_it, self.n_objects))
-        mix = rng.dirichlet(
-            [params["it_mix"][part] * 10 for part in ("features", "category", "identity")],
-            size=self.n_it,
-        )
-        self.it_mix = mix  # (n_it, 3): features, category, identity
-        # Pose gain: broad position tuning and a size exponent.
-        self.it_position = rng.normal(0, 0.25, size=(self.n_it, 2))
-        self.it_position_sigma = rng.uniform(0.4, 0.8, size=self.n_it)
-        self.it_size_exponent = rng.normal(0, 0.5, size=self.n_it)
-
+        self.threshold_quantile = rng.uniform(*THRESHOLD_QUANTILE, self.n_v4 + self.n_it)
+        self.it_center = np.zeros((self.n_it, 2))  # IT fields are wide and centred (for x, y)
         # Rates and timing per neuroid: V4 first, then IT.
         n = self.n_v4 + self.n_it
         self.baseline = rng.uniform(*params["baseline_hz"], size=n)
@@ -444,106 +686,88 @@ class GroundTruthBrain:
         self.latency = np.concatenate(
             [rng.uniform(*V4_LATENCY_MS, self.n_v4), rng.uniform(*IT_LATENCY_MS, self.n_it)]
         )
-        self.abstract_delay = np.concatenate(
-            [np.zeros(self.n_v4), rng.uniform(*IT_ABSTRACT_DELAY_MS, self.n_it)]
-        )
         self.region = np.array(["V4"] * self.n_v4 + ["IT"] * self.n_it)
         self._calibrate(seed)
 
-    def v1(self, images: np.ndarray) -> torch.Tensor:
-        """Normalised V1 energy ``(n, channels, res, res)`` of uint8 images."""
-        x = torch.from_numpy(np.asarray(images, np.float32))[:, None] / 255.0
-        if x.shape[-1] != self.resolution:
-            x = F.interpolate(x, size=(self.resolution,) * 2, mode="area")
-        x = (x - x.mean(dim=(2, 3), keepdim=True)) / 0.25
-        responses = _fft_conv(x, self.gabors)
-        if V1_MODE == "energy":
-            half = responses.shape[1] // 2
-            v1 = torch.sqrt(responses[:, :half] ** 2 + responses[:, half:] ** 2 + 1e-6)
-        else:  # simple cells of both polarities, max-pooled over 3x3 positions (position jitter)
-            v1 = F.max_pool2d(torch.cat([F.relu(responses), F.relu(-responses)], 1), 3, 1, 1)
-        pooled = F.avg_pool2d(v1.mean(1, keepdim=True), 5, stride=1, padding=2)
-        return v1 / (V1_SEMISATURATION + pooled)
-
-    def _image_parts(self, images: np.ndarray) -> dict[str, np.ndarray]:
-        """Uncalibrated image-computed drives: V4 ``(n, n_v4)`` and pooled IT features ``(n, n_it, bank)``."""
-        outputs: dict[str, list[np.ndarray]] = {"v4": [], "pooled": []}
+    @torch.no_grad()
+    def _states(self, images: np.ndarray):
+        """Per chunk of images: the network's (V4, IT code) states and the sweep's uncertainty."""
         for start in range(0, len(images), _CHUNK_IMAGES):
-            v1 = self.v1(images[start : start + _CHUNK_IMAGES])
-            v4 = _conjunction_maps(v1, self.v4_weights, self.v4_threshold)
-            outputs["v4"].append((v4 * self.v4_rf[None]).sum(dim=(2, 3)).numpy())
-            bank = _conjunction_maps(v1, self.bank_weights, self.bank_threshold).flatten(2)
-            pooled = (bank @ self.it_rf.flatten(1).T).transpose(1, 2).numpy()  # (n, it, bank)
-            outputs["pooled"].append(np.log1p(pooled))
-        return {key: np.concatenate(value) for key, value in outputs.items()}
+            v1 = fixed_v1(images[start : start + _CHUNK_IMAGES], self.resolution, self.gabors)
+            states = self.network(_standard(v1, self.v1_mean, self.v1_std), self.iterations)
+            yield states, self.network.uncertainty(states[0][1]).numpy()
+
+    def _readouts(self, images: np.ndarray) -> np.ndarray:
+        """Linear readouts before rectification ``(n, iterations + 1, n_v4 + n_it)``.
+
+        The IT code of iteration k enters scaled by ``1 - rank(u) (1 - (k / iterations)^2)``, where
+        ``rank(u)`` is the share of the brain's calibration images whose feedforward sweep was
+        more certain: an image the sweep resolves drives IT at once, one it leaves ambiguous
+        builds up its IT response over the recurrent iterations (after about 150 ms).
+        """
+        out = []
+        for states, uncertainty in self._states(images):
+            rank = np.searchsorted(self.uncertainty_reference, uncertainty) / len(
+                self.uncertainty_reference
+            )
+            per_iteration = []
+            for k, (v4, it) in enumerate(states):
+                pooled = torch.einsum("ncxy,uxy->nuc", v4, self.v4_rf)  # (n, n_v4, width)
+                v4_sites = (pooled * self.v4_weights[None]).sum(-1).numpy()
+                commitment = 1 - rank * (1 - (k / max(self.iterations, 1)) ** 2)
+                it_sites = (it.numpy() * commitment[:, None]) @ self.it_weights
+                per_iteration.append(np.concatenate([v4_sites, it_sites], 1))
+            out.append(np.stack(per_iteration, 1))
+        return np.concatenate(out)
 
     def _calibrate(self, seed: int) -> None:
-        """Fix every normalisation constant on the brain's own image set (never the stimuli).
+        """Fix the uncertainty ranks, thresholds and scales on the brain's own images (never the
+        stimuli): a site fires above its own quantile of its final-iteration readout, and its 98th
+        percentile maps to 1.
 
         Responses are then a fixed function of the image: the same image always gives the same
         drive, whatever else is in the stimulus set or how it is chunked.
         """
         images, _, _ = task_images(self.params, seed, CALIBRATION_IMAGES, "calibration")
-        parts = self._image_parts(images)
-        self.pooled_mean = parts["pooled"].mean(axis=0)
-        self.pooled_std = parts["pooled"].std(axis=0) + 1e-9
-        features = self._features(parts["pooled"])
-        self.scales = {
-            "v4": _range(parts["v4"]),
-            "it_features": _range(features),
-            # the label-driven parts take every value of their table equally often
-            "it_category": _range(_softplus(self.it_category_weights.T - 1)),
-            "it_identity": _range(_softplus(self.it_identity_weights.T - 1)),
-        }
+        self.uncertainty_reference = np.sort(np.concatenate([u for _, u in self._states(images)]))
+        final = self._readouts(images)[:, -1]
+        self.threshold = np.array(
+            [np.quantile(final[:, i], q) for i, q in enumerate(self.threshold_quantile)]
+        )
+        rectified = np.maximum(final - self.threshold, 0)
+        self.scale = np.maximum(np.percentile(rectified, 98, axis=0), 1e-9)
 
-    def _features(self, pooled: np.ndarray) -> np.ndarray:
-        standard = (pooled - self.pooled_mean) / self.pooled_std
-        return _softplus((standard * self.it_feature_weights[None]).sum(-1) / 1.5)
+    def drives(self, images: np.ndarray) -> np.ndarray:
+        """Noiseless drives ``(n_images, iterations + 1, n_neuroids)``, about 0..1, from pixels."""
+        return np.maximum(self._readouts(images) - self.threshold, 0) / self.scale
 
-    def drives(self, images: np.ndarray, design: pd.DataFrame) -> dict[str, np.ndarray]:
-        """Noiseless drives, about 0..1 per image and neuroid, by part.
+    def rates(self, drives: np.ndarray, bin_starts_ms: np.ndarray) -> np.ndarray:
+        """Noiseless rates (Hz) ``(n_images, n_neuroids, n_bins)`` in bins starting at the given ms.
 
-        Returns ``v4`` (n, n_v4), ``it_features``, ``it_category``, ``it_identity`` (n, n_it) and
-        ``it_pose_gain`` (n, n_it). Each part is mapped by fixed constants (from
-        :meth:`_calibrate`) so that its 2nd..98th percentile on the calibration images spans 0..1.
+        A neuroid's drive at time t is its stage's state at iteration ``(t - latency) /
+        iteration_ms`` (linear between iterations, the last one held), times the response
+        envelope of :func:`_time_course`.
         """
-        parts = self._image_parts(images)
-        raw = {
-            "v4": parts["v4"],
-            "it_features": self._features(parts["pooled"]),
-            "it_category": _softplus(
-                self.it_category_weights[:, design["category_index"].to_numpy()].T - 1
-            ),
-            "it_identity": _softplus(
-                self.it_identity_weights[:, design["object_index"].to_numpy()].T - 1
-            ),
-        }
-        drives = {
-            key: np.clip((value - self.scales[key][0]) / self.scales[key][1], 0, None)
-            for key, value in raw.items()
-        }
-        position = np.stack([design["ty"].to_numpy(), design["tz"].to_numpy()], axis=1)
-        distance2 = ((position[:, None, :] - self.it_position[None]) ** 2).sum(-1)
-        drives["it_pose_gain"] = (
-            POSE_GAIN_FLOOR
-            + (1 - POSE_GAIN_FLOOR) * np.exp(-distance2 / (2 * self.it_position_sigma**2))
-        ) * design["s"].to_numpy()[:, None] ** self.it_size_exponent[None]
-        return drives
-
-    def rates(self, drives: dict[str, np.ndarray], bin_starts_ms: np.ndarray) -> np.ndarray:
-        """Noiseless rates (Hz) ``(n_images, n_neuroids, n_bins)`` in bins starting at the given ms."""
         image_on = float(self.params["image_on_ms"])
-        k = _time_course(bin_starts_ms, self.latency, image_on)  # (n_neuroids, n_bins)
-        k_late = _time_course(bin_starts_ms, self.latency + self.abstract_delay, image_on)
-        n_v4 = self.n_v4
-        v4 = drives["v4"][:, :, None] * k[None, :n_v4]
-        mix = self.it_mix
-        early = mix[None, :, 0] * drives["it_features"]
-        late = mix[None, :, 1] * drives["it_category"] + mix[None, :, 2] * drives["it_identity"]
-        gain = drives["it_pose_gain"][:, :, None]
-        it = gain * (early[:, :, None] * k[None, n_v4:] + late[:, :, None] * k_late[None, n_v4:])
-        driven = np.concatenate([v4, it], axis=1)
+        envelope = _time_course(bin_starts_ms, self.latency, image_on)  # (n_neuroids, n_bins)
+        weights = _iteration_weights(
+            bin_starts_ms,
+            self.latency,
+            float(self.params["brain"]["iteration_ms"]),
+            self.iterations,
+        )  # (n_neuroids, n_bins, iterations + 1)
+        driven = np.einsum("ikn,nbk->inb", drives, weights) * envelope[None]
         return self.baseline[None, :, None] + self.gain[None, :, None] * driven
+
+
+def _iteration_weights(bin_starts_ms, latency_ms, iteration_ms: float, iterations: int):
+    """Interpolation weights ``(n_neuroids, n_bins, iterations + 1)``: over each 10 ms bin, the
+    mean of the hat functions of ``(t - latency) / iteration_ms`` (clipped to 0..iterations)."""
+    t = np.asarray(bin_starts_ms, float)[None, :, None] + np.arange(0.5, IT_BIN_MS)[None, None, :]
+    position = np.clip((t - np.asarray(latency_ms)[:, None, None]) / iteration_ms, 0, iterations)
+    k = np.arange(iterations + 1)
+    hats = np.maximum(1 - np.abs(position[..., None] - k), 0)  # (n, bins, ms, k)
+    return hats.mean(axis=2)
 
 
 def _sparse_conjunctions(rng: np.random.Generator, n_units: int, n_channels: int) -> torch.Tensor:
@@ -554,12 +778,6 @@ def _sparse_conjunctions(rng: np.random.Generator, n_units: int, n_channels: int
         signs = np.where(rng.random(len(chosen)) < 0.8, 1.0, -0.5)
         weights[unit, chosen] = signs * rng.uniform(0.5, 1.0, len(chosen))
     return torch.from_numpy(weights).float()
-
-
-def _conjunction_maps(v1: torch.Tensor, weights: torch.Tensor, threshold: torch.Tensor):
-    """relu(sum_c w_c V1_c(x) - theta)^2 for every unit and position: ``(n, units, res, res)``."""
-    combined = F.conv2d(v1, weights[:, :, None, None])
-    return torch.relu(combined - threshold[None, :, None, None]) ** V4_EXPONENT
 
 
 def _fft_conv(x: torch.Tensor, filters: torch.Tensor) -> torch.Tensor:
@@ -583,16 +801,6 @@ def _gaussian_fields(grid: torch.Tensor, centers: np.ndarray, sigmas: np.ndarray
     sigma = torch.from_numpy(sigmas).float()[:, None, None]
     fields = torch.exp(-((xx[None] - cx) ** 2 + (yy[None] - cy) ** 2) / (2 * sigma**2))
     return fields / fields.sum(dim=(1, 2), keepdim=True)
-
-
-def _softplus(x: np.ndarray) -> np.ndarray:
-    return np.logaddexp(0, x)
-
-
-def _range(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(offset, scale) per column mapping its 2nd..98th percentile to 0..1."""
-    low, high = np.percentile(x, [2, 98], axis=0)
-    return low, np.maximum(high - low, 1e-9)
 
 
 def _time_course(bin_starts_ms: np.ndarray, latency_ms: np.ndarray, image_on_ms: float):
@@ -672,23 +880,32 @@ def simulate_experiment(
     csv_path,
     zip_path,
     groundtruth_path,
+    network_path=None,
 ) -> dict:
     """Render the stimulus set, run the brain, draw spikes; write the five files.
 
     ``temporal_path``: NeuroidAssembly with one 10 ms bin per ``time_bins_ms`` step;
     ``assembly_path``: the same trials averaged over ``window_ms`` (one time bin), as
     MajajHong2015.public is; ``csv_path``/``zip_path``: the StimulusSet; ``groundtruth_path``:
-    noiseless rates, per-neuroid parameters and exact reliabilities (netCDF). Returns a small
-    summary for the log.
+    noiseless rates, per-iteration drives, per-neuroid parameters and exact reliabilities
+    (netCDF). ``network_path``: the hidden network's checkpoint (:func:`train_hidden_network`,
+    cached by the workflow); trained here when omitted. Returns a small summary for the log.
     """
     objects = make_objects(params["n_categories"], params["objects_per_category"], seed)
     design = stimulus_design(
-        objects, list(params["variations"]), params["images_per_object"], seed, "hvm"
+        objects,
+        list(params["variations"]),
+        params["images_per_object"],
+        seed,
+        "hvm",
+        params["hard_images_per_object"],
     )
     images = render_design(objects, design, params["image_size"], seed, "hvm")
-    brain = GroundTruthBrain(params, seed)
+    checkpoint = None if network_path is None else load_torch(network_path)
+    brain = GroundTruthBrain(params, seed, checkpoint)
     starts = bin_starts(params)
-    rates = brain.rates(brain.drives(images, design), starts)  # (n_images, n_neuroids, n_bins), Hz
+    drives = brain.drives(images)  # (n_images, iterations + 1, n_neuroids), pixels only
+    rates = brain.rates(drives, starts)  # (n_images, n_neuroids, n_bins), Hz
     repetitions = int(params["repetitions"])
     rng = _rng(seed, "spikes")
     trials = np.stack(
@@ -703,6 +920,7 @@ def simulate_experiment(
             "object_name",
             "category_name",
             "variation",
+            "image_kind",
             "ty",
             "tz",
             "s",
@@ -719,6 +937,7 @@ def simulate_experiment(
         "object_name": np.tile(design["object_name"].to_numpy(), repetitions),
         "category_name": np.tile(design["category_name"].to_numpy(), repetitions),
         "variation": np.tile(design["variation"].to_numpy(), repetitions),
+        "image_kind": np.tile(design["image_kind"].to_numpy(), repetitions),
     }
     neuroids = _neuroid_coords(brain)
     data = trials.reshape(repetitions * n_images, *trials.shape[2:])
@@ -737,10 +956,11 @@ def simulate_experiment(
         [true_reliability(rates[:, :, [b]], brain.fano, repetitions) for b in range(len(starts))],
         axis=1,
     )
-    write_netcdf(
-        _groundtruth(brain, design, rates, starts, reliability_window, reliability_bins),
-        groundtruth_path,
-    )
+    truth = _groundtruth(brain, design, rates, starts, reliability_window, reliability_bins)
+    truth["drive"] = (("stimulus", "iteration", "neuroid"), drives.astype(np.float32))
+    truth["late_share"] = ("stimulus", late_share(drives[:, :, brain.region == "IT"]))
+    write_netcdf(truth, groundtruth_path)
+    hard = design["image_kind"].to_numpy() != "clean"
     return {
         "n_stimuli": n_images,
         "n_presentations": repetitions * n_images,
@@ -751,7 +971,26 @@ def simulate_experiment(
             region: float(np.median(reliability_window[brain.region == region]))
             for region in ("V4", "IT")
         },
+        "it_late_share_median": {
+            "clean": float(np.median(truth["late_share"].values[~hard])),
+            "hard": float(np.median(truth["late_share"].values[hard])),
+        },
+        "network_accuracy": brain.accuracy,
     }
+
+
+def late_share(it_drives: np.ndarray, early_iteration: int = 1) -> np.ndarray:
+    """Per image, the share of its final IT response pattern not yet there at ``early_iteration``.
+
+    ``it_drives`` (n_images, iterations + 1, n_it): ``|d_K - d_e|^2 / |d_K - mean_K|^2`` over the
+    IT sites, where ``mean_K`` is the mean final response over images; with the default
+    ``iteration_ms`` (25) and IT latencies (90-110 ms), iteration 1 is reached at 115-135 ms, so
+    this is the part of the response that develops after about 150 ms.
+    """
+    final = it_drives[:, -1]
+    change = ((final - it_drives[:, early_iteration]) ** 2).sum(-1)
+    spread = ((final - final.mean(0)) ** 2).sum(-1)
+    return change / np.maximum(spread, 1e-12)
 
 
 def _window_mask(starts: np.ndarray, window_ms) -> np.ndarray:
@@ -811,26 +1050,34 @@ def _groundtruth(brain, design, rates, starts, reliability_window, reliability_b
             "rate": (("stimulus", "neuroid", "time_bin"), rates.astype(np.float32)),
             "fano": ("neuroid", brain.fano),
             "latency_ms": ("neuroid", brain.latency),
-            "abstract_delay_ms": ("neuroid", brain.abstract_delay),
             "baseline_hz": ("neuroid", brain.baseline),
             "gain_hz": ("neuroid", brain.gain),
-            "it_mix": (("it_neuroid", "part"), brain.it_mix),
+            "threshold": ("neuroid", brain.threshold),
+            "network_accuracy_clean": ("iteration", brain.accuracy["clean"]),
+            "network_accuracy_hard": ("iteration", brain.accuracy["hard"]),
             "true_reliability_window": ("neuroid", reliability_window),
             "true_reliability": (("neuroid", "time_bin"), reliability_bins),
         },
         coords={
             "stimulus_id": ("stimulus", design["stimulus_id"].to_numpy()),
+            "image_kind": ("stimulus", design["image_kind"].to_numpy()),
+            "iteration": np.arange(brain.iterations + 1),
+            "iteration_ms": (
+                "iteration",
+                np.arange(brain.iterations + 1) * 1.0 * brain.params["brain"]["iteration_ms"],
+            ),
             "neuroid_id": ("neuroid", neuroid_id),
             "region": ("neuroid", brain.region),
             "time_bin_start": ("time_bin", starts.astype(np.int64)),
             "time_bin_end": ("time_bin", (starts + IT_BIN_MS).astype(np.int64)),
-            "it_neuroid_id": ("it_neuroid", neuroid_id[brain.region == "IT"]),
-            "part": ("part", ["features", "category", "identity"]),
         },
         attrs={
             "simulator_version": SIMULATOR_VERSION,
-            "description": "noiseless rates (Hz) and parameters of the simulated neuroids; "
-            "true_reliability is the exact reliability of the repetition average that the "
-            "split-half (Spearman-Brown) ceiling estimates",
+            "description": "noiseless rates (Hz), drives per iteration of the hidden network and "
+            "parameters of the simulated neuroids; true_reliability is the exact reliability of "
+            "the repetition average that the split-half (Spearman-Brown) ceiling estimates; "
+            "network_accuracy_* the hidden network's own category accuracy per iteration "
+            "(iteration_ms after each site's latency) on its held-out clean and hard images; "
+            "late_share the share of an image's final IT pattern that develops after iteration 1",
         },
     )

@@ -5,11 +5,18 @@ inhibited by given amacrine types (``GANGLION_BIPOLARS`` / ``GANGLION_AMACRINES`
 :mod:`insilico.retina.simulator`). The check has three steps, all on the phenomenon's own stimulus:
 
 1. *Identify* every CNN channel with the true interneuron signal it resembles most: Pearson
-   correlation over conditions, time and space between the channel's activity and each true signal
-   (3 bipolar and 2 amacrine types) read at the same place. A unit's place is its receptive-field
+   correlation over time and space between the channel's activity and each true signal (3 bipolar
+   and 2 amacrine types) read at the same place, on a seeded white-noise probe at the model's
+   geometry. A channel's identity belongs to the model, not to a stimulus, and structured stimuli
+   cannot tell the types apart (a full-field flash drives every signal of one polarity alike, and
+   the smooth amacrine signals won every channel of the positive control,
+   :mod:`~insilico.mechanisms.control`, on it). A bipolar type is matched by its synaptic output
+   or by its rectified drive before depression (what a feedforward window can compute),
+   whichever correlates better. A unit's place is its receptive-field
    centre in pixels: the centre of mass of the input gradient of the channel's central unit
    (averaged over seeded white-noise windows) plus the unit's offset on the feature map.
-2. *Truth*: each cell's pathways (the signal types it is wired to) and how much each contributed
+2. *Truth*: each cell's pathways (the signal types that reach it, directly or through its
+   amacrine inputs, :func:`pathways`) and how much each contributed
    to its drive for this stimulus, ``sum |w . signal|`` with the cell's Gaussian pooling weights
    (centre sigma for bipolar, surround sigma times the mean surround strength for amacrine; the
    simulator's small per-synapse jitter is not public and is left out).
@@ -18,7 +25,8 @@ inhibited by given amacrine types (``GANGLION_BIPOLARS`` / ``GANGLION_AMACRINES`
    identity is one of the cell's true pathways, against ``chance``, the same share over all the
    layer's channels (what keeping channels at random would give); the same at the coarser level
    of polarity (ON / OFF); ``top_hit``: whether the single most attributed channel is a true
-   pathway; ``overlap``: sum over signal types of min(attributed share, true share), where the
+   pathway; ``overlap``: sum over signal types of min(attributed share, true share as the
+   layer sees it, :func:`projected_share`), where the
    attributed share pools each channel's |attribution| onto its identity; ``overlap_chance``: the
    same with every channel weighted equally. Attribution *recovers* the mechanism of a layer when
    both beat chance significantly: one-sided permutation tests over the responsive cells (random
@@ -28,19 +36,20 @@ inhibited by given amacrine types (``GANGLION_BIPOLARS`` / ``GANGLION_AMACRINES`
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 import xarray as xr
 
 from insilico.mechanisms.attribution import HIDDEN_LAYERS, Windows, frozen, probe
-from insilico.mechanisms.experiments import truth_cell_indices
+from insilico.mechanisms.experiments import _check_geometry, truth_cell_indices
 from insilico.retina import simulator as retina_sim
 
+IDENTIFY_PROBE_FRAMES = 2000  # white-noise frames on which channels are identified
+IDENTIFY_PROBE_SEED = 0
 RF_PROBE_WINDOWS = 16  # white-noise windows averaged to locate receptive-field centres
 RF_PROBE_SEED = 0
-# Channel identification correlates over at most this many stimulus windows (x units): all of
-# them at default sizes, an even subsample for paper-scale stimuli, whose activity would not fit.
-IDENTIFY_MAX_WINDOWS = 4096
 
 
 def signal_names(retina) -> list[str]:
@@ -64,10 +73,46 @@ def true_signals(retina, stimulus: xr.Dataset) -> np.ndarray:
     return np.stack(per_condition, axis=1)
 
 
-def identification_windows(n_windows: int) -> np.ndarray:
-    """At most ``IDENTIFY_MAX_WINDOWS`` windows, evenly spread (all of them at default sizes)."""
-    spread = np.linspace(0, n_windows - 1, min(n_windows, IDENTIFY_MAX_WINDOWS))
-    return np.unique(spread.round().astype(np.int64))
+def identification_probe(meta: dict) -> xr.Dataset:
+    """Seeded binary white noise at the model's geometry, in the layout of a rendered stimulus."""
+    history, size = meta["history"], meta["size"]
+    rng = np.random.default_rng(IDENTIFY_PROBE_SEED)
+    movie = np.full((1, history - 1 + IDENTIFY_PROBE_FRAMES, size, size), 128, dtype=np.uint8)
+    movie[0, history - 1 :] = retina_sim.white_noise_movie(IDENTIFY_PROBE_FRAMES, size, rng)
+    return xr.Dataset(
+        {"movie": (("condition", "frame", "y", "x"), movie)},
+        attrs={"pad": history - 1, "history": history, "size": size},
+    )
+
+
+def reference_signals(retina, stimulus: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Signals a channel may match ``(reference, condition, time, rows, cols)`` and the index of
+    the true signal (:func:`signal_names`) each one stands for: every true signal, then each
+    bipolar type's rectified drive before depression and gain control."""
+    pad = stimulus.attrs["pad"]
+    per_condition = []
+    for movie in stimulus["movie"].values:
+        out = retina.respond(movie)
+        drive = np.maximum(out["bipolar_linear"] - retina_sim.BIPOLAR_THRESHOLD, 0.0)
+        per_condition.append(np.concatenate([out["bipolar"], out["amacrine"], drive])[:, pad:])
+    n_bipolar = len(retina.bipolar_types)
+    owner = np.concatenate([np.arange(len(signal_names(retina))), np.arange(n_bipolar)])
+    return np.stack(per_condition, axis=1), owner
+
+
+def identify_on_probe(model, meta, retina, offsets, batch_size, device) -> np.ndarray:
+    """Correlation ``(channel, signal)`` on the white-noise probe, the best reference per signal."""
+    probe = identification_probe(meta)
+    references, owner = reference_signals(retina, probe)
+    windows = Windows(probe, meta, device)
+    activity = hidden_activity(model, windows, np.arange(len(windows)), batch_size)
+    correlation = identify(activity, offsets, references, retina)
+    out = np.full((correlation.shape[0], len(signal_names(retina))), np.nan)
+    for s in range(out.shape[1]):
+        out[:, s] = np.nanmax(
+            np.where(np.isnan(correlation), -np.inf, correlation)[:, owner == s], 1
+        )
+    return np.where(np.isinf(out), np.nan, out)
 
 
 def hidden_activity(
@@ -222,15 +267,40 @@ def true_contributions(retina, signals: np.ndarray, cell_indices: list[int]) -> 
 
 
 def pathways(retina, cell_indices: list[int]) -> np.ndarray:
-    """``(cell, signal)``: True where the cell is wired to the signal type."""
+    """``(cell, signal)``: True where the signal type reaches the cell.
+
+    Directly (its bipolar and amacrine inputs) or through one of its amacrine inputs: a bipolar
+    type that drives an amacrine cell inhibiting the cell is on its circuit too (the positive
+    control's reduction rightly keeps the slow OFF bipolar channel of a fast OFF cell, whose
+    OFF amacrine pools both OFF types).
+    """
     names = signal_names(retina)
     out = np.zeros((len(cell_indices), len(names)), dtype=bool)
     for i, cell in enumerate(cell_indices):
         cell_type = retina.cell_types[cell]
-        wired = [f"bipolar_{t}" for t in retina_sim.GANGLION_BIPOLARS[cell_type]] + [
-            f"amacrine_{t}" for t in retina_sim.GANGLION_AMACRINES[cell_type]
-        ]
+        amacrines = retina_sim.GANGLION_AMACRINES[cell_type]
+        bipolars = set(retina_sim.GANGLION_BIPOLARS[cell_type]).union(
+            *(retina_sim.AMACRINE_INPUTS[a] for a in amacrines)
+        )
+        wired = [f"bipolar_{t}" for t in bipolars] + [f"amacrine_{t}" for t in amacrines]
         out[i] = [name in wired for name in names]
+    return out
+
+
+def projected_share(retina, true_share: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """True shares ``(cell, signal)`` seen by a layer whose channels have the identities
+    ``present``: an amacrine type no channel stands for passes its share on to its bipolar
+    inputs (equally, as it pools them), so a layer of bipolar-like channels is scored against
+    the bipolar types that drive the cell directly or through its amacrine cells."""
+    names = signal_names(retina)
+    out = true_share.copy()
+    for s, name in enumerate(names):
+        if not name.startswith("amacrine_") or s in present:
+            continue
+        inputs = retina_sim.AMACRINE_INPUTS[name.removeprefix("amacrine_")]
+        for bipolar_type in inputs:
+            out[:, names.index(f"bipolar_{bipolar_type}")] += true_share[:, s] / len(inputs)
+        out[:, s] = 0.0
     return out
 
 
@@ -284,6 +354,22 @@ def permutation_pvalues(
     return float(p_precision), float(p_overlap)
 
 
+def smallest_precision_p(right: np.ndarray, kept: np.ndarray) -> float:
+    """The smallest p-value the precision test can give: the chance that random subsets of the
+    kept sizes are as right as possible in every cell (hypergeometric, cells independent).
+
+    With few responsive cells and few channels it can exceed ``alpha``: no selection, however
+    right, could be called significant, and the layer is not *testable*.
+    """
+    p = 1.0
+    for row, n_kept in zip(right, kept.sum(1), strict=True):
+        n_right, n_channels = int(row.sum()), len(row)
+        best = min(int(n_kept), n_right)
+        ways = math.comb(n_right, best) * math.comb(n_channels - n_right, int(n_kept) - best)
+        p *= ways / math.comb(n_channels, int(n_kept))
+    return p
+
+
 def check(
     model: torch.nn.Module,
     meta: dict,
@@ -306,20 +392,17 @@ def check(
     :mod:`~insilico.mechanisms.attribution` and :mod:`~insilico.mechanisms.reduction`;
     ``offsets`` those of :func:`receptive_field_offsets` (the same for every stimulus). A layer
     counts as ``recovered`` when both permutation p-values (:func:`permutation_pvalues`, over the
-    responsive cells) are below ``alpha``.
+    responsive cells) are below ``alpha``, and as ``testable`` when the precision test could reach
+    ``alpha`` at all (:func:`smallest_precision_p`).
     """
     model = model.to(device)
     names = signal_names(retina)
     n_signals = len(names)
     cells = list(meta["cell_names"])
     indices = truth_cell_indices(cells)
-    windows = Windows(responses, meta, device)
-
+    _check_geometry(responses, meta)
     signals = true_signals(retina, responses)
-    index = identification_windows(len(windows))
-    activity = hidden_activity(model, windows, index, batch_size)
-    sampled = signals.reshape(signals.shape[0], -1, *signals.shape[-2:])[:, index]
-    correlation = identify(activity, offsets, sampled, retina)
+    correlation = identify_on_probe(model, meta, retina, offsets, batch_size, device)
     # A channel that correlates positively with no true signal is identified with none of them.
     best = np.nan_to_num(correlation, nan=-np.inf)
     identity = np.where(best.max(1) > 0, best.argmax(1), n_signals)
@@ -355,6 +438,7 @@ def check(
     )
     scores = {name: np.full((len(cells), len(layers)), np.nan) for name in names_of_scores}
     p_values = np.full((2, len(layers)), np.nan)
+    testable = np.zeros(len(layers), dtype=bool)
     attributed = np.zeros((len(cells), len(layers), n_signals))
     for j, layer in enumerate(layers):
         columns = np.flatnonzero(layer_of == layer)
@@ -371,14 +455,18 @@ def check(
         scores["polarity_precision"][:, j] = (right_polarity & kept).sum(1) / kept.sum(1)
         scores["polarity_chance"][:, j] = right_polarity.mean(1)
         scores["top_hit"][:, j] = (right & top).any(1)
-        scores["overlap"][:, j] = np.minimum(attributed[:, j], true_share).sum(1)
-        scores["overlap_chance"][:, j] = np.minimum(uniform[None], true_share).sum(1)
+        seen = projected_share(retina, true_share, ident)
+        scores["overlap"][:, j] = np.minimum(attributed[:, j], seen).sum(1)
+        scores["overlap_chance"][:, j] = np.minimum(uniform[None], seen).sum(1)
+        testable[j] = responsive.any() and (
+            smallest_precision_p(right[responsive], kept[responsive]) < alpha
+        )
         p_values[:, j] = permutation_pvalues(
             right[responsive],
             kept[responsive],
             importance[responsive][:, columns],
             ident,
-            true_share[responsive],
+            seen[responsive],
             permutations=permutations,
             seed=seed,
         )
@@ -398,6 +486,7 @@ def check(
         "p_precision": ("layer", p_values[0]),
         "p_overlap": ("layer", p_values[1]),
         "recovered": ("layer", (p_values < alpha).all(0)),
+        "testable": ("layer", testable),
     }
     summary = {
         f"mean_{name}": ("layer", _mean_over_cells(values)) for name, values in scores.items()

@@ -45,11 +45,6 @@ def example_cell(responses: xr.Dataset) -> str:
     return str(drive.max(dim=("condition", "time")).idxmax("cell").values)
 
 
-def _sources(responses: xr.Dataset, reduction: xr.Dataset | None) -> list[str]:
-    sources = [str(s) for s in responses["source"].values]
-    return sources + (["reduced"] if reduction is not None else [])
-
-
 def _summary(responses: xr.Dataset, reduction: xr.Dataset | None, name: str) -> xr.DataArray:
     """Summary variable ``name`` with every available source (CNN, truth, reduced CNN)."""
     parts = [responses[f"summary_{name}"]]

@@ -24,24 +24,55 @@ def _key(run: tuple[str, str, int], phenomenon: str) -> dict:
     return {"experiment": experiment, "stimulus": stimulus, "seed": seed, "phenomenon": phenomenon}
 
 
-def phenomena_table(responses: Runs, reductions: Runs) -> pd.DataFrame:
-    """Headline numbers per phenomenon for the CNN, the simulated retina and the reduced CNN."""
+def phenomena_table(
+    responses: Runs, reductions: Runs, tolerances: Mapping[str, Mapping[str, float]]
+) -> pd.DataFrame:
+    """Headline numbers per phenomenon for the CNN, the simulated retina and the reduced CNN.
+
+    With a simulated retina, each model agrees with it on a quantity when the difference is at
+    most ``tolerances[phenomenon][quantity]`` (absolute, in the quantity's units); a value that
+    is NaN (no responsive cell) fails. Without one (recorded data) the pass columns are empty.
+    """
     rows = []
     for run, per_phenomenon in responses.items():
         for phenomenon, data in per_phenomenon.items():
             numbers = json.loads(data.attrs["key_numbers"])
             reduced = key_numbers(reductions[run][phenomenon], data, "reduced")
             for quantity, value in numbers["cnn"].items():
+                truth = numbers.get("truth", {}).get(quantity, np.nan)
+                tolerance = _tolerance(tolerances, phenomenon, quantity)
                 rows.append(
                     {
                         **_key(run, phenomenon),
                         "quantity": quantity,
+                        "truth": truth,
                         "cnn": value,
-                        "truth": numbers.get("truth", {}).get(quantity, np.nan),
                         "reduced_cnn": reduced[quantity],
+                        "tolerance": tolerance,
+                        "cnn_pass": _agrees(value, truth, tolerance, "truth" in numbers),
+                        "reduced_pass": _agrees(
+                            reduced[quantity], truth, tolerance, "truth" in numbers
+                        ),
                     }
                 )
     return pd.DataFrame(rows)
+
+
+def _tolerance(tolerances: Mapping[str, Mapping[str, float]], phenomenon: str, quantity: str):
+    try:
+        return float(tolerances[phenomenon][quantity])
+    except KeyError:
+        raise ValueError(
+            f"no agreement tolerance for {phenomenon}.{quantity}: add it under "
+            "mechanisms.agreement in the config"
+        ) from None
+
+
+def _agrees(value: float, truth: float, tolerance: float, has_truth: bool) -> bool | None:
+    """Within tolerance of the truth (False when either is NaN); None without a truth."""
+    if not has_truth:
+        return None
+    return bool(abs(value - truth) <= tolerance)  # NaN compares False
 
 
 def _ranking(attribution: xr.Dataset, layer: int, top: int = 3) -> str:
@@ -116,6 +147,7 @@ def groundtruth_table(groundtruths: Runs) -> pd.DataFrame:
                         "p_precision": float(d["p_precision"]),
                         "p_overlap": float(d["p_overlap"]),
                         "recovered": bool(d["recovered"]),
+                        "testable": bool(d["testable"]),
                     }
                 )
     return pd.DataFrame(rows)

@@ -100,14 +100,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(chunk)
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch):
-    """A proxy configured in the environment must not intercept loopback requests."""
-    for var in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-
-
 @pytest.fixture
 def serve():
     servers = []

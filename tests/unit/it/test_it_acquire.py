@@ -6,12 +6,9 @@ whole remote path runs for real without reaching the internet.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -39,8 +36,17 @@ PARAMS = {
     "v4_neuroids": 3,
     "it_neuroids": 3,
     "brain_resolution": 16,
-    "it_feature_bank": 4,
-    "it_mix": {"features": 0.25, "category": 0.5, "identity": 0.25},
+    "hard_images_per_object": 0,
+    "brain": {
+        "width": 3,
+        "it_units": 4,
+        "iterations": 1,
+        "iteration_ms": 25,
+        "train_images": 20,
+        "steps": 1,
+        "batch_size": 8,
+        "learning_rate": 0.01,
+    },
     "baseline_hz": [2, 12],
     "peak_hz": [60, 160],
     "fano_factor": [1.0, 1.5],
@@ -51,13 +57,8 @@ PARAMS = {
 LOG = logging.getLogger("test")
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(tmp_path_factory, file_server):
     """A loopback server on 127.0.0.1 serving one small simulated experiment; yields (url, folder, sha1s)."""
     folder = tmp_path_factory.mktemp("served")
     it_sim.simulate_experiment(
@@ -72,16 +73,8 @@ def served(tmp_path_factory):
     sha1 = {
         kind: hashlib.sha1((folder / name).read_bytes()).hexdigest() for kind, name in FILES.items()
     }
-    server = ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", folder, sha1
-    finally:
-        server.shutdown()
-        server.server_close()
+    with file_server(folder) as url:
+        yield url, folder, sha1
 
 
 def test_download_verifies_sha1_and_reads_like_the_simulated_set(served, tmp_path):

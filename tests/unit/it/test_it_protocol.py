@@ -203,3 +203,32 @@ def test_temporal_fits_can_be_limited_to_the_best_layer(tmp_path):
         best["score"].sel(layer="conv2"), every["score"].sel(layer="conv2")
     )
     np.testing.assert_array_equal(best["score_window"], every["score_window"])
+
+
+def test_stratified_splits_refuse_what_brain_score_refuses_and_run_the_default_design():
+    """As scikit-learn's StratifiedShuffleSplit: at least one test and one training stimulus per
+    object. The old default (6 images x 64 objects) fails; the default (10 x 64) holds one out."""
+    objects = [f"object{i:02d}" for i in range(64)]
+    with pytest.raises(ValueError, match="at least one per object"):
+        splits.stratified_shuffle_splits(np.repeat(objects, 6), 10, 0.9, seed=0)
+    masks = splits.stratified_shuffle_splits(np.repeat(objects, 10), 10, 0.9, seed=0)
+    labels = np.repeat(objects, 10)
+    for split in masks:
+        assert sorted(labels[~split]) == objects
+    with pytest.raises(ValueError, match="only 1 stimulus"):
+        splits.stratified_shuffle_splits(
+            np.array(["a", "b", "b", "c", "c"] * 1 + ["b"] * 20), 2, 0.5, 0
+        )
+
+
+def test_r_by_group_separates_predictable_from_unpredictable_images():
+    """Targets linear in X for the 'early' images and pure noise for the 'late' ones."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(200, 10))
+    groups = np.where(np.arange(200) % 2 == 0, "early", "late")
+    Y = X @ rng.normal(size=(10, 3))
+    Y[groups == "late"] = rng.normal(size=((groups == "late").sum(), 3)) * Y.std()
+    masks = splits.stratified_shuffle_splits(np.arange(200) % 10, 4, 0.8, seed=0)
+    r = pls.cross_validated_r_by_group(X[None], Y[None], masks, groups, ("early", "late"), 5)
+    assert r.shape == (2, 1, 4, 3)
+    assert np.nanmin(r[0]) > 0.8 and abs(np.nanmean(r[1])) < 0.3

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
+from insilico.core.io import load_torch, read_netcdf, save_torch
 from insilico.it import simulator as it_sim
 from insilico.it.assembly import read_assembly, read_stimulus_set
 from insilico.it.protocol.ceiling import ceilings, neural_targets
@@ -19,12 +21,21 @@ PARAMS = {
     "objects_per_category": 2,
     "variations": [0, 3, 6],
     "images_per_object": 2,
+    "hard_images_per_object": 1,
     "repetitions": 6,
     "v4_neuroids": 5,
     "it_neuroids": 5,
     "brain_resolution": 16,
-    "it_feature_bank": 6,
-    "it_mix": {"features": 0.25, "category": 0.5, "identity": 0.25},
+    "brain": {
+        "width": 4,
+        "it_units": 8,
+        "iterations": 3,
+        "iteration_ms": 25,
+        "train_images": 60,
+        "steps": 3,
+        "batch_size": 16,
+        "learning_rate": 0.01,
+    },
     "baseline_hz": [2, 12],
     "peak_hz": [60, 160],
     "fano_factor": [1.0, 1.5],
@@ -34,8 +45,21 @@ PARAMS = {
 }
 
 
+N_STIMULI = 3 * 2 * (3 * 2 + 4)  # objects x (clean levels x images + hard kinds)
+
+
 @pytest.fixture(scope="module")
-def experiment(tmp_path_factory):
+def network():
+    return it_sim.train_hidden_network(PARAMS)
+
+
+@pytest.fixture(scope="module")
+def brain(network):
+    return it_sim.GroundTruthBrain(PARAMS, seed=0, checkpoint=network)
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory, network):
     folder = tmp_path_factory.mktemp("it")
     paths = {
         "assembly_path": folder / "assembly.nc",
@@ -44,7 +68,9 @@ def experiment(tmp_path_factory):
         "zip_path": folder / "stimuli.zip",
         "groundtruth_path": folder / "groundtruth.nc",
     }
-    summary = it_sim.simulate_experiment(PARAMS, 0, **paths)
+    network_path = folder / "network.pt"
+    save_torch(network, network_path)
+    summary = it_sim.simulate_experiment(PARAMS, 0, **paths, network_path=network_path)
     return paths, summary
 
 
@@ -65,26 +91,93 @@ def test_design_and_rendering_are_deterministic_and_varied():
     assert not np.array_equal(images, other)  # other backgrounds
 
 
-def test_brain_responses_do_not_depend_on_batching():
-    """Drives are a fixed function of each image (normalisation fixed on calibration images)."""
-    brain = it_sim.GroundTruthBrain(PARAMS, seed=0)
-    images, _, design = it_sim.task_images(PARAMS, 0, 70, "probe")
-    design["s"] = design["s"].to_numpy()
-    whole = brain.drives(images, design)
-    parts = [brain.drives(images[i : i + 7], design.iloc[i : i + 7]) for i in range(0, 70, 7)]
-    for key, value in whole.items():
-        np.testing.assert_allclose(
-            value, np.concatenate([part[key] for part in parts]), rtol=1e-5, atol=1e-6
-        )
+def test_hard_images_differ_from_their_clean_twins_only_where_the_kind_says():
+    """Same object, pose and background: occluders, clutter and low contrast change the pixels."""
+    objects = it_sim.make_objects(3, 2, seed=0)
+    design = it_sim.stimulus_design(objects, [3], 1, seed=0, stream="hvm", hard_images_per_object=1)
+    counts = design["image_kind"].value_counts()
+    assert counts.to_dict() == {kind: 6 for kind in it_sim.IMAGE_KINDS}
+    unusual = design[design["image_kind"] == "unusual_pose"]
+    assert (unusual[["rxz", "ryz"]].abs().to_numpy() >= 60).all()
+    clean = design[design["image_kind"] == "clean"].reset_index(drop=True)
+    rng = lambda: np.random.default_rng(0)  # noqa: E731 - the same backgrounds for every kind
+    poses = {key: clean[key].to_numpy() for key in ("ty", "tz", "s", "rxy", "rxz", "ryz")}
+    index = clean["object_index"].to_numpy()
+    base = it_sim.render(objects, index, poses, 32, rng()).astype(float)
+    for kind in ("occluded", "cluttered", "low_contrast"):
+        hard = it_sim.render(objects, index, poses, 32, rng(), np.full(6, kind)).astype(float)
+        assert np.abs(hard - base).mean() > 2, kind  # grey levels
+    low = it_sim.render(objects, index, poses, 32, rng(), np.full(6, "low_contrast")).astype(float)
+    centre = slice(12, 20)
+    assert (
+        np.abs(low[:, centre, centre] - 127.5).mean()
+        < np.abs(base[:, centre, centre] - 127.5).mean()
+    )
 
 
-def test_v4_responds_before_it():
-    brain = it_sim.GroundTruthBrain(PARAMS, seed=0)
+def test_hidden_network_training_is_deterministic(network):
+    again = it_sim.train_hidden_network(PARAMS)
+    for name, value in network["state"].items():
+        torch.testing.assert_close(again["state"][name], value, rtol=0, atol=0)
+    assert network["settings"] == it_sim.network_settings(PARAMS)
+    assert len(network["accuracy"]["clean"]) == PARAMS["brain"]["iterations"] + 1
+
+
+def test_brain_refuses_a_network_trained_for_other_settings(network):
+    other = {**PARAMS, "brain": {**PARAMS["brain"], "steps": 4}}
+    with pytest.raises(ValueError, match="other settings"):
+        it_sim.GroundTruthBrain(other, seed=0, checkpoint=network)
+
+
+def test_brain_responses_are_a_fixed_function_of_each_image(brain):
+    """Image computability: drives take pixels only; batching and order change nothing."""
+    images, _, _ = it_sim.task_images(PARAMS, 0, 70, "probe")
+    whole = brain.drives(images)
+    assert whole.shape == (70, PARAMS["brain"]["iterations"] + 1, 10)
+    parts = np.concatenate([brain.drives(images[i : i + 7]) for i in range(0, 70, 7)])
+    np.testing.assert_allclose(whole, parts, rtol=1e-5, atol=1e-6)
+    order = np.random.default_rng(0).permutation(70)
+    np.testing.assert_allclose(brain.drives(images[order]), whole[order], rtol=1e-5, atol=1e-6)
+    assert (whole >= 0).all() and whole.max() > 0.5  # rectified, calibrated to about 0..1
+
+
+def test_late_bins_read_late_iterations(brain):
+    """Before latency + one iteration only the feedforward sweep drives a site; after latency +
+    all iterations only the settled state does."""
+    starts = np.arange(0, 260, 10)
+    weights = it_sim._iteration_weights(starts, brain.latency, 25.0, 3)  # (n, bins, 4)
+    np.testing.assert_allclose(weights.sum(-1), 1.0)
+    early = starts[None, :] + 10 <= brain.latency[:, None]
+    assert (weights[..., 0][early] == 1).all()
+    late = starts[None, :] >= brain.latency[:, None] + 75
+    assert (weights[..., 3][late] == 1).all()
+
+
+def test_v4_responds_before_it(brain):
     starts = np.arange(0, 260, 10)
     course = it_sim._time_course(starts, brain.latency, PARAMS["image_on_ms"])
     onset = (course > 0.2).argmax(axis=1) * 10
     assert onset[brain.region == "V4"].max() < onset[brain.region == "IT"].min()
     assert (course[:, starts < 50] == 0).all()  # nothing before the latencies
+
+
+def test_the_same_images_give_the_same_assembly(experiment, network, tmp_path):
+    """The whole experiment from the cached network, twice: identical files and ground truth."""
+    paths, _ = experiment
+    again = {key: tmp_path / value.name for key, value in paths.items()}
+    network_path = tmp_path / "network.pt"
+    save_torch(network, network_path)
+    it_sim.simulate_experiment(PARAMS, 0, **again, network_path=network_path)
+    for key in ("assembly_path", "temporal_path"):
+        np.testing.assert_array_equal(
+            read_assembly(paths[key]).values, read_assembly(again[key]).values
+        )
+    truth, truth_again = (
+        read_netcdf(paths["groundtruth_path"]),
+        read_netcdf(again["groundtruth_path"]),
+    )
+    np.testing.assert_array_equal(truth["rate"].values, truth_again["rate"].values)
+    assert load_torch(network_path)["settings"] == network["settings"]
 
 
 def test_spike_counts_have_the_neuroids_fano_factor():
@@ -108,7 +201,7 @@ def test_experiment_files_follow_the_brain_score_format(experiment):
     paths, summary = experiment
     temporal = read_assembly(paths["temporal_path"])
     averaged = read_assembly(paths["assembly_path"])
-    assert temporal.sizes == {"presentation": 36 * 6, "neuroid": 10, "time_bin": 19}
+    assert temporal.sizes == {"presentation": N_STIMULI * 6, "neuroid": 10, "time_bin": 19}
     assert averaged.sizes["time_bin"] == 1
     assert averaged["time_bin_start"].values.tolist() == [70]
     assert averaged["time_bin_end"].values.tolist() == [170]
@@ -119,8 +212,10 @@ def test_experiment_files_follow_the_brain_score_format(experiment):
     np.testing.assert_allclose(averaged.values[:, :, 0], window.values, rtol=1e-5)
     stimuli = read_stimulus_set(paths["csv_path"], paths["zip_path"])
     assert set(stimuli.stimulus_ids) == set(temporal["stimulus_id"].values)
-    assert {"object_name", "category_name", "variation", "ty", "tz", "s"} <= set(stimuli.metadata)
-    assert summary["n_stimuli"] == 36
+    assert {"object_name", "category_name", "variation", "image_kind", "ty", "tz", "s"} <= set(
+        stimuli.metadata
+    )
+    assert summary["n_stimuli"] == N_STIMULI
 
 
 def test_estimated_ceiling_is_close_to_the_true_reliability(experiment):

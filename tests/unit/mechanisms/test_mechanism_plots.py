@@ -1,4 +1,8 @@
-"""Every mechanisms figure and table, from a miniature run of the whole analysis (all phenomena)."""
+"""Every mechanisms figure and table, from a miniature run of the whole analysis (all phenomena).
+
+The figures are read back (lines, bars, points, images, titles) and compared with the Datasets they
+were drawn from, the same Datasets the pipeline writes as netCDF.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import xarray as xr
 import yaml
 
-from insilico.core import io
 from insilico.core.config import load_schema, validate_config
 from insilico.mechanisms import (
     attribution,
@@ -25,20 +29,44 @@ from insilico.retina.simulator import SimulatedRetina
 
 REPO = Path(__file__).parents[3]
 SIZE, HISTORY = 12, 6
-PNG_MAGIC = b"\x89PNG"
 DEVICE = torch.device("cpu")
 RUN = ("sim01", "naturalscene", 0)
 CHECKED = ["flash", "anticipation", "reversing_grating"]  # ground truth and dissection figures
 
 
-@pytest.fixture(autouse=True)
-def low_resolution(monkeypatch):
-    """Render at a low resolution: the tests check that figures are made, not how they look."""
-    monkeypatch.setattr(plots, "save_figure", lambda fig, path: io.save_figure(fig, path, dpi=30))
+# Per phenomenon, the summary drawn in the bottom row: (panel, summary variable, how it is drawn).
+# "bars": one bar per cell and source; "curve": the mean over cells per condition and source.
+SUMMARY = {
+    "flash": (1, "polarity_index", "bars"),
+    "latency": (0, "latency", "curve"),
+    "omitted_stimulus": (1, "slope", "bars"),
+    "anticipation": (1, "lead", "bars"),
+    "reversal": (0, "burst_latency", "curve"),
+    "paired_flash": (1, "first_peak", "bars"),
+    "contrast_adaptation": (1, "adaptation_index", "bars"),
+    "reversing_grating": (0, "doubling_index", "curve"),
+    "object_motion": (1, "oms_index", "bars"),
+}
 
 
-def _is_png(path: Path) -> bool:
-    return path.exists() and path.stat().st_size > 1000 and path.read_bytes()[:4] == PNG_MAGIC
+@pytest.fixture
+def figures(drawn):
+    return drawn(plots)
+
+
+def _summaries(responses: xr.Dataset, reduction: xr.Dataset | None, name: str) -> list:
+    """The summary ``name`` of each source in drawing order: CNN, truth (if any), reduced CNN."""
+    values = [responses[f"summary_{name}"].sel(source=s) for s in responses["source"].values]
+    if reduction is not None:
+        values.append(reduction[f"summary_{name}"].sel(source="reduced"))
+    return values
+
+
+def _largest_drive_cell(responses: xr.Dataset) -> str:
+    source = "truth" if "truth" in responses["source"].values else "cnn"
+    rates = responses["rate"].sel(source=source)
+    drive = np.abs(rates - responses["rest_rate"].sel(source=source)).max(("condition", "time"))
+    return str(responses["cell"].values[int(drive.argmax())])
 
 
 @pytest.fixture(scope="module")
@@ -121,39 +149,155 @@ def analysis():
 
 
 @pytest.mark.parametrize("phenomenon", sorted(stimuli.PHENOMENA))
-def test_phenomenon_figure(analysis, tmp_path, phenomenon):
-    path = tmp_path / f"{phenomenon}.png"
-    plots.phenomenon_figure(
-        analysis["responses"][phenomenon], analysis["reduction"][phenomenon], path, "(test)"
-    )
-    assert _is_png(path)
+def test_phenomenon_figure(analysis, tmp_path, figures, phenomenon, artists):
+    responses = analysis["responses"][phenomenon]
+    reduction = analysis["reduction"][phenomenon]
+    plots.phenomenon_figure(responses, reduction, tmp_path / f"{phenomenon}.png", "(test)")
+    fig = figures[phenomenon]
+    assert fig.get_suptitle() == f"{plots.TITLES[phenomenon]} (test)"
+    cnn_axis, truth_axis, *bottom = fig.axes
+    cell = _largest_drive_cell(responses)
+    assert plots.example_cell(responses) == cell
+    shown = plots._shown_conditions(responses, cell)
+    offsets, xlabel = plots._alignment(responses)
+    time_ms = responses["time"].values * 1000
+    traces = {
+        cnn_axis: responses["rate"].sel(source="cnn", cell=cell).values[shown],
+        truth_axis: responses["rate"].sel(source="truth", cell=cell).values[shown],
+    }
+    for ax, rates in traces.items():
+        assert ax.get_title().endswith(f", {cell}") and ax.get_xlabel() == xlabel
+        for line, rate, offset in zip(ax.get_lines(), rates, offsets[shown], strict=False):
+            np.testing.assert_allclose(line.get_ydata(), rate)
+            np.testing.assert_allclose(line.get_xdata(), time_ms - offset)
+    reduced = cnn_axis.get_lines()[len(shown) : 2 * len(shown)]  # dotted, after the CNN traces
+    for line, rate in zip(
+        reduced, reduction["reduced_rate"].sel(cell=cell).values[shown], strict=True
+    ):
+        np.testing.assert_allclose(line.get_ydata(), rate)
+    assert truth_axis.get_ylim() == cnn_axis.get_ylim()  # CNN and truth on one scale
+
+    panel, name, kind = SUMMARY[phenomenon]
+    ax = bottom[panel]
+    expected = _summaries(responses, reduction, name)
+    if kind == "bars":
+        bars = artists.bars(ax)
+        assert len(bars) == 3
+        for heights, values in zip(bars, expected, strict=True):
+            np.testing.assert_allclose(heights, values.transpose("cell").values)
+        assert artists.ticks(ax) == list(responses["cell"].values)
+    else:
+        means = artists.labelled(ax, "(mean over cells)")
+        assert len(means) == 3
+        for line, values in zip(means, expected, strict=True):
+            mean = values.mean("cell", skipna=True).values
+            np.testing.assert_allclose(line.get_ydata(), mean[: len(line.get_ydata())])
 
 
-def test_phenomenon_figure_without_ground_truth(analysis, tmp_path):
+def test_phenomenon_figure_without_ground_truth(analysis, tmp_path, figures, artists):
     responses = analysis["responses"]["latency"].sel(source=["cnn"])
-    path = tmp_path / "latency.png"
-    plots.phenomenon_figure(responses, None, path)
-    assert _is_png(path)
-
-
-def test_dissection_figures(analysis, tmp_path):
-    def checked(kind):
-        return {p: analysis[kind][p] for p in CHECKED}
-
-    plots.attribution_figure(
-        checked("attribution"), analysis["responses"], tmp_path / "attribution.png"
+    plots.phenomenon_figure(responses, None, tmp_path / "latency.png")
+    cnn_axis, truth_axis, curve, _ = figures["latency"].axes
+    assert not truth_axis.axison
+    assert [t.get_text() for t in truth_axis.texts] == ["no ground truth\n(data not simulated)"]
+    cell = _largest_drive_cell(responses)  # chosen from the CNN when there is no truth
+    assert len(cnn_axis.get_lines()) == responses.sizes["condition"]  # no reduced traces
+    np.testing.assert_allclose(
+        cnn_axis.get_lines()[0].get_ydata(), responses["rate"].sel(source="cnn", cell=cell)[0]
     )
-    plots.reduction_figure(checked("reduction"), analysis["responses"], tmp_path / "reduction.png")
-    plots.groundtruth_figure(analysis["groundtruth"], tmp_path / "groundtruth.png")
-    for name in ("attribution", "reduction", "groundtruth"):
-        assert _is_png(tmp_path / f"{name}.png"), name
+    (mean,) = artists.labelled(curve, "(mean over cells)")
+    np.testing.assert_allclose(mean.get_xdata(), responses["intensity"].values)
+    np.testing.assert_allclose(
+        mean.get_ydata(), responses["summary_latency"].sel(source="cnn").mean("cell")
+    )
+
+
+def _checked(analysis, kind):
+    return {p: analysis[kind][p] for p in CHECKED}
+
+
+def test_attribution_figure(analysis, tmp_path, figures):
+    plots.attribution_figure(
+        _checked(analysis, "attribution"), analysis["responses"], tmp_path / "attribution.png"
+    )
+    axes = np.array(figures["attribution"].axes).reshape(len(CHECKED), 3)
+    for (rate_axis, *layer_axes), phenomenon in zip(axes, CHECKED, strict=True):
+        data = analysis["attribution"][phenomenon]
+        cell = _largest_drive_cell(analysis["responses"][phenomenon])
+        drive = np.abs(data["rate"].sel(cell=cell) - data["baseline_rate"].sel(cell=cell))
+        condition = int(drive.max("time").argmax("condition"))
+        assert rate_axis.get_title().endswith(f"{cell}, condition {condition}")
+        attribution = data["attribution"].sel(cell=cell).isel(condition=condition)
+        rate, *sums = rate_axis.get_lines()
+        np.testing.assert_allclose(rate.get_ydata(), data["rate"].sel(cell=cell)[condition])
+        baseline = float(data["baseline_rate"].sel(cell=cell))
+        for line, ax, layer in zip(sums, layer_axes, (1, 2), strict=True):
+            channels = attribution.where(data["channel_layer"] == layer, drop=True)
+            np.testing.assert_allclose(line.get_ydata(), baseline + channels.sum("channel"))
+            drawn = ax.get_lines()[: channels.sizes["channel"]]
+            for channel_line, channel in zip(drawn, channels["channel"].values, strict=True):
+                assert channel_line.get_label().startswith(f"{channel} (rank ")
+                np.testing.assert_allclose(channel_line.get_ydata(), channels.sel(channel=channel))
+
+
+def test_reduction_figure(analysis, tmp_path, figures, artists):
+    reductions = _checked(analysis, "reduction")
+    plots.reduction_figure(reductions, analysis["responses"], tmp_path / "reduction.png")
+    summary_axis, *rows = figures["reduction"].axes
+    assert artists.ticks(summary_axis, "y") == CHECKED
+    points = artists.points(summary_axis)
+    for layer in (1, 2):  # per layer: one scatter per phenomenon, then the channel totals
+        per_phenomenon = points[(layer - 1) * (len(CHECKED) + 1) :][: len(CHECKED)]
+        for offsets, phenomenon in zip(per_phenomenon, CHECKED, strict=True):
+            kept = reductions[phenomenon]["n_kept"].sel(layer=layer).values
+            np.testing.assert_allclose(offsets[:, 0], kept)
+    for (curve_axis, rate_axis), phenomenon in zip(
+        np.array(rows).reshape(-1, 2), CHECKED, strict=True
+    ):
+        data = reductions[phenomenon]
+        cell = _largest_drive_cell(analysis["responses"][phenomenon])
+        for line, layer in zip(curve_axis.get_lines(), (1, 2), strict=False):
+            curve = data["pruning_curve"].sel(cell=cell, layer=layer).dropna("n_removed")
+            np.testing.assert_allclose(line.get_ydata(), curve)
+        (reduced,) = artists.labelled(rate_axis, " channels)")
+        kept = data["n_kept"].sel(cell=cell).values
+        assert reduced.get_label() == f"reduced CNN ({kept[0]} + {kept[1]} channels)"
+        assert any(
+            np.allclose(reduced.get_ydata(), rate) for rate in data["reduced_rate"].sel(cell=cell)
+        )
+
+
+def test_groundtruth_figure(analysis, tmp_path, figures, artists):
+    truths = analysis["groundtruth"]
+    plots.groundtruth_figure(truths, tmp_path / "groundtruth.png")
+    matrix_axis, _colorbar, *scores = figures["groundtruth"].axes
+    (image,) = matrix_axis.get_images()
+    mean = np.mean([truths[p]["correlation"].values for p in CHECKED], axis=0)
+    np.testing.assert_allclose(image.get_array(), mean)
+    panels = [(1, "precision", "chance"), (1, "overlap", "overlap_chance")]
+    panels += [(2, "precision", "chance"), (2, "overlap", "overlap_chance")]
+    for ax, (layer, score, chance) in zip(scores, panels, strict=True):
+        attributed, chance_bars = artists.bars(ax)
+        expect = [float(truths[p][f"mean_{score}"].sel(layer=layer)) for p in CHECKED]
+        np.testing.assert_allclose(attributed, expect)
+        expect = [float(truths[p][f"mean_{chance}"].sel(layer=layer)) for p in CHECKED]
+        np.testing.assert_allclose(chance_bars, expect)
+        assert ax.get_title().startswith(f"Layer {layer}: ")
 
 
 def test_tables(analysis):
     runs = {kind: {RUN: per_phenomenon} for kind, per_phenomenon in analysis.items()}
-    phenomena = summary.phenomena_table(runs["responses"], runs["reduction"])
+    schema = load_schema(REPO / "schemas" / "config.schema.yaml")
+    tolerances = validate_config({}, schema)["mechanisms"]["agreement"]
+    phenomena = summary.phenomena_table(runs["responses"], runs["reduction"], tolerances)
     assert set(phenomena["phenomenon"]) == set(stimuli.PHENOMENA)
-    assert {"quantity", "cnn", "truth", "reduced_cnn"} <= set(phenomena.columns)
+    assert {"quantity", "cnn", "truth", "reduced_cnn", "tolerance"} <= set(phenomena.columns)
+    # Pass exactly when within the configured tolerance of the truth (NaN fails).
+    expected = (phenomena["cnn"] - phenomena["truth"]).abs() <= phenomena["tolerance"]
+    assert (phenomena["cnn_pass"] == expected).all()
+    assert phenomena.loc[phenomena["truth"].isna(), "cnn_pass"].eq(False).all()
+    with pytest.raises(ValueError, match="no agreement tolerance for flash"):
+        summary.phenomena_table(runs["responses"], runs["reduction"], {})
     table = summary.attribution_table(runs["attribution"])
     assert len(table) == len(stimuli.PHENOMENA)
     assert (table["relative_completeness_error"] >= 0).all()

@@ -423,13 +423,36 @@ def test_identification_recognises_a_channel_that_is_a_true_signal(retina, flash
 def test_pathways_follow_the_simulator_wiring(retina):
     wired = groundtruth.pathways(retina, [0, 2, 3])  # off_fast, on, on_off
     names = groundtruth.signal_names(retina)
+    # The slow OFF bipolar reaches a fast OFF cell through the OFF amacrine, which pools both.
     assert [n for n, w in zip(names, wired[0], strict=True) if w] == [
         "bipolar_off_fast",
+        "bipolar_off_slow",
         "amacrine_off",
     ]
     assert [n for n, w in zip(names, wired[1], strict=True) if w] == ["bipolar_on", "amacrine_on"]
-    assert wired[2].sum() == 4
+    assert wired[2].sum() == 5  # ON-OFF: both amacrines pool every bipolar type between them
     assert [groundtruth.polarity(n) for n in names] == ["OFF", "OFF", "ON", "OFF", "ON"]
+
+
+def test_projected_share_passes_missing_amacrine_shares_to_their_bipolar_inputs(retina):
+    names = groundtruth.signal_names(retina)
+    share = np.zeros((1, len(names)))
+    share[0, names.index("bipolar_off_fast")] = 0.4
+    share[0, names.index("amacrine_off")] = 0.6
+    bipolar_layer = np.array([0, 1, 2])  # identities of a layer of bipolar-like channels
+    seen = groundtruth.projected_share(retina, share, bipolar_layer)[0]
+    assert seen[names.index("bipolar_off_fast")] == pytest.approx(0.7)
+    assert seen[names.index("bipolar_off_slow")] == pytest.approx(0.3)
+    assert seen[names.index("amacrine_off")] == 0.0
+    with_amacrine = np.array([0, names.index("amacrine_off")])
+    np.testing.assert_allclose(groundtruth.projected_share(retina, share, with_amacrine), share)
+
+
+def test_smallest_precision_p_says_when_a_test_has_no_power():
+    right = np.array([[True, False, False]] * 2)
+    kept = np.array([[True, False, False]] * 2)
+    assert groundtruth.smallest_precision_p(right, kept) == pytest.approx(1 / 9)
+    assert groundtruth.smallest_precision_p(np.tile(right, (4, 1)), np.tile(kept, (4, 1))) < 0.05
 
 
 def test_permutation_pvalues_detect_selection_of_true_pathways():

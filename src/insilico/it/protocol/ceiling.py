@@ -124,8 +124,9 @@ def neural_targets(
             "time_bin_end": ("time_bin", np.asarray(temporal["time_bin_end"].values, np.int64)),
             "split": np.arange(n_splits),
         }
-        if "variation" in stimuli:
-            coords["variation"] = ("stimulus", stimuli["variation"].to_numpy())
+        for name in ("variation", "image_kind"):  # image_kind: simulated hard images only
+            if name in stimuli:
+                coords[name] = ("stimulus", stimuli[name].to_numpy())
         n_repetitions = int(len(np.unique(static["repetition"].values)))
         identifiers = (static.attrs.get("identifier", ""), temporal.attrs.get("identifier", ""))
     dataset = xr.Dataset(

@@ -183,10 +183,16 @@ def cross_validated_r(
     ``X`` ``(Bx, N, p)``, ``Y`` ``(By, N, q)`` as in :func:`batched_pls`. ``n_components`` is
     lowered to ``min(n_train - 1, p)`` for layers with fewer features (recorded by the caller).
     """
+    pred, y_test, _ = _held_out_predictions(X, Y, train_masks, n_components, device, dtype)
+    return pearson_torch(pred, y_test, dim=-2).cpu().numpy()  # over the held-out stimuli
+
+
+def _held_out_predictions(X, Y, train_masks, n_components, device, dtype):
+    """PLS predictions and targets on every split's held-out stimuli, ``(B, S, n_test, q)`` each,
+    and the held-out stimulus indices ``(S, n_test)``."""
     import torch  # lazily: the data and summary jobs need no torch
 
     dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype
-
     X = torch.as_tensor(np.asarray(X) if not torch.is_tensor(X) else X, device=device).to(dtype)
     Y = torch.as_tensor(np.asarray(Y) if not torch.is_tensor(Y) else Y, device=device).to(dtype)
     masks = torch.as_tensor(np.asarray(train_masks), device=device)
@@ -194,10 +200,34 @@ def cross_validated_r(
     k = min(n_components, n_train - 1, X.shape[-1])
     coef, x_mean, y_mean = batched_pls(X, Y, masks, k)
     test = torch.stack([torch.nonzero(~row)[:, 0] for row in masks])  # (S, n_test)
-    x_test = X[:, test]  # (Bx, S, n_test, p)
-    y_test = Y[:, test]
-    pred = (x_test - x_mean[..., None, :]) @ coef + y_mean[..., None, :]
-    return pearson_torch(pred, y_test, dim=-2).cpu().numpy()  # over the held-out stimuli
+    pred = (X[:, test] - x_mean[..., None, :]) @ coef + y_mean[..., None, :]
+    return pred, Y[:, test], test
+
+
+def cross_validated_r_by_group(
+    X, Y, train_masks, groups: np.ndarray, group_names, n_components=N_COMPONENTS, device="cpu"
+) -> np.ndarray:
+    """Held-out Pearson r per neuroid within each group of stimuli: ``(G, B, S, q)``.
+
+    The PLS fit is the usual one (all training stimuli); r is computed over the held-out stimuli
+    of one group only (e.g. early- or late-solved images), nan where a split holds out fewer
+    than 3 of them.
+    """
+    import torch  # lazily: the data and summary jobs need no torch
+
+    pred, y_test, test = _held_out_predictions(X, Y, train_masks, n_components, device, "float64")
+    held_groups = np.asarray(groups)[test.cpu().numpy()]  # (S, n_test)
+    out = np.full((len(group_names), pred.shape[0], pred.shape[1], pred.shape[-1]), np.nan)
+    for g, name in enumerate(group_names):
+        for split in range(pred.shape[1]):
+            rows = torch.as_tensor(np.flatnonzero(held_groups[split] == name), device=pred.device)
+            if len(rows) >= 3:
+                out[g, :, split] = (
+                    pearson_torch(pred[:, split, rows], y_test[:, split, rows], dim=-2)
+                    .cpu()
+                    .numpy()
+                )
+    return out
 
 
 def effective_components(n_components: int, n_train: int, n_features: int) -> int:

@@ -31,7 +31,12 @@ from insilico.it.protocol.ceiling import (
     ordered_regions,
     region_medians,
 )
-from insilico.it.protocol.pls import N_COMPONENTS, cross_validated_r, effective_components
+from insilico.it.protocol.pls import (
+    N_COMPONENTS,
+    cross_validated_r,
+    cross_validated_r_by_group,
+    effective_components,
+)
 from insilico.it.protocol.splits import stratified_shuffle_splits
 
 
@@ -95,6 +100,7 @@ def score_model(
     n_components: int = N_COMPONENTS,
     device: str = "cpu",
     temporal_layers: str = "all",
+    solved: np.ndarray | None = None,
 ) -> xr.Dataset:
     """Held-out Pearson r per neuroid for every layer, split and time bin, plus region medians.
 
@@ -104,6 +110,10 @@ def score_model(
     the bin starting at 10 t ms, a feedforward model gives the same features to every bin.
     ``temporal_layers="best"`` fits the bins only for each region's best static layer (highest
     mean over splits), the layer whose curve is plotted; the other layers' bins stay nan.
+    ``solved`` (per stimulus, ``early``/``late``/``unsolved``, from
+    :mod:`insilico.it.solution_times`): the best layer's static and per-bin scores are also
+    computed on the early- and late-solved held-out images apart, and category decoding from it
+    (the same decoder as the solution times) is averaged per group and bin.
     """
     if temporal_layers not in ("all", "best"):
         raise ValueError(f"temporal_layers must be 'all' or 'best', got {temporal_layers!r}")
@@ -149,7 +159,18 @@ def score_model(
             fit_bins(i, per_bin, region)
     score_window = region_medians(r_window, region_of, regions)  # (L, S, R)
     score_bins = region_medians(r_bins, region_of, regions)  # (L, bins, S, R)
-    return xr.Dataset(
+    grouped = {}
+    if solved is not None:
+        grouped = _scores_by_group(
+            neural,
+            activation_paths,
+            masks,
+            np.asarray(solved).astype(str),
+            score_window,
+            n_components=n_components,
+            device=device,
+        )
+    result = xr.Dataset(
         {
             "r_window": (("layer", "split", "neuroid"), r_window),
             "r": (("layer", "time_bin", "split", "neuroid"), r_bins),
@@ -182,6 +203,57 @@ def score_model(
             ),
         },
     )
+    for name, (dims, values) in grouped.items():
+        result[name] = (dims, values)
+    if grouped:
+        result = result.assign_coords(solved_group=list(SOLVED_GROUPS))
+    return result
+
+
+SOLVED_GROUPS = ("early", "late")
+
+
+def _scores_by_group(
+    neural, activation_paths, masks, solved, score_window, *, n_components, device
+):
+    """Static and per-bin scores of each region's best layer on early/late-solved images apart,
+    and category decoding from that layer per group and bin (:func:`score_model`)."""
+    from insilico.it.solution_times import image_performance
+
+    ids = neural["stimulus_id"].values.astype(str)
+    region_of = neural["region"].values.astype(str)
+    regions = ordered_regions(region_of)
+    bins = list(zip(neural["time_bin_start"].values, neural["time_bin_end"].values, strict=True))
+    window = (int(neural.attrs["window_start_ms"]), int(neural.attrs["window_end_ms"]))
+    layers = list(activation_paths)
+    best = np.nanmean(score_window, axis=1).argmax(0)  # (R,)
+    n_groups, n_bins, n_splits = len(SOLVED_GROUPS), len(bins), masks.shape[0]
+    window_scores = np.full((n_groups, n_splits, len(regions)), np.nan)
+    bin_scores = np.full((n_groups, n_bins, n_splits, len(regions)), np.nan)
+    decoding = np.full((n_groups, n_bins, len(regions)), np.nan)
+    labels = neural["category_name"].values.astype(str)
+    for r, region in enumerate(regions):
+        static, per_bin, _ = _layer_features(activation_paths[layers[best[r]]], ids, window, bins)
+        cols = region_of == region
+        target = neural["rates_window"].values[:, cols][None]
+        target_t = np.moveaxis(neural["rates"].values[:, cols], 2, 0)
+        by_group = cross_validated_r_by_group(
+            static, target, masks, solved, SOLVED_GROUPS, n_components, device
+        )  # (G, 1, S, q)
+        window_scores[..., r] = np.nanmedian(by_group[:, 0], axis=-1)
+        by_group_t = cross_validated_r_by_group(
+            per_bin, target_t, masks, solved, SOLVED_GROUPS, n_components, device
+        )  # (G, bins or 1, S, q)
+        bin_scores[..., r] = np.nanmedian(by_group_t, axis=-1)
+        performance = image_performance(np.moveaxis(per_bin, 0, -1), labels)  # (N, bins or 1)
+        for g, name in enumerate(SOLVED_GROUPS):
+            decoding[g, :, r] = performance[solved == name].mean(0)
+    return {
+        "score_window_group": (("solved_group", "split", "region"), window_scores),
+        "score_group": (("solved_group", "time_bin", "split", "region"), bin_scores),
+        "decoding_group": (("solved_group", "time_bin", "region"), decoding),
+        "group_layer": ("region", np.asarray([layers[i] for i in best])),
+    }
 
 
 # --- summary over models ---------------------------------------------------------------------------
@@ -277,6 +349,7 @@ def summarize(scores: dict[tuple[str, str, int], xr.Dataset], neural: xr.Dataset
                 row["true_ceiling"] = float(ceiling["true_ceiling"].sel(region=region))
             rows.append(row)
     dims = ("model", "state", "seed")
+    grouped = _grouped_summary(scores, models, states, seeds, regions)
     summary = xr.Dataset(
         {
             "score": ((*dims, "layer", "region"), mean),
@@ -318,4 +391,47 @@ def summarize(scores: dict[tuple[str, str, int], xr.Dataset], neural: xr.Dataset
             "protocol": next(iter(scores.values())).attrs["protocol"],
         },
     )
+    if grouped:
+        summary = summary.assign_coords(solved_group=list(SOLVED_GROUPS))
+        for name, (dims_, values) in grouped.items():
+            summary[name] = (dims_, values)
     return summary, pd.DataFrame(rows)
+
+
+def _grouped_summary(scores, models, states, seeds, regions) -> dict:
+    """Early/late-solved scores and decoding of every run (mean and s.e.m. over splits)."""
+    first = next(iter(scores.values()))
+    if "score_group" not in first:
+        return {}
+    n_bins = first.sizes["time_bin"]
+    shape = (len(models), len(states), len(seeds), len(SOLVED_GROUPS), len(regions))
+    out = {
+        "score_window_group": np.full(shape, np.nan),
+        "score_window_group_sem": np.full(shape, np.nan),
+        "score_group": np.full((*shape, n_bins), np.nan),
+        "score_group_sem": np.full((*shape, n_bins), np.nan),
+        "decoding_group": np.full((*shape, n_bins), np.nan),
+    }
+    for (model, state, seed), ds in scores.items():
+        at = (models.index(model), states.index(state), seeds.index(seed))
+        window = (
+            ds["score_window_group"]
+            .sel(region=regions)
+            .transpose("solved_group", "region", "split")
+        )
+        out["score_window_group"][at], out["score_window_group_sem"][at] = mean_sem(window.values)
+        per_bin = (
+            ds["score_group"]
+            .sel(region=regions)
+            .transpose("solved_group", "region", "time_bin", "split")
+        )
+        out["score_group"][at], out["score_group_sem"][at] = mean_sem(per_bin.values)
+        decoding = (
+            ds["decoding_group"].sel(region=regions).transpose("solved_group", "region", "time_bin")
+        )
+        out["decoding_group"][at] = decoding.values
+    dims = ("model", "state", "seed", "solved_group", "region")
+    return {
+        name: ((*dims, "time_bin") if values.ndim == 6 else dims, values)
+        for name, values in out.items()
+    }

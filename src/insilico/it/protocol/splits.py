@@ -26,6 +26,15 @@ def stratified_shuffle_splits(
         raise ValueError(f"{n} stimuli with train_fraction {train_fraction} leave too few to split")
     classes, inverse = np.unique(labels, return_inverse=True)
     counts = np.bincount(inverse)
+    # scikit-learn's StratifiedShuffleSplit (Brain-Score's) refuses these designs; so do we, so
+    # that a score computed here is one Brain-Score could compute.
+    if counts.min() < 2:
+        raise ValueError("the least populated object has only 1 stimulus; stratification needs 2")
+    if n_test < len(classes) or n - n_test < len(classes):
+        raise ValueError(
+            f"{n} stimuli with train_fraction {train_fraction} hold out {n_test} for "
+            f"{len(classes)} objects; a stratified split needs at least one per object on each side"
+        )
     members = [np.flatnonzero(inverse == k) for k in range(len(classes))]
     rng = np.random.default_rng(seed)
     masks = np.ones((n_splits, n), dtype=bool)

@@ -1,0 +1,1 @@
+"""Low-rank tensor decomposition (AMP, state evolution, ALS) and convolutive NMF."""

@@ -1,0 +1,68 @@
+import logging
+
+import numpy as np
+import pytest
+import torch
+
+from insilico.dynamics.gridcells import path_integration as pi
+from insilico.dynamics.gridcells import population
+from insilico.dynamics.gridcells.trajectories import Motion
+
+MOTION = Motion(box=1.0, steps=10)
+TRAIN = {"learning_rate": 3e-3, "steps": 150, "batch_size": 32}
+LOG = logging.getLogger("test")
+
+
+def net(**kw):
+    base = dict(activation="relu", hidden=48, width=0.15, surround=2.0, weight_decay=1e-4, seed=0)
+    return population.GridNetwork(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def trained():
+    networks = [net(), net(seed=1)]
+    params, history = pi.train_stack(networks, 32, MOTION, TRAIN, LOG)
+    return networks, params, history
+
+
+def test_a_trained_tiny_network_decodes_position_better_than_chance(trained):
+    networks, params, history = trained
+    assert (history[:, -20:].mean(1) < history[:, :5].mean(1)).all()
+    result = pi.evaluate(params, networks, 32, MOTION, batch=200, seed=9)
+    untrained = {k: torch.stack([pi.init_parameters(n, 32)[k] for n in networks]) for k in params}
+    before = pi.evaluate(untrained, networks, 32, MOTION, batch=200, seed=9)
+    assert (result["decoding_error"] < 0.6 * result["chance_error"]).all()
+    assert (result["decoding_error"] < 0.75 * before["decoding_error"]).all()
+    assert result["activity"].shape == (2, 200 * MOTION.steps, 48)
+
+
+def test_a_network_trains_the_same_alone_or_in_a_stack(trained):
+    networks, params, _ = trained
+    alone, _ = pi.train_stack([networks[1]], 32, MOTION, {**TRAIN, "steps": 20}, LOG)
+    stacked, _ = pi.train_stack(networks, 32, MOTION, {**TRAIN, "steps": 20}, LOG)
+    for key in alone:
+        torch.testing.assert_close(alone[key][0], stacked[key][1], rtol=1e-4, atol=1e-5)
+
+
+def test_stacks_group_by_activation_and_size():
+    networks = [net(), net(activation="tanh"), net(seed=2), net(hidden=8)]
+    groups = {(a, h): i for a, h, i in population.stacks_of(networks)}
+    assert groups == {("relu", 8): [3], ("relu", 48): [0, 2], ("tanh", 48): [1]}
+    assert len({n.name for n in networks}) == 4
+    assert np.all([isinstance(n.as_dict(), dict) for n in networks])
+
+
+def test_population_varies_one_factor_at_a_time_around_the_base():
+    config = {
+        "hidden": 16,
+        "base": {"activation": "relu", "width": 0.12, "surround": 2.0, "weight_decay": 1e-4},
+        "seeds": [0, 1],
+        "sweep": {"activation": ["tanh", "linear"], "width": [0.12, 0.16], "surround": [1.0]},
+    }
+    networks = population.population(config)
+    assert len(networks) == 6  # 2 base seeds + tanh + linear + width 0.16 + surround 1
+    factors = [population.varied_factor(n, config["base"]) for n in networks]
+    assert factors == ["base", "base", "activation", "activation", "width", "surround"]
+    jobs = population.chunks(networks, per_job=3)
+    assert sorted(len(j) for j in jobs) == [1, 1, 1, 3]
+    assert all(len({n.activation for n in job}) == 1 for job in jobs)
