@@ -43,11 +43,4 @@ rule all:
     default_target: True
     input:
         "results/data_provenance.csv",
-        retina_targets(),
-        retina_paper_targets(),
-        mechanism_targets(),
-        dynamics_targets(),
-        grid_cells_targets(),
-        it_targets(),
-        geometry_targets(),
-        factorisation_targets(),
+        branch_targets(),

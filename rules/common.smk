@@ -34,9 +34,27 @@ def code(script, *modules):
     return [os.path.relpath(path) for path in files]
 
 
+BRANCHES = config["branches"]
+
+
 def acquired_files():
-    """Every data file the configured run acquires; each has a provenance sidecar."""
-    return retina_acquired_files() + it_acquired_files()
+    """Every data file the configured branches acquire; each has a provenance sidecar."""
+    return (retina_acquired_files() if "retina" in BRANCHES else []) + (
+        it_acquired_files() if "it" in BRANCHES else []
+    )
+
+
+def branch_targets():
+    """The results of the branches in config key `branches`."""
+    targets = {
+        "retina": lambda: retina_targets() + retina_paper_targets(),
+        "mechanisms": mechanism_targets,
+        "dynamics": lambda: dynamics_targets() + grid_cells_targets(),
+        "it": it_targets,
+        "geometry": geometry_targets,
+        "factorisation": factorisation_targets,
+    }
+    return [path for branch in BRANCHES for path in targets[branch]()]
 
 
 def limit_gpu_jobs_to_this_machine():

@@ -15,7 +15,7 @@ wildcard_constraints:
 
 # --- acquisition: simulated / remote / local, all giving the same four files --------------------
 
-if config["data"]["source"] == "simulated":
+if config["data"]["it"]["source"] == "simulated":
 
     rule it_groundtruth_network:
         input:
@@ -56,7 +56,7 @@ if config["data"]["source"] == "simulated":
         script:
             "../scripts/it/simulate.py"
 
-elif config["data"]["source"] == "remote":
+elif config["data"]["it"]["source"] == "remote":
 
     rule download_it:
         input:
@@ -80,8 +80,6 @@ elif config["data"]["source"] == "remote":
             "../scripts/acquire/download.py"
 
 else:
-
-    check_local_it_files()
 
     rule link_local_it:
         input:
@@ -227,8 +225,8 @@ for _model in IT["models"]:
 
 rule it_predictivity:
     input:
+        **it_solution_times_input(),
         neural="results/it/neural.nc",
-        solution_times="results/it/solution_times.nc",
         activations=it_activation_inputs,
         code=code("scripts/it/predictivity.py"),
     output:
@@ -251,8 +249,8 @@ rule it_predictivity:
 
 rule it_summary:
     input:
+        **it_solution_times_input(),
         neural="results/it/neural.nc",
-        solution_times="results/it/solution_times.nc",
         scores=[
             f"results/it/scores/{model}/{state}/seed{seed}.nc"
             for model, state, seed in it_runs()
@@ -288,12 +286,30 @@ rule it_summary:
 
 rule plot_it:
     input:
+        **it_solution_times_input(),
         scores="results/it/scores.nc",
-        solution_times="results/it/solution_times.nc",
         stimuli_csv=f"{IT_DIR}/{IT_FILES['stimuli_csv']}",
         stimuli_zip=f"{IT_DIR}/{IT_FILES['stimuli_zip']}",
         code=code("scripts/it/plot.py"),
     output:
+        **(
+            {
+                "temporal": report(
+                    "results/it/figures/temporal_predictivity.png",
+                    caption="../report/it_temporal_predictivity.rst",
+                    category="IT",
+                    labels={"figure": "predictivity over time"},
+                ),
+                "late_solved": report(
+                    "results/it/figures/late_solved.png",
+                    caption="../report/it_late_solved.rst",
+                    category="IT",
+                    labels={"figure": "late-solved images"},
+                ),
+            }
+            if IT_TEMPORAL
+            else {}
+        ),
         layers=report(
             "results/it/figures/predictivity_by_layer.png",
             caption="../report/it_predictivity_by_layer.rst",
@@ -305,18 +321,6 @@ rule plot_it:
             caption="../report/it_performance_vs_predictivity.rst",
             category="IT",
             labels={"figure": "task performance vs IT predictivity"},
-        ),
-        temporal=report(
-            "results/it/figures/temporal_predictivity.png",
-            caption="../report/it_temporal_predictivity.rst",
-            category="IT",
-            labels={"figure": "predictivity over time"},
-        ),
-        late_solved=report(
-            "results/it/figures/late_solved.png",
-            caption="../report/it_late_solved.rst",
-            category="IT",
-            labels={"figure": "late-solved images"},
         ),
         stimuli=report(
             "results/it/figures/stimuli.png",

@@ -2,6 +2,7 @@
 
 import re
 
+from insilico.core.config import has_temporal_it
 from insilico.it.cache_keys import network_key, preprocessing_key
 from insilico.it.models import model_module as it_model_module
 
@@ -25,6 +26,16 @@ IT_NETWORK = (
     f"{IT_DIR}/groundtruth_network/"
     f"{network_key(config['data']['simulated']['it'], IT_SIMULATOR_VERSION)}.pt"
 )
+# Local data may lack the temporal assembly: the per-bin analyses are then left out (the report
+# says so), the time-averaged ones run.
+IT_TEMPORAL = has_temporal_it(config)
+if not IT_TEMPORAL:
+    del IT_FILES["temporal_assembly"]
+
+
+def it_solution_times_input():
+    """Per-image solution times need time bins: without a temporal assembly there are none."""
+    return {"solution_times": "results/it/solution_times.nc"} if IT_TEMPORAL else {}
 
 
 def it_acquired_files():
@@ -48,7 +59,9 @@ def it_object_params():
 def it_groundtruth():
     """Noiseless rates and exact reliabilities exist only for simulated data."""
     return (
-        [f"{IT_DIR}/groundtruth.nc"] if config["data"]["source"] == "simulated" else []
+        [f"{IT_DIR}/groundtruth.nc"]
+        if config["data"]["it"]["source"] == "simulated"
+        else []
     )
 
 
@@ -125,28 +138,18 @@ def remote_it_checksum(wildcards):
     return remote_it_entry(wildcards)["checksum"]
 
 
-def check_local_it_files():
-    missing = [name for name in IT_FILES if config["data"]["local"]["it"][name] is None]
-    if missing:
-        raise WorkflowError(
-            "Invalid configuration: data.source is 'local' but config key(s) "
-            + ", ".join(f"'data.local.it.{name}'" for name in missing)
-            + " are not set"
-        )
-
-
 def local_it_file(wildcards):
     return config["data"]["local"]["it"][IT_FILE_KINDS[wildcards.it_file]]
 
 
 def it_targets():
-    return ["results/it/summary.csv", "results/it/stimuli_solution_times.csv"] + [
+    solution_times = ["results/it/stimuli_solution_times.csv"] if IT_TEMPORAL else []
+    return ["results/it/summary.csv", *solution_times] + [
         f"results/it/figures/{name}.png"
         for name in (
             "predictivity_by_layer",
             "performance_vs_predictivity",
-            "temporal_predictivity",
-            "late_solved",
+            *(["temporal_predictivity", "late_solved"] if IT_TEMPORAL else []),
             "stimuli",
         )
     ]

@@ -6,7 +6,7 @@ MECHANISMS = config["mechanisms"]
 PHENOMENA = MECHANISMS["phenomena"]
 MECHANISM_RUN = "results/mechanisms/{experiment}/{stimulus}/seed{seed}"
 MECHANISM_CNN = "results/retina/{experiment}/{stimulus}/models/cnn/seed{seed}/model.pt"
-GROUND_TRUTH = config["data"]["source"] == "simulated"
+GROUND_TRUTH = config["data"]["retina"]["source"] == "simulated"
 MECHANISM_FIGURES = ["attribution", "reduction"] + (
     ["groundtruth"] if GROUND_TRUTH else []
 )

@@ -16,7 +16,7 @@ wildcard_constraints:
 
 # --- acquisition: simulated / remote / local, all giving the same recordings ------------------
 
-if config["data"]["source"] == "simulated":
+if config["data"]["retina"]["source"] == "simulated":
 
     rule simulate_retina:
         input:
@@ -38,9 +38,10 @@ if config["data"]["source"] == "simulated":
         script:
             "../scripts/retina/simulate.py"
 
-elif config["data"]["source"] == "remote":
+elif config["data"]["retina"]["source"] == "remote":
 
-    check_remote_retina_checksums()
+    if "retina" in config["branches"]:
+        check_remote_retina_checksums()
 
     rule download_retina:
         input:
@@ -66,8 +67,6 @@ elif config["data"]["source"] == "remote":
             "../scripts/acquire/download.py"
 
 else:
-
-    check_local_retina_root()
 
     rule link_local_retina:
         input:

@@ -97,13 +97,6 @@ def remote_retina_checksum(wildcards):
     return config["data"]["remote"]["retina"]["checksums"][retina_file(wildcards)]
 
 
-def check_local_retina_root():
-    if config["data"]["local"]["retina"]["root"] is None:
-        raise WorkflowError(
-            "Invalid configuration: data.source is 'local' but config key 'data.local.retina.root' is not set"
-        )
-
-
 def local_retina_file(wildcards):
     return str(Path(config["data"]["local"]["retina"]["root"]) / retina_file(wildcards))
 

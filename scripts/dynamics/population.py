@@ -2,8 +2,7 @@
 
 from insilico.core.io import atomic_path, read_netcdf, write_netcdf
 from insilico.core.logs import job_logger
-from insilico.dynamics.analysis import summary_table
-from insilico.dynamics.comparison import population_topology
+from insilico.dynamics.comparison import population_topology, summary_table
 
 log = job_logger(snakemake.log[0])
 datasets = [read_netcdf(path) for path in snakemake.input.fixed_points]

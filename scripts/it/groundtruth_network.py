@@ -4,7 +4,7 @@ import torch
 
 from insilico.core.io import save_torch
 from insilico.core.logs import job_logger
-from insilico.it.simulator import train_hidden_network
+from insilico.it.brain import train_hidden_network
 
 log = job_logger(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

@@ -7,7 +7,7 @@ from insilico.it.protocol.ceiling import ceilings, neural_targets
 log = job_logger(snakemake.log[0])
 neural = neural_targets(
     assembly_path=snakemake.input.assembly,
-    temporal_path=snakemake.input.temporal_assembly,
+    temporal_path=snakemake.input.get("temporal_assembly"),  # optional for local data
     csv_path=snakemake.input.stimuli_csv,
     n_splits=snakemake.params.n_splits,
     seed=snakemake.params.seed,
@@ -20,5 +20,7 @@ log.info(
     neural.sizes["time_bin"],
     neural.attrs["n_repetitions"],
 )
+if "temporal_missing" in neural.attrs:
+    log.info("%s", neural.attrs["temporal_missing"])
 log.info("ceilings:\n%s", ceilings(neural).to_dataframe().to_string())
 write_netcdf(neural, snakemake.output[0])

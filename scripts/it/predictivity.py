@@ -13,8 +13,16 @@ if snakemake.params.score["device"] == "cuda":
 torch.set_num_threads(snakemake.threads)
 score = snakemake.params.score
 neural = read_netcdf(snakemake.input.neural)
-times = read_netcdf(snakemake.input.solution_times)
-solved = times["solved"].to_series().set_axis(times["stimulus_id"].values.astype(str))
+solved = None
+if hasattr(snakemake.input, "solution_times"):  # absent without a temporal assembly
+    times = read_netcdf(snakemake.input.solution_times)
+    solved = (
+        times["solved"]
+        .to_series()
+        .set_axis(times["stimulus_id"].values.astype(str))
+        .loc[neural["stimulus_id"].values.astype(str)]
+        .to_numpy()
+    )
 scores = score_model(
     neural,
     dict(zip(snakemake.params.layers, snakemake.input.activations, strict=True)),
@@ -24,7 +32,7 @@ scores = score_model(
     n_components=score["n_components"],
     device=score["device"],
     temporal_layers=score["temporal_layers"],
-    solved=solved.loc[neural["stimulus_id"].values.astype(str)].to_numpy(),
+    solved=solved,
 )
 log.info(
     "median r over neuroids, mean over splits (70-170 ms window):\n%s",

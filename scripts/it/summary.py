@@ -15,9 +15,12 @@ log.info("\n%s", table.to_string())
 write_netcdf(summary, snakemake.output.scores)
 with atomic_path(snakemake.output.table) as tmp:
     table.to_csv(tmp, index=False, float_format="%.4f")
-claims = paper_claims(
-    summary, **snakemake.params.claims, times=read_netcdf(snakemake.input.solution_times)
+times = (  # absent without a temporal assembly
+    read_netcdf(snakemake.input.solution_times)
+    if hasattr(snakemake.input, "solution_times")
+    else None
 )
+claims = paper_claims(summary, **snakemake.params.claims, times=times)
 log.info("claims:\n%s", claims.to_string())
 with atomic_path(snakemake.output.claims) as tmp:
     claims.to_csv(tmp, index=False, float_format="%.4f")

@@ -1,13 +1,10 @@
 """Snakemake adapter: render the categorisation training and test images (disjoint from the stimuli)."""
 
-import torch
-
 from insilico.core.io import write_netcdf
 from insilico.core.logs import job_logger
 from insilico.it.simulator import task_image_set
 
 log = job_logger(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
 task = snakemake.params.task
 images = task_image_set(
     dict(snakemake.params.objects),

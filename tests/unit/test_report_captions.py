@@ -21,8 +21,8 @@ REPO = Path(__file__).resolve().parents[2]
 CAPTIONS = sorted((REPO / "report").glob("*.rst"))
 
 
-def render(caption: Path) -> str:
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
+def render(caption: Path, config: dict | None = None) -> str:
+    config = config or yaml.safe_load((REPO / "config.yaml").read_text())
     snakemake = SimpleNamespace(config=config, wildcards=defaultdict(lambda: "sim01"), params={})
     template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(caption.read_text())
     return template.render(snakemake=snakemake)
@@ -37,3 +37,15 @@ def test_caption_is_valid_restructured_text(caption):
     messages = io.StringIO()
     publish_doctree(render(caption), settings_overrides={"warning_stream": messages})
     assert messages.getvalue() == "", f"{caption.name}: {messages.getvalue()}"
+
+
+def test_the_report_says_why_the_temporal_analyses_are_left_out():
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    assert "left out" not in render(REPO / "report/workflow.rst", config)
+    config["data"]["it"]["source"] = "local"
+    config["data"]["local"]["it"].update(assembly="a.nc", stimuli_csv="s.csv", stimuli_zip="s.zip")
+    text = render(REPO / "report/workflow.rst", config)
+    assert "per-time-bin analyses left out" in text and "no temporal assembly" in text
+    messages = io.StringIO()
+    publish_doctree(text, settings_overrides={"warning_stream": messages})
+    assert messages.getvalue() == ""

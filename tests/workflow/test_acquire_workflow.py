@@ -1,4 +1,4 @@
-"""data.source remote and local through Snakemake, against a real HTTP server on loopback."""
+"""data.retina.source remote and local through Snakemake, against a real HTTP server on loopback."""
 
 from __future__ import annotations
 
@@ -45,18 +45,18 @@ def served(tmp_path_factory, file_server):
 def run_with(
     workflow, settings: dict, *targets: str, check: bool = True, experiment: str = "exp01"
 ):
-    """Run Snakemake with the tiny preset plus ``settings`` under ``data``, on one recording."""
-    recordings = {"retina": {"experiments": [experiment], "stimuli": ["whitenoise"]}}
+    """Run Snakemake with the tiny preset plus ``settings`` under ``data`` (``source``: the retina
+    source), on one recording. The IT data stay simulated: each branch has its own source."""
+    settings = dict(settings)
+    retina = {
+        "source": settings.pop("source"),
+        "experiments": [experiment],
+        "stimuli": ["whitenoise"],
+    }
     override = workflow.root / "source.yaml"
     # One stimulus class only: the mechanism analyses (which need both CNNs by default) are off.
     mechanisms_off = {"mechanisms": {"cnns": {"stimuli": []}}}
-    # data.source applies to every branch: name the IT files too (not targeted, never read here).
-    it_files = {
-        key: f"unused/{key}"
-        for key in ("assembly", "temporal_assembly", "stimuli_csv", "stimuli_zip")
-    }
-    settings = {**settings, "local": {**settings.get("local", {}), "it": it_files}}
-    override.write_text(yaml.safe_dump({"data": {**recordings, **settings}, **mechanisms_off}))
+    override.write_text(yaml.safe_dump({"data": {"retina": retina, **settings}, **mechanisms_off}))
     return workflow.snakemake(
         *targets, "--cores", "1", "--configfile", "config/tiny.yaml", str(override), check=check
     )
@@ -163,3 +163,37 @@ def test_recordings_preset_plans_every_public_file_and_no_simulation(fresh_workf
     refused = fresh_workflow.snakemake("--dry-run", "--configfile", *presets, check=False)
     assert refused.returncode != 0
     assert "'data.remote.retina.checksums' has no entry" in refused.stdout + refused.stderr
+
+
+def test_local_retina_without_it_data_plans_retina_mechanisms_and_dynamics(
+    fresh_workflow, tmp_path
+):
+    """A user with local retina recordings and no V4/IT data leaves IT out of `branches`."""
+    root = tmp_path / "recordings"
+    for stimulus in ("whitenoise", "naturalscene"):
+        (root / "exp01").mkdir(parents=True, exist_ok=True)
+        (root / "exp01" / f"{stimulus}.h5").write_bytes(b"")  # a dry run reads no file
+    settings = {
+        "branches": ["retina", "mechanisms", "dynamics"],
+        "data": {
+            "retina": {"source": "local", "experiments": ["exp01"]},
+            "it": {"source": "local"},  # no IT files given: not checked, IT does not run
+            "local": {"retina": {"root": str(root)}},
+        },
+    }
+    (fresh_workflow.root / "local.yaml").write_text(yaml.safe_dump(settings))
+    jobs = fresh_workflow.planned_jobs("--configfile", "config/tiny.yaml", "local.yaml")
+    assert jobs["link_local_retina"] == 2
+    assert jobs["train_retina"] > 0 and jobs["mechanism_attribution"] > 0
+    assert jobs["train_dynamics"] > 0 and jobs["plot_dynamics"] == 1
+    it_rules = [rule for rule in jobs if "it" in rule.split("_")]
+    assert it_rules == [], it_rules
+    assert not {"simulate_retina", "mechanism_groundtruth"} & set(jobs)
+    # With IT among the branches, the missing IT files stop the run before any job.
+    settings["branches"].append("it")
+    (fresh_workflow.root / "local.yaml").write_text(yaml.safe_dump(settings))
+    refused = fresh_workflow.snakemake(
+        "--dry-run", "--configfile", "config/tiny.yaml", "local.yaml", check=False
+    )
+    assert refused.returncode != 0
+    assert "'data.local.it.assembly'" in refused.stdout + refused.stderr

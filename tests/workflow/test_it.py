@@ -212,9 +212,7 @@ def test_remote_and_local_sources_give_the_simulated_targets(
             it = {kind: str(served / name) for kind, name in names.items()}
         override = fresh_workflow.root / "source.yaml"
         override.write_text(
-            yaml.safe_dump(
-                {"data": {"source": source, source: {**_retina_placeholders(source), "it": it}}}
-            )
+            yaml.safe_dump({"data": {"it": {"source": source}, source: {"it": it}}})
         )
         fresh_workflow.snakemake(
             "--cores",
@@ -242,3 +240,31 @@ def test_remote_and_local_sources_give_the_simulated_targets(
             acquired["consistency"].values, simulated["consistency"].values
         )
         assert "true_reliability" not in acquired  # only simulated data know the truth
+
+
+def test_local_data_without_a_temporal_assembly_runs_the_time_averaged_analyses(
+    finished_workflow, fresh_workflow, tmp_path
+):
+    """Many users have only the time-averaged assembly: its analyses run, the per-bin ones not."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    files = {"assembly": "assembly.nc", "stimuli_csv": "stimuli.csv", "stimuli_zip": "stimuli.zip"}
+    for name in files.values():
+        shutil.copy(finished_workflow.root / "resources/it" / name, mine / name)
+    local = {kind: str(mine / name) for kind, name in files.items()}
+    override = fresh_workflow.root / "source.yaml"
+    override.write_text(
+        yaml.safe_dump({"data": {"it": {"source": "local"}, "local": {"it": local}}})
+    )
+    presets = ("--configfile", "config/tiny.yaml", str(override))
+    jobs = fresh_workflow.planned_jobs(*presets)
+    assert jobs["link_local_it"] == 3 and jobs["plot_it"] == 1 and jobs["it_summary"] == 1
+    fresh_workflow.snakemake("--cores", "2", "results/it/neural.nc", *presets)
+    log = (fresh_workflow.root / "results/logs/it/neural.log").read_text()
+    assert "no temporal assembly was given" in log
+    with (
+        xr.open_dataset(fresh_workflow.root / "results/it/neural.nc", engine="h5netcdf") as alone,
+        xr.open_dataset(finished_workflow.root / "results/it/neural.nc", engine="h5netcdf") as full,
+    ):
+        assert alone.sizes["time_bin"] == 0
+        np.testing.assert_array_equal(alone["rates_window"].values, full["rates_window"].values)

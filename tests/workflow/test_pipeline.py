@@ -261,13 +261,13 @@ def test_editing_the_plotting_module_reruns_only_figures(finished_workflow):
 
 def test_config_typo_stops_before_any_job_with_one_clear_message(finished_workflow):
     typo = finished_workflow.root / "typo.yaml"
-    typo.write_text("data:\n  source: simulatd\n")
+    typo.write_text("data:\n  retina:\n    source: simulatd\n")
     result = finished_workflow.snakemake(
         "--dry-run", "--configfile", "config/tiny.yaml", str(typo), check=False
     )
     assert result.returncode != 0
     assert (
-        "config key 'data.source': expected one of ['simulated', 'remote', 'local'], got 'simulatd'"
+        "config key 'data.retina.source': expected one of ['simulated', 'remote', 'local'], got 'simulatd'"
         in (result.stdout + result.stderr)
     )
 

@@ -38,6 +38,72 @@ def fill_defaults(instance: dict, schema: Mapping) -> None:
             fill_defaults(instance[key], sub)
 
 
+def _resolve(schema: Mapping, root: Mapping) -> Mapping:
+    """Follow a local ``$ref`` ("#/$defs/name"), merging the referring block's own keys."""
+    while "$ref" in schema:
+        target = root
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+    return schema
+
+
+def _takes_string(schema: Mapping) -> bool:
+    """Whether the schema accepts a string here (or says nothing about the type)."""
+    if "enum" in schema:
+        return any(isinstance(value, str) for value in schema["enum"])
+    kinds = schema.get("type")
+    if kinds is None:
+        return "properties" not in schema and "items" not in schema
+    return "string" in ([kinds] if isinstance(kinds, str) else kinds)
+
+
+def _scalar(text: str) -> Any:
+    """``text`` as YAML reads a scalar, or as a float (YAML 1.1 reads ``1e-3`` as a string)."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if isinstance(value, str):
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    return text if isinstance(value, (dict, list)) else value
+
+
+def coerce_strings(instance: Any, schema: Mapping, root: Mapping | None = None) -> Any:
+    """``instance`` with string leaves read as YAML scalars where the schema wants no string.
+
+    Snakemake passes the leaves of a nested ``--config`` value as strings
+    (``--config retina='{train: {epochs: 3}}'`` gives ``'3'``); read as YAML they are the numbers,
+    booleans and nulls the user typed. A string the schema accepts is left alone, so names such as
+    experiment ``"1"`` stay names.
+    """
+    root = schema if root is None else root
+    schema = _resolve(schema, root)
+    if isinstance(instance, str):
+        if _takes_string(schema):
+            return instance
+        return _scalar(instance)
+    if isinstance(instance, dict):
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        return {
+            key: coerce_strings(
+                value, properties.get(key, extra if isinstance(extra, Mapping) else {}), root
+            )
+            for key, value in instance.items()
+        }
+    if isinstance(instance, list):
+        items = schema.get("items")
+        return [
+            coerce_strings(value, items if isinstance(items, Mapping) else {}, root)
+            for value in instance
+        ]
+    return instance
+
+
 def _key(path) -> str:
     return ".".join(str(p) for p in path) or "<top level>"
 
@@ -74,7 +140,7 @@ def _check_consistency(config: dict) -> None:
     retina = config["retina"]
     size = config["data"]["simulated"]["retina"]["size"]
     cnn = retina["models"].get("cnn")
-    if cnn is not None and config["data"]["source"] == "simulated":
+    if cnn is not None and config["data"]["retina"]["source"] == "simulated":
         k1, k2 = cnn["params"]["kernels"]
         if size - k1 - k2 + 2 < 1:
             raise ConfigError(
@@ -90,8 +156,53 @@ def _check_consistency(config: dict) -> None:
             f"data.retina.experiments {config['data']['retina']['experiments']}"
         )
     _check_dynamics(config["dynamics"])
+    _check_branches(config)
     _check_mechanisms(config)
     _check_it(config)
+
+
+# The local IT files a run needs; the temporal assembly is optional (the per-bin analyses need it).
+LOCAL_IT_REQUIRED = ("assembly", "stimuli_csv", "stimuli_zip")
+# (branch, the branches it reads the outputs of, why)
+BRANCH_NEEDS = (
+    ("mechanisms", ("retina",), "mechanisms dissects the retina CNNs"),
+    ("geometry", ("it",), "geometry analyses the IT branch's layers and recordings"),
+    ("factorisation", ("retina", "it"), "factorisation decomposes retina and V4/IT recordings"),
+)
+
+
+def _check_branches(config: dict) -> None:
+    """Mechanisms dissect retina CNNs; a branch that runs on local data needs their paths.
+
+    Each branch's source is checked only when the branch runs, so local retina recordings with no
+    V4/IT data need ``branches: [retina, mechanisms, dynamics]``, nothing about IT.
+    """
+    branches = config["branches"]
+    for branch, needed, why in BRANCH_NEEDS:
+        missing = [name for name in needed if name not in branches]
+        if branch in branches and missing:
+            raise ConfigError(f"config key 'branches': {why}, add {missing} to {branches}")
+    local = config["data"]["local"]
+    retina_local = "retina" in branches and config["data"]["retina"]["source"] == "local"
+    if retina_local and local["retina"]["root"] is None:
+        raise ConfigError(
+            "config key 'data.local.retina.root': data.retina.source is 'local' but no folder "
+            "of <experiment>/<stimulus>.h5 is given"
+        )
+    if "it" in branches and config["data"]["it"]["source"] == "local":
+        missing = [
+            f"'data.local.it.{name}'" for name in LOCAL_IT_REQUIRED if local["it"][name] is None
+        ]
+        if missing:
+            raise ConfigError(
+                f"config key(s) {', '.join(missing)}: data.it.source is 'local' but these files "
+                "are not given (or leave IT out of 'branches')"
+            )
+    if "factorisation" in branches and not has_temporal_it(config):
+        raise ConfigError(
+            "config key 'branches': factorisation decomposes the temporal V4/IT assembly, which "
+            "'data.local.it.temporal_assembly' does not give; add it or leave factorisation out"
+        )
 
 
 def _check_it(config: dict) -> None:
@@ -131,7 +242,7 @@ def _check_it(config: dict) -> None:
         )
     sim = config["data"]["simulated"]["it"]
     end = max(sim["time_bins_ms"][1], sim["window_ms"][1], it["activations"]["pca_window_ms"][1])
-    if config["data"]["source"] == "simulated" and end > 10 * temporal["n_steps"]:
+    if config["data"]["it"]["source"] == "simulated" and end > 10 * temporal["n_steps"]:
         raise ConfigError(
             f"config key 'it.temporal.n_steps': {temporal['n_steps']} steps of 10 ms end before "
             f"{end} ms, the last recorded bin (data.simulated.it.time_bins_ms / window_ms)"
@@ -147,6 +258,12 @@ def _check_it(config: dict) -> None:
             f"config key 'it.activations.n_fit': {it['activations']['n_fit']} PCA fit images but "
             f"only it.task.n_train={it['task']['n_train']} task images"
         )
+
+
+def has_temporal_it(config: dict) -> bool:
+    """Whether the V4/IT data have responses per time bin (simulated and remote data always do)."""
+    local = config["data"]["it"]["source"] == "local"
+    return not local or config["data"]["local"]["it"]["temporal_assembly"] is not None
 
 
 def _check_mechanisms(config: dict) -> None:
@@ -190,7 +307,12 @@ def _check_dynamics(dynamics: dict) -> None:
 
 def validate_config(config: dict, schema: Mapping) -> dict:
     """Return a validated copy of ``config`` with defaults filled; raise ConfigError on the first problem."""
-    validated = copy.deepcopy(dict(config))
+    if "source" in config.get("data", {}):
+        raise ConfigError(
+            "config key 'data.source' is now one per branch: set data.retina.source and/or "
+            "data.it.source instead"
+        )
+    validated = coerce_strings(copy.deepcopy(dict(config)), schema)
     fill_defaults(validated, schema)
     validator = jsonschema.Draft202012Validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(validated))

@@ -6,11 +6,15 @@ import logging
 import sys
 from pathlib import Path
 
+from insilico.core.io import UnreadableFileError
+
 
 def job_logger(log_path: str | Path, name: str = "insilico") -> logging.Logger:
     """Send log records to ``log_path``; an uncaught exception is logged there before it propagates.
 
-    The traceback also still reaches stderr, so Snakemake shows the error next to the failed rule.
+    The traceback also still reaches stderr, so Snakemake shows the error next to the failed rule;
+    for an unreadable input file only its one-line message does (the traceback would bury the name
+    of the file to delete).
     """
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(log_path, mode="w")
@@ -22,6 +26,10 @@ def job_logger(log_path: str | Path, name: str = "insilico") -> logging.Logger:
     previous_hook = sys.excepthook
 
     def log_exception(kind, value, traceback):
+        if issubclass(kind, UnreadableFileError):
+            logging.getLogger(name).error("job failed: %s", value)
+            print(f"{kind.__name__}: {value}", file=sys.stderr)
+            return
         logging.getLogger(name).error("job failed", exc_info=(kind, value, traceback))
         previous_hook(kind, value, traceback)
 

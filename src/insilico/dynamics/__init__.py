@@ -10,5 +10,6 @@
 - :mod:`similarity`: SVCCA, CKA and Procrustes distances between all pairs of networks, MDS;
 - :mod:`topology`: a graph per network from its fixed points and the transitions between them,
   and a distance between graphs;
-- :mod:`comparison`: the population compared by those graphs (distances, MDS, silhouettes).
+- :mod:`comparison`: the population compared by those graphs (distances, MDS, silhouettes), and
+  its summary table.
 """

@@ -28,7 +28,6 @@ import logging
 import time
 
 import numpy as np
-import pandas as pd
 import torch
 import xarray as xr
 
@@ -213,17 +212,3 @@ def _dataset(rows, edges, networks, meta, task, width, options, store_jacobians)
         pulse_steps=task.pulse_steps,
     )
     return dataset
-
-
-SUMMARY_COLUMNS = ["val_loss", "val_nmse", "n_fixed", "n_stable_fixed", "n_slow"]
-
-
-def summary_table(datasets: list[xr.Dataset]) -> pd.DataFrame:
-    """One row per network of the population: hyperparameters, validation loss, point counts."""
-    frames = [
-        ds[SUMMARY_COLUMNS]
-        .reset_coords()[["task", "arch", "hidden", "learning_rate", "l2", "seed", *SUMMARY_COLUMNS]]
-        .to_dataframe()
-        for ds in datasets
-    ]
-    return pd.concat(frames).reset_index()

@@ -1,9 +1,11 @@
 """The population compared by the topology of its networks' dynamics: graph distances between all
-networks, their MDS embedding, and how well tasks or architectures separate (silhouettes).
+networks, their MDS embedding, how well tasks or architectures separate (silhouettes), and the
+table of the whole population.
 
 Apart from :mod:`insilico.dynamics.topology` (one graph per network, from its fixed points and
 transitions) because only the population job needs it: the per-chunk fixed-point jobs, which build
-the transitions, then do not depend on the similarity measures.
+the transitions, then do not depend on the similarity measures. It runs no network, and imports
+nothing that imports torch (the population job starts in a fraction of a second).
 """
 
 from __future__ import annotations
@@ -11,11 +13,16 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
-import torch
+import pandas as pd
 import xarray as xr
 
 from insilico.dynamics.similarity import mds, silhouette
-from insilico.dynamics.topology import TransitionOptions, chunk_graphs, wl_features
+from insilico.dynamics.topology import (
+    TransitionOptions,
+    chunk_graphs,
+    feature_distances,
+    wl_features,
+)
 
 
 def population_topology(datasets: list[xr.Dataset], settings: dict) -> xr.Dataset:
@@ -34,7 +41,7 @@ def population_topology(datasets: list[xr.Dataset], settings: dict) -> xr.Datase
         for key in ("task", "arch", "hidden", "learning_rate", "l2", "seed")
     }
     features = wl_features(graphs, options.iterations)
-    distances = torch.cdist(torch.from_numpy(features), torch.from_numpy(features)).numpy()
+    distances = feature_distances(features)
     node_types = sorted({label for graph in graphs for label in graph.labels})
     fractions = np.zeros((len(graphs), len(node_types)))
     for row, graph in enumerate(graphs):
@@ -69,3 +76,17 @@ def population_topology(datasets: list[xr.Dataset], settings: dict) -> xr.Datase
             "iterations": options.iterations,
         },
     )
+
+
+SUMMARY_COLUMNS = ["val_loss", "val_nmse", "n_fixed", "n_stable_fixed", "n_slow"]
+
+
+def summary_table(datasets: list[xr.Dataset]) -> pd.DataFrame:
+    """One row per network of the population: hyperparameters, validation loss, point counts."""
+    frames = [
+        ds[SUMMARY_COLUMNS]
+        .reset_coords()[["task", "arch", "hidden", "learning_rate", "l2", "seed", *SUMMARY_COLUMNS]]
+        .to_dataframe()
+        for ds in datasets
+    ]
+    return pd.concat(frames).reset_index()

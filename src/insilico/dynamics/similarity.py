@@ -24,10 +24,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 import xarray as xr
+
+if TYPE_CHECKING:
+    import torch
 
 MEASURES = ("svcca", "cka", "procrustes")
 
@@ -45,6 +48,8 @@ def represent(
     activations: list[torch.Tensor], variance: float = 0.99, max_dims: int | None = None
 ) -> Representations:
     """Reduce each ``(n, d_i)`` activation matrix (same ``n`` rows = same probe samples)."""
+    import torch  # here, not at the top: the population job imports this module without torch
+
     n = activations[0].shape[0]
     if any(a.shape[0] != n for a in activations):
         raise ValueError("all networks must be probed with the same samples")
@@ -71,6 +76,8 @@ def pairwise_distances(reps: Representations, block: int = 64) -> dict[str, np.n
     Pairs are taken ``block x block`` at a time (upper triangle only), so memory stays at
     ``block^2 D^2`` numbers whatever the population size.
     """
+    import torch  # here, not at the top: the population job imports this module without torch
+
     scores, bases, dims = reps.scores, reps.bases, reps.dims.to(reps.scores.device)
     n = scores.shape[0]
     gram_norm = torch.einsum("nsd,nse->nde", scores, scores).square().sum(dim=(1, 2)).sqrt()
@@ -97,6 +104,8 @@ def _block(
     scores, bases, dims, gram_norm, norms, k_index, rows, columns
 ) -> dict[str, torch.Tensor]:
     """The three distances between the networks of ``rows`` and those of ``columns``."""
+    import torch  # here, not at the top: the population job imports this module without torch
+
     cross = torch.einsum("isd,jse->ijde", scores[rows], scores[columns])
     correlations = torch.linalg.svdvals(torch.einsum("isd,jse->ijde", bases[rows], bases[columns]))
     k_pair = torch.minimum(dims[rows, None], dims[None, columns])
@@ -163,6 +172,8 @@ def task_geometry(model_paths, settings: dict, device: torch.device, log) -> xr.
     its cell state). Silhouettes (attrs ``silhouette_arch_<measure>``) say how well the
     architectures separate under each distance.
     """
+    import torch  # here, not at the top: the population job imports this module without torch
+
     from insilico.dynamics import cells
     from insilico.dynamics.tasks import generator, make_task
     from insilico.dynamics.train import load_chunk, network_coords

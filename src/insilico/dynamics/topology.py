@@ -33,12 +33,16 @@ import hashlib
 import math
 from collections import Counter
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 import xarray as xr
+from scipy.spatial.distance import cdist
 
-from insilico.dynamics.fixed_points import FixedPoints, StepFunction
+if TYPE_CHECKING:
+    import torch
+
+    from insilico.dynamics.fixed_points import FixedPoints, StepFunction
 
 ORBIT = "orbit"
 
@@ -85,6 +89,8 @@ def transitions(
 
     ``points.key`` must index ``conditions`` (the constant input of each point's search).
     """
+    import torch  # here, not at the top: the population job imports this module without torch
+
     starts: list[list[tuple[int, torch.Tensor, torch.Tensor, int, str]]] = [
         [] for _ in range(n_networks)
     ]
@@ -230,8 +236,12 @@ def wl_features(graphs: list[Graph], iterations: int) -> np.ndarray:
 
 def graph_distances(graphs: list[Graph], iterations: int) -> np.ndarray:
     """Weisfeiler-Lehman distance between every pair of graphs: ``(n, n)``."""
-    features = torch.from_numpy(wl_features(graphs, iterations))
-    return torch.cdist(features, features).numpy()
+    return feature_distances(wl_features(graphs, iterations))
+
+
+def feature_distances(features: np.ndarray) -> np.ndarray:
+    """Euclidean distance between every pair of rows of ``features`` (WL proportion vectors)."""
+    return cdist(features, features)
 
 
 def chunk_graphs(dataset: xr.Dataset, slow_time_constant: float) -> list[Graph]:

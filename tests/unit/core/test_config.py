@@ -53,8 +53,8 @@ def test_model_overrides_only_the_training_keys_it_sets():
     ("update", "message"),
     [
         (
-            {"data": {"source": "web"}},
-            "config key 'data.source': expected one of ['simulated', 'remote', 'local'], got 'web'",
+            {"data": {"it": {"source": "web"}}},
+            "config key 'data.it.source': expected one of ['simulated', 'remote', 'local'], got 'web'",
         ),
         (
             {"retina": {"train": {"epochs": "ten"}}},
@@ -81,6 +81,43 @@ def test_model_overrides_only_the_training_keys_it_sets():
             "config key 'data.retina.cells': experiment(s) ['other']",
         ),
         (
+            {"data": {"source": "local"}},
+            "config key 'data.source' is now one per branch: set data.retina.source and/or "
+            "data.it.source",
+        ),
+        (
+            {"data": {"retina": {"source": "local"}}},
+            "config key 'data.local.retina.root': data.retina.source is 'local'",
+        ),
+        (
+            {"data": {"it": {"source": "local"}, "local": {"it": {"assembly": "a.nc"}}}},
+            "config key(s) 'data.local.it.stimuli_csv', 'data.local.it.stimuli_zip': "
+            "data.it.source is 'local'",
+        ),
+        (
+            {"branches": ["mechanisms", "dynamics"]},
+            "config key 'branches': mechanisms dissects the retina CNNs",
+        ),
+        (
+            {"branches": ["retina", "geometry"]},
+            "config key 'branches': geometry analyses the IT branch's layers and recordings, "
+            "add ['it']",
+        ),
+        (
+            {"branches": ["it", "factorisation"]},
+            "config key 'branches': factorisation decomposes retina and V4/IT recordings, "
+            "add ['retina']",
+        ),
+        (
+            {
+                "data": {
+                    "it": {"source": "local"},
+                    "local": {"it": {"assembly": "a", "stimuli_csv": "b", "stimuli_zip": "c"}},
+                },
+            },
+            "config key 'branches': factorisation decomposes the temporal V4/IT assembly",
+        ),
+        (
             {"retina": {"seeds": []}},
             "config key 'retina.seeds': expected at least 1 item(s), got []",
         ),
@@ -100,3 +137,39 @@ def test_yaml_booleans_are_not_mistaken_for_cell_types():
             {"data": {"simulated": {"retina": {"cell_types": ["off_fast", "off_slow", True]}}}},
             SCHEMA,
         )
+
+
+def test_nested_command_line_numbers_are_read_as_yaml_scalars():
+    """`snakemake --config retina='{train: {epochs: 3}}'` hands over the leaves as strings."""
+    from snakemake.cli import parse_config
+
+    update = parse_config(
+        [
+            "retina={train: {epochs: 3, learning_rate: 1e-3}, seeds: [0, 2]}",
+            "data={retina: {experiments: ['1']}, simulated: {retina: {cell_types: ['on']}}}",
+        ]
+    )
+    assert update["retina"]["train"]["epochs"] == "3"  # what Snakemake passes on
+    validated = validate_config(update, SCHEMA)
+    assert validated["retina"]["train"]["epochs"] == 3
+    assert validated["retina"]["train"]["learning_rate"] == 1e-3
+    assert validated["retina"]["seeds"] == [0, 2]
+    # strings the schema wants stay strings: an experiment named "1", the cell type "on"
+    assert validated["data"]["retina"]["experiments"] == ["1"]
+    assert validated["data"]["simulated"]["retina"]["cell_types"] == ["on"]
+
+
+def test_each_branch_checks_only_its_own_source():
+    """Local retina recordings and no V4/IT data: the IT paths are not asked for."""
+    local_retina = {"retina": {"source": "local"}, "local": {"retina": {"root": "recordings"}}}
+    validated = validate_config(
+        {
+            "branches": ["retina", "mechanisms", "dynamics"],
+            "data": {**local_retina, "it": {"source": "local"}},
+        },
+        SCHEMA,
+    )
+    assert validated["data"]["retina"]["source"] == "local"
+    with pytest.raises(ConfigError, match="data.local.it.assembly"):
+        validate_config({"data": {**local_retina, "it": {"source": "local"}}}, SCHEMA)
+    assert validate_config({"data": local_retina}, SCHEMA)["data"]["it"]["source"] == "simulated"

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from insilico.core.io import read_netcdf
-from insilico.dynamics.analysis import analyse_chunk, summary_table
+from insilico.dynamics.analysis import analyse_chunk
+from insilico.dynamics.comparison import summary_table
 from insilico.dynamics.population import NetworkSpec, chunks, population, stacks_of
 from insilico.dynamics.tasks import make_task
 from insilico.dynamics.train import load_chunk, train_chunk, train_stack

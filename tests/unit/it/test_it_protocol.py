@@ -232,3 +232,23 @@ def test_r_by_group_separates_predictable_from_unpredictable_images():
     r = pls.cross_validated_r_by_group(X[None], Y[None], masks, groups, ("early", "late"), 5)
     assert r.shape == (2, 1, 4, 3)
     assert np.nanmin(r[0]) > 0.8 and abs(np.nanmean(r[1])) < 0.3
+
+
+def test_without_time_bins_the_static_scores_are_unchanged_and_no_bin_is_fitted(tmp_path):
+    neural, latent = _fake_neural()
+    averaged_only = neural.isel(time_bin=slice(0, 0))
+    ids = neural["stimulus_id"].values
+    good = latent @ np.random.default_rng(5).normal(size=(6, 12))
+    files = {
+        "conv1": _activation_file(
+            tmp_path / "t.nc", np.repeat(good[:, None], 12, 1), ids, True, 0.5
+        )
+    }
+    kwargs = {"n_splits": 3, "train_fraction": 0.9, "seed": 0, "n_components": 5}
+    full = score.score_model(neural, files, **kwargs)
+    alone = score.score_model(averaged_only, files, **kwargs)
+    np.testing.assert_array_equal(alone["score_window"], full["score_window"])
+    assert alone.sizes["time_bin"] == 0
+    summary, table = score.summarize({("convrnn", "trained", 0): alone}, averaged_only, "r2_over_c")
+    assert summary.sizes["time_bin"] == 0 and len(table) == 2
+    assert np.isfinite(table["raw_r"]).all()

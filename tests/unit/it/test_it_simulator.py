@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from insilico.core.io import load_torch, read_netcdf, save_torch
+from insilico.it import brain as hidden
 from insilico.it import simulator as it_sim
 from insilico.it.assembly import read_assembly, read_stimulus_set
 from insilico.it.protocol.ceiling import ceilings, neural_targets
@@ -50,12 +51,12 @@ N_STIMULI = 3 * 2 * (3 * 2 + 4)  # objects x (clean levels x images + hard kinds
 
 @pytest.fixture(scope="module")
 def network():
-    return it_sim.train_hidden_network(PARAMS)
+    return hidden.train_hidden_network(PARAMS)
 
 
 @pytest.fixture(scope="module")
 def brain(network):
-    return it_sim.GroundTruthBrain(PARAMS, seed=0, checkpoint=network)
+    return hidden.GroundTruthBrain(PARAMS, seed=0, checkpoint=network)
 
 
 @pytest.fixture(scope="module")
@@ -116,17 +117,17 @@ def test_hard_images_differ_from_their_clean_twins_only_where_the_kind_says():
 
 
 def test_hidden_network_training_is_deterministic(network):
-    again = it_sim.train_hidden_network(PARAMS)
+    again = hidden.train_hidden_network(PARAMS)
     for name, value in network["state"].items():
         torch.testing.assert_close(again["state"][name], value, rtol=0, atol=0)
-    assert network["settings"] == it_sim.network_settings(PARAMS)
+    assert network["settings"] == hidden.network_settings(PARAMS)
     assert len(network["accuracy"]["clean"]) == PARAMS["brain"]["iterations"] + 1
 
 
 def test_brain_refuses_a_network_trained_for_other_settings(network):
     other = {**PARAMS, "brain": {**PARAMS["brain"], "steps": 4}}
     with pytest.raises(ValueError, match="other settings"):
-        it_sim.GroundTruthBrain(other, seed=0, checkpoint=network)
+        hidden.GroundTruthBrain(other, seed=0, checkpoint=network)
 
 
 def test_brain_responses_are_a_fixed_function_of_each_image(brain):
@@ -145,7 +146,7 @@ def test_late_bins_read_late_iterations(brain):
     """Before latency + one iteration only the feedforward sweep drives a site; after latency +
     all iterations only the settled state does."""
     starts = np.arange(0, 260, 10)
-    weights = it_sim._iteration_weights(starts, brain.latency, 25.0, 3)  # (n, bins, 4)
+    weights = hidden._iteration_weights(starts, brain.latency, 25.0, 3)  # (n, bins, 4)
     np.testing.assert_allclose(weights.sum(-1), 1.0)
     early = starts[None, :] + 10 <= brain.latency[:, None]
     assert (weights[..., 0][early] == 1).all()
@@ -231,3 +232,18 @@ def test_estimated_ceiling_is_close_to_the_true_reliability(experiment):
     result = ceilings(neural)
     assert ((result["ceiling"] > 0) & (result["ceiling"] < 1)).all()
     np.testing.assert_allclose(result["ceiling"], result["true_ceiling"], atol=0.15)
+
+
+def test_without_a_temporal_assembly_the_time_averaged_targets_are_unchanged(experiment):
+    """Many users have only the time-averaged assembly: the window analyses run on it alone."""
+    paths, _ = experiment
+    common = {"assembly_path": paths["assembly_path"], "csv_path": paths["csv_path"]}
+    both = neural_targets(temporal_path=paths["temporal_path"], n_splits=4, seed=0, **common)
+    alone = neural_targets(temporal_path=None, n_splits=4, seed=0, **common)
+    assert alone.sizes["time_bin"] == 0 and both.sizes["time_bin"] > 0
+    assert "no temporal assembly" in alone.attrs["temporal_missing"]
+    assert "temporal_missing" not in both.attrs
+    np.testing.assert_array_equal(alone["rates_window"], both["rates_window"])
+    np.testing.assert_array_equal(alone["consistency_window"], both["consistency_window"])
+    np.testing.assert_array_equal(ceilings(alone)["ceiling"], ceilings(both)["ceiling"])
+    assert ceilings(alone)["ceiling_t"].shape == (0, 2)

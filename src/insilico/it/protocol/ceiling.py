@@ -4,6 +4,7 @@ repetitions (Spearman-Brown corrected) per neuroid, its median per region, and t
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 
@@ -17,6 +18,12 @@ CEILING_FORMULAS = {
     "r_over_c": "r / c (Brain-Score until 2019)",
 }
 REGION_ORDER = ("V1", "V2", "V4", "IT")
+
+
+TEMPORAL_MISSING = (
+    "no temporal assembly was given (data.local.it.temporal_assembly): the per-10-ms-bin "
+    "predictivity and ceilings are left out, the time-averaged analyses run"
+)
 
 
 def ordered_regions(values) -> list[str]:
@@ -74,6 +81,9 @@ def neural_targets(
     those of the time-averaged assembly found in the temporal one (by ``neuroid_id``).
     ``rates_window`` and ``consistency_window`` come from the time-averaged assembly (mean over its
     time bins, e.g. 70-170 ms), ``rates`` and ``consistency`` from the temporal one, per bin.
+    Without a temporal assembly (``temporal_path`` None; many users have only the averaged one)
+    there are no time bins: the per-bin variables have length 0 along ``time_bin``, so every
+    per-bin analysis downstream is empty, and attr ``temporal_missing`` says why.
     """
     from insilico.it.assembly import (
         AssemblyFormatError,
@@ -84,7 +94,13 @@ def neural_targets(
     )
 
     metadata = read_stimulus_metadata(csv_path)
-    with open_assembly(assembly_path) as static, open_assembly(temporal_path) as temporal:
+    with contextlib.ExitStack() as files:
+        static = files.enter_context(open_assembly(assembly_path))
+        # Without a temporal assembly, the averaged one stands in for alignment; zero bins are kept.
+        temporal = (
+            static if temporal_path is None else files.enter_context(open_assembly(temporal_path))
+        )
+        bins = slice(None) if temporal_path is not None else slice(0, 0)
         recorded = set(np.asarray(static["stimulus_id"].values).astype(str)) & set(
             np.asarray(temporal["stimulus_id"].values).astype(str)
         )
@@ -106,6 +122,7 @@ def neural_targets(
         consistency_window = np.nanmean(
             split_half_consistency(static, ids, n_splits, seed, assembly_path), axis=2
         )
+        temporal = temporal.isel(time_bin=bins)
         rates = trial_average(temporal, ids, temporal_path)[:, position]
         consistency = split_half_consistency(temporal, ids, n_splits, seed, temporal_path)[
             :, position
@@ -128,7 +145,10 @@ def neural_targets(
             if name in stimuli:
                 coords[name] = ("stimulus", stimuli[name].to_numpy())
         n_repetitions = int(len(np.unique(static["repetition"].values)))
-        identifiers = (static.attrs.get("identifier", ""), temporal.attrs.get("identifier", ""))
+        identifiers = (
+            static.attrs.get("identifier", ""),
+            "" if temporal_path is None else temporal.attrs.get("identifier", ""),
+        )
     dataset = xr.Dataset(
         {
             "rates_window": (("stimulus", "neuroid"), rates_window),
@@ -144,6 +164,7 @@ def neural_targets(
             "assembly": str(identifiers[0]),
             "temporal_assembly": str(identifiers[1]),
             "ceiling": "split-half over repetitions, Spearman-Brown 2r/(1+r), per neuroid",
+            **({"temporal_missing": TEMPORAL_MISSING} if temporal_path is None else {}),
         },
     )
     if groundtruth_path is not None:

@@ -86,8 +86,8 @@ def _layer_features(path: str, ids: np.ndarray, window, bins):
         return values[:, 0][None], values[:, 0][None], acts.attrs
     n_steps = values.shape[1]
     static = values[:, _steps_for(*window, n_steps)].mean(1)[None]
-    per_bin = np.stack([values[:, _steps_for(s, e, n_steps)].mean(1) for s, e in bins])
-    return static, per_bin, acts.attrs
+    per_bin = [values[:, _steps_for(s, e, n_steps)].mean(1) for s, e in bins]
+    return static, np.stack(per_bin) if per_bin else None, acts.attrs
 
 
 def score_model(
@@ -113,7 +113,8 @@ def score_model(
     ``solved`` (per stimulus, ``early``/``late``/``unsolved``, from
     :mod:`insilico.it.solution_times`): the best layer's static and per-bin scores are also
     computed on the early- and late-solved held-out images apart, and category decoding from it
-    (the same decoder as the solution times) is averaged per group and bin.
+    (the same decoder as the solution times) is averaged per group and bin. Without
+    time bins (only a time-averaged assembly) the temporal benchmark is left out: no bins, no fits.
     """
     if temporal_layers not in ("all", "best"):
         raise ValueError(f"temporal_layers must be 'all' or 'best', got {temporal_layers!r}")
@@ -149,9 +150,9 @@ def score_model(
             r_window[i, :, cols] = cross_validated_r(static, target, masks, n_components, device)[
                 0
             ].T
-            if temporal_layers == "all":
+            if temporal_layers == "all" and bins:
                 fit_bins(i, per_bin, region)
-    if temporal_layers == "best":
+    if temporal_layers == "best" and bins:
         static_scores = np.nanmean(region_medians(r_window, region_of, regions), axis=1)  # (L, R)
         for r, region in enumerate(regions):
             i = int(np.nanargmax(static_scores[:, r]))
