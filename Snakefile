@@ -39,19 +39,6 @@ include: "rules/geometry.smk"
 include: "rules/factorisation.smk"
 
 
-def branch_targets():
-    """The results of the branches in config key `branches`."""
-    targets = {
-        "retina": lambda: retina_targets() + retina_paper_targets(),
-        "mechanisms": mechanism_targets,
-        "dynamics": lambda: dynamics_targets() + grid_cells_targets(),
-        "it": it_targets,
-        "geometry": geometry_targets,
-        "factorisation": factorisation_targets,
-    }
-    return [path for branch in BRANCHES for path in targets[branch]()]
-
-
 rule all:
     default_target: True
     input:

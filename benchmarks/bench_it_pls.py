@@ -24,7 +24,8 @@ import warnings
 import numpy as np
 import torch
 
-from insilico.it.protocol.pls import N_COMPONENTS, cross_validated_r, pearson_columns
+from insilico.core.stats import pearson_torch
+from insilico.it.protocol.pls import N_COMPONENTS, cross_validated_r
 from insilico.it.protocol.splits import stratified_shuffle_splits
 
 
@@ -94,7 +95,9 @@ def main() -> None:
                 X[0][masks[s]], Y[b][masks[s]]
             )
         pred = pls.predict(X[0][~masks[s]])
-        reference[i] = pearson_columns(torch.tensor(pred), torch.tensor(Y[b][~masks[s]])).numpy()
+        reference[i] = pearson_torch(
+            torch.tensor(pred), torch.tensor(Y[b][~masks[s]]), dim=-2
+        ).numpy()
     reference_seconds = (time.perf_counter() - start) * n_fits / len(pairs)
     mine = np.stack([batched[b, s] for b, s in pairs])
     difference = np.nanmax(np.abs(mine - reference))

@@ -44,6 +44,19 @@ def acquired_files():
     )
 
 
+def branch_targets():
+    """The results of the branches in config key `branches`."""
+    targets = {
+        "retina": lambda: retina_targets() + retina_paper_targets(),
+        "mechanisms": mechanism_targets,
+        "dynamics": lambda: dynamics_targets() + grid_cells_targets(),
+        "it": it_targets,
+        "geometry": geometry_targets,
+        "factorisation": factorisation_targets,
+    }
+    return [path for branch in BRANCHES for path in targets[branch]()]
+
+
 def limit_gpu_jobs_to_this_machine():
     """Locally, run at most one GPU job per GPU of this machine at once (each job claims a device
     of its own, see insilico.core.device), unless `--resources gpu=N` is given. Without a GPU there is no

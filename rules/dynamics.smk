@@ -35,6 +35,7 @@ rule train_dynamics:
         networks=dynamics_networks,
         task=lambda wildcards: DYNAMICS["task_params"][wildcards.dyn_task],
         train=DYNAMICS["train"],
+        checkpoint="results/dynamics/{dyn_task}/models/chunk{chunk}_checkpoint.pt",
     script:
         "../scripts/dynamics/train.py"
 

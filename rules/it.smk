@@ -225,8 +225,8 @@ for _model in IT["models"]:
 
 rule it_predictivity:
     input:
-        neural="results/it/neural.nc",
         **it_solution_times_input(),
+        neural="results/it/neural.nc",
         activations=it_activation_inputs,
         code=code("scripts/it/predictivity.py"),
     output:
@@ -249,8 +249,8 @@ rule it_predictivity:
 
 rule it_summary:
     input:
-        neural="results/it/neural.nc",
         **it_solution_times_input(),
+        neural="results/it/neural.nc",
         scores=[
             f"results/it/scores/{model}/{state}/seed{seed}.nc"
             for model, state, seed in it_runs()
@@ -286,24 +286,12 @@ rule it_summary:
 
 rule plot_it:
     input:
-        scores="results/it/scores.nc",
         **it_solution_times_input(),
+        scores="results/it/scores.nc",
         stimuli_csv=f"{IT_DIR}/{IT_FILES['stimuli_csv']}",
         stimuli_zip=f"{IT_DIR}/{IT_FILES['stimuli_zip']}",
         code=code("scripts/it/plot.py"),
     output:
-        layers=report(
-            "results/it/figures/predictivity_by_layer.png",
-            caption="../report/it_predictivity_by_layer.rst",
-            category="IT",
-            labels={"figure": "predictivity by layer and region"},
-        ),
-        performance=report(
-            "results/it/figures/performance_vs_predictivity.png",
-            caption="../report/it_performance_vs_predictivity.rst",
-            category="IT",
-            labels={"figure": "task performance vs IT predictivity"},
-        ),
         **(
             {
                 "temporal": report(
@@ -321,6 +309,18 @@ rule plot_it:
             }
             if IT_TEMPORAL
             else {}
+        ),
+        layers=report(
+            "results/it/figures/predictivity_by_layer.png",
+            caption="../report/it_predictivity_by_layer.rst",
+            category="IT",
+            labels={"figure": "predictivity by layer and region"},
+        ),
+        performance=report(
+            "results/it/figures/performance_vs_predictivity.png",
+            caption="../report/it_performance_vs_predictivity.rst",
+            category="IT",
+            labels={"figure": "task performance vs IT predictivity"},
         ),
         stimuli=report(
             "results/it/figures/stimuli.png",

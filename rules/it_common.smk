@@ -59,7 +59,9 @@ def it_object_params():
 def it_groundtruth():
     """Noiseless rates and exact reliabilities exist only for simulated data."""
     return (
-        [f"{IT_DIR}/groundtruth.nc"] if config["data"]["it"]["source"] == "simulated" else []
+        [f"{IT_DIR}/groundtruth.nc"]
+        if config["data"]["it"]["source"] == "simulated"
+        else []
     )
 
 

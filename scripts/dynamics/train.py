@@ -18,4 +18,5 @@ train_chunk(
     history_out=snakemake.output.history,
     device=choose_device(log),
     log=log,
+    checkpoint_path=snakemake.params.checkpoint,
 )

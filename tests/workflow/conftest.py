@@ -15,6 +15,9 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+# The whole tiny DAG takes 2.5 min on an idle 2-core machine and up to half an hour on one shared
+# with other heavy jobs; the limit only stops a Snakemake that hangs.
+TIMEOUT = 2400
 WORKFLOW_FILES = [
     "Snakefile",
     "config.yaml",
@@ -38,7 +41,7 @@ class Workflow:
         """Run Snakemake on the tiny preset. ``--configfile`` takes several values, so it comes last:
         callers that pass their own ``--configfile`` must pass it (and its files) last too."""
         result = subprocess.run(
-            self._command(args), cwd=self.root, capture_output=True, text=True, timeout=900
+            self._command(args), cwd=self.root, capture_output=True, text=True, timeout=TIMEOUT
         )
         if check and result.returncode != 0:
             raise AssertionError(

@@ -198,7 +198,12 @@ def test_editing_the_retina_trainer_reruns_its_branches_and_no_it_or_dynamics_jo
 def test_editing_core_stats_reruns_exactly_the_rules_that_import_it(finished_workflow):
     with edited(finished_workflow.root / "src/insilico/core/stats.py"):
         jobs = finished_workflow.planned_jobs()
-    importers = {  # retina/evaluate.py imports core/stats.py; these scripts import retina/evaluate.py
+    # The one Pearson lives in core/stats.py: the retina trainer (early stopping) and evaluation,
+    # the mechanisms (through the retina trainer), the IT assembly reader/writer (split-half
+    # consistency), protocol and figures import it; so do their scripts' closures.
+    retina = {
+        "train_retina": 6,
+        "train_retina_fraction": 2,
         "evaluate_retina": 6,
         "retina_ceiling": 2,
         "retina_performance": 2,
@@ -206,17 +211,37 @@ def test_editing_core_stats_reruns_exactly_the_rules_that_import_it(finished_wor
         "retina_data_efficiency": 2,
         "retina_generalization": 1,
         "retina_receptive_fields": 1,
-    }
-    downstream = {
         "plot_retina_comparison": 2,
         "plot_retina_predictions": 2,
+        "plot_cnn_filters": 2,  # downstream of the CNN training
         "plot_retina_model_comparison": 1,
         "plot_retina_data_efficiency": 1,
         "plot_retina_generalization": 1,
         "plot_retina_receptive_fields": 1,
-        "all": 1,
     }
-    assert jobs == importers | downstream
+    mechanisms = {
+        "mechanism_responses": 1,
+        "mechanism_attribution": 1,
+        "mechanism_reduction": 1,
+        "mechanism_groundtruth": 1,
+        "mechanisms_summary": 1,
+        "plot_mechanism_phenomena": 1,
+        "plot_mechanism_dissection": 1,
+    }
+    it = {
+        "simulate_it": 1,  # writes the assembly with insilico.it.assembly
+        "provenance_table": 1,  # downstream of simulate_it
+        "it_task_images": 1,
+        "it_neural": 1,
+        "train_it": 4,
+        "it_activations_cnn": 2,
+        "it_activations_convrnn": 2,
+        "it_predictivity": 4,
+        "it_summary": 1,
+        "plot_it": 1,
+    }
+    # no dynamics job and no retina simulation: they do not import it
+    assert jobs == retina | mechanisms | it | {"all": 1}
 
 
 def test_editing_the_plotting_module_reruns_only_figures(finished_workflow):

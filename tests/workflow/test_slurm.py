@@ -226,7 +226,7 @@ def test_a_job_the_scheduler_kills_leaves_no_output_and_the_rerun_resumes(
     assert killed == "CANCELLED"
     # Nothing under an output's name; the checkpoint of the last finished epoch stays.
     assert sorted(path.name for path in (workflow.root / KILLED_RUN).iterdir()) == ["checkpoint.pt"]
-    stopped_at = load_torch(checkpoint)["epoch"]
+    stopped_at = load_torch(checkpoint)["progress"]  # epochs done
     assert 1 <= stopped_at < SLOW_TRAINING["retina"]["train"]["epochs"]
 
     workflow.snakemake("--profile", "profiles/slurm", target, *configs)

@@ -4,7 +4,10 @@
 - :mod:`io`: atomic writes, netCDF, safe ``torch.load``.
 - :mod:`logs`: one log file per job.
 - :mod:`device`: CUDA choice, bf16 autocast, deterministic kernels, one GPU per job.
-- :mod:`checkpoint`: reading a run's checkpoint back.
-- :mod:`stats`: Pearson correlation, FEV, split-half reliability with Spearman-Brown.
+- :mod:`checkpoint`: the run state every trainer shares (fingerprint, seeds, checkpoint, resume,
+  early stopping).
+- :mod:`stats`: the one Pearson correlation (NumPy and torch), FEV, split-half reliability with
+  Spearman-Brown.
+- :mod:`units`: the bin widths and the grey level.
 - :mod:`codedeps`: the package modules a script imports (a rule's code inputs).
 """

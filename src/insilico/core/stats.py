@@ -1,13 +1,29 @@
-"""Prediction metrics and the repeat-reliability ceiling used to judge retina models.
+"""Prediction metrics and the repeat-reliability ceiling, shared by every branch.
 
-All functions are vectorised over leading axes and never warn on degenerate input: a series with
-zero variance (a silent cell, a constant prediction) gives ``nan``, because its correlation is
-undefined, not zero. Any ``nan`` in the input series also gives ``nan`` for that series.
+All functions are vectorised over leading axes and never warn on degenerate input. One Pearson
+correlation serves the whole package, in a NumPy form (:func:`pearson`) and a torch form
+(:func:`pearson_torch`, for tensors on a GPU) with one formula and one rule for degenerate series:
+
+- a series with zero variance (a silent cell, a constant prediction) gives ``nan``, because its
+  correlation is undefined, not zero; a series counts as constant when the product of the centred
+  norms is below ``max(1e-12, 100 eps)`` of the product of the raw norms (``eps`` of the dtype:
+  round-off leaves a tiny spread in a constant series);
+- any ``nan`` in the input series also gives ``nan`` for that series;
+- r is clipped to [-1, 1] (round-off can exceed it by an ulp).
+
+A caller that must turn the undefined value into a number says so where it does (the retina
+trainer's early stopping counts a constant prediction as 0: a collapsed cell must lower the score,
+not drop out of the mean).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+
+def _constant_tolerance(eps: float) -> float:
+    """Relative spread below which a series counts as constant (see the module docstring)."""
+    return max(1e-12, 100 * eps)
 
 
 def pearson(pred, target, axis: int = -1) -> np.ndarray:
@@ -17,12 +33,28 @@ def pearson(pred, target, axis: int = -1) -> np.ndarray:
     target_c = target - target.mean(axis=axis, keepdims=True)
     covariance = (pred_c * target_c).sum(axis=axis)
     norm = np.sqrt((pred_c**2).sum(axis=axis) * (target_c**2).sum(axis=axis))
-    # Relative threshold: float round-off leaves tiny non-zero spread in constant series.
     scale = np.sqrt((pred**2).sum(axis=axis) * (target**2).sum(axis=axis))
-    defined = np.isfinite(norm) & (norm > 1e-12 * scale)
+    tolerance = _constant_tolerance(float(np.finfo(pred.dtype).eps))
+    defined = np.isfinite(norm) & (norm > tolerance * scale)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(defined, covariance / np.where(defined, norm, 1.0), np.nan)
     return np.clip(r, -1.0, 1.0)
+
+
+def pearson_torch(pred, target, dim: int = -1):
+    """:func:`pearson` for torch tensors (same formula, same rules), along ``dim``."""
+    import torch  # lazily: most users of this module need no torch
+
+    pred, target = torch.broadcast_tensors(pred, target)
+    pred_c = pred - pred.mean(dim, keepdim=True)
+    target_c = target - target.mean(dim, keepdim=True)
+    covariance = (pred_c * target_c).sum(dim)
+    norm = ((pred_c**2).sum(dim) * (target_c**2).sum(dim)).sqrt()
+    scale = ((pred**2).sum(dim) * (target**2).sum(dim)).sqrt()
+    tolerance = _constant_tolerance(torch.finfo(pred.dtype).eps)
+    defined = torch.isfinite(norm) & (norm > tolerance * scale)
+    r = torch.where(defined, covariance / torch.where(defined, norm, 1.0), torch.nan)
+    return r.clamp(-1.0, 1.0)
 
 
 def fraction_explained_variance(pred, target, axis: int = -1) -> np.ndarray:

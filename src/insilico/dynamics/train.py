@@ -24,6 +24,8 @@ import numpy as np
 import torch
 import xarray as xr
 
+from insilico.core.checkpoint import RunState, fingerprint
+from insilico.core.device import deterministic
 from insilico.core.io import load_torch, save_torch, write_netcdf
 from insilico.dynamics import cells
 from insilico.dynamics.population import NetworkSpec, stacks_of
@@ -189,35 +191,74 @@ def train_chunk(
     history_out,
     device: torch.device,
     log: logging.Logger,
+    *,
+    checkpoint_path,
 ) -> None:
-    """Train one job's networks (all of one task), stack by stack; write the checkpoint and history."""
+    """Train one job's networks (all of one task), stack by stack; write the networks and history.
+
+    The run's state is a :class:`insilico.core.checkpoint.RunState` whose progress counts the
+    finished stacks, checkpointed after each: a killed job resumes at its first unfinished stack,
+    and, every stack drawing only from its own seeded generators, ends with exactly the networks
+    of an uninterrupted job.
+    """
     task_name = networks[0].task
     if any(spec.task != task_name for spec in networks):
         raise ValueError("a training job holds networks of one task only")
     task = make_task(task_name, task_params)
     n, steps, trials = len(networks), train_params["steps"], train_params["validation_trials"]
-    history, val_loss = np.zeros((n, steps)), np.zeros(n)
     variance = target_variance(task, trials)
-    stacks = []
-    for arch, hidden, indices in stacks_of(networks):
-        stack, history[indices] = train_stack(
-            task, arch, hidden, [networks[i] for i in indices], train_params, device, log
-        )
-        val_loss[indices] = validation_loss(stack, task, trials, device)
-        stacks.append({"arch": arch, "hidden": hidden, "members": indices, "params": stack.params})
+    run = RunState(
+        checkpoint_path,
+        fingerprint(
+            networks=[spec.as_dict() for spec in networks],
+            task=dict(task_params),
+            train=dict(train_params),
+        ),
+        device,
+        log,
+        components={},
+        unit="stack",
+    )
+    run.resume()
+    finished = run.parts.setdefault("stacks", [])
+    with deterministic(device):
+        for arch, hidden, indices in stacks_of(networks)[run.progress :]:
+            stack, history = train_stack(
+                task, arch, hidden, [networks[i] for i in indices], train_params, device, log
+            )
+            finished.append(
+                {
+                    "arch": arch,
+                    "hidden": hidden,
+                    "members": indices,
+                    "params": stack.params,
+                    "history": torch.from_numpy(history),
+                    "val_loss": validation_loss(stack, task, trials, device).tolist(),
+                }
+            )
+            run.progress += 1
+            run.save()
+    history, val_loss = np.zeros((n, steps)), np.zeros(n)
+    for entry in finished:
+        history[entry["members"]] = entry["history"].numpy()
+        val_loss[entry["members"]] = entry["val_loss"]
     log.info("validation NMSE per network: %s", np.array2string(val_loss / variance, precision=4))
     save_torch(
         {
             "task": task_name,
             "task_params": dict(task_params),
             "networks": [spec.as_dict() for spec in networks],
-            "stacks": stacks,
+            "stacks": [
+                {key: entry[key] for key in ("arch", "hidden", "members", "params")}
+                for entry in finished
+            ],
             "val_loss": val_loss.tolist(),
             "target_variance": variance,
         },
         model_out,
     )
     write_netcdf(training_history(networks, history, val_loss, variance), history_out)
+    run.finish()
 
 
 def training_history(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from insilico.core.stats import pearson
+
 #: penalties relative to the largest squared singular value of the centred training features
 RELATIVE_ALPHAS = np.logspace(-6, 1, 15)
 
@@ -43,21 +45,12 @@ def fit_predict(x_train, y_train, x_test, alphas=RELATIVE_ALPHAS) -> tuple[np.nd
     return (x_test - x_mean) @ weights + y_mean, alpha
 
 
-def pearson_columns(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Pearson r of each column (neuroid) over rows (stimuli)."""
-    p = prediction - prediction.mean(axis=0)
-    t = target - target.mean(axis=0)
-    denominator = np.sqrt(np.sum(p**2, axis=0) * np.sum(t**2, axis=0))
-    return np.divide(
-        np.sum(p * t, axis=0), denominator, out=np.zeros(p.shape[1]), where=denominator > 0
-    )
-
-
 def cross_validated_r(features: np.ndarray, responses: np.ndarray, train_masks: np.ndarray):
     """Held-out Pearson r per split and neuroid (n_splits, K), and the chosen penalty per split."""
     scores, penalties = [], []
     for train in train_masks:
         prediction, alpha = fit_predict(features[train], responses[train], features[~train])
-        scores.append(pearson_columns(prediction, responses[~train]))
+        # r per neuroid over the held-out stimuli; a constant prediction (nan) counts 0 here
+        scores.append(np.nan_to_num(pearson(prediction, responses[~train], axis=0), nan=0.0))
         penalties.append(alpha)
     return np.array(scores), np.array(penalties)

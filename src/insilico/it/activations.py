@@ -33,10 +33,9 @@ import torch
 import xarray as xr
 
 from insilico.core.io import write_netcdf
+from insilico.core.units import IT_BIN_MS
 from insilico.it.cache_keys import PREPROCESSING_KEYS, cache_key
 from insilico.it.train import load_it_model, standardise
-
-BIN_MS = 10  # one model step stands for one 10 ms time bin
 
 
 class StaleActivationsError(ValueError):
@@ -47,10 +46,10 @@ def window_steps(window_ms, n_steps: int) -> np.ndarray:
     """Model steps (10 ms each, step t covers [10 t, 10 t + 10) ms) inside ``window_ms``."""
     lo, hi = window_ms
     steps = np.arange(n_steps)
-    inside = steps[(steps * BIN_MS >= lo) & ((steps + 1) * BIN_MS <= hi)]
+    inside = steps[(steps * IT_BIN_MS >= lo) & ((steps + 1) * IT_BIN_MS <= hi)]
     if inside.size == 0:
         raise ValueError(
-            f"window {list(window_ms)} ms holds no model step of {BIN_MS} ms (n_steps={n_steps})"
+            f"window {list(window_ms)} ms holds no model step of {IT_BIN_MS} ms (n_steps={n_steps})"
         )
     return inside
 
@@ -164,8 +163,8 @@ def extract_activations(
                 "object_name": ("stimulus", stimuli["object_name"].to_numpy().astype(str)),
                 "category_name": ("stimulus", stimuli["category_name"].to_numpy().astype(str)),
                 "time_step": steps,
-                "step_start_ms": ("time_step", np.where(steps >= 0, steps * BIN_MS, -1)),
-                "step_end_ms": ("time_step", np.where(steps >= 0, (steps + 1) * BIN_MS, -1)),
+                "step_start_ms": ("time_step", np.where(steps >= 0, steps * IT_BIN_MS, -1)),
+                "step_end_ms": ("time_step", np.where(steps >= 0, (steps + 1) * IT_BIN_MS, -1)),
             },
             name="activations",
         )

@@ -34,6 +34,7 @@ import pandas as pd
 import xarray as xr
 
 from insilico.core.io import atomic_path
+from insilico.core.stats import pearson
 
 DIMS = ("presentation", "neuroid", "time_bin")
 REQUIRED_COORDS = {
@@ -193,7 +194,7 @@ def split_half_consistency(
             both = (count_a > 0) & (count_b > 0)
             mean_a = _group_sum(chunk, index_a, n)[both] / count_a[both, None, None]
             mean_b = _group_sum(chunk, index_b, n)[both] / count_b[both, None, None]
-            r = _pearson_over_stimuli(mean_a, mean_b)
+            r = pearson(mean_a, mean_b, axis=0)  # over stimuli, per (neuroid, bin)
             with np.errstate(divide="ignore", invalid="ignore"):
                 out[split, :, bins] = 2 * r / (1 + r)
     return out
@@ -226,15 +227,6 @@ def _group_sum(values: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
     indicator = sparse.csr_matrix((np.ones(len(keep)), (index[keep], keep)), shape=(n, len(index)))
     flat = values.reshape(len(index), -1)
     return np.asarray(indicator @ flat).reshape(n, *values.shape[1:])
-
-
-def _pearson_over_stimuli(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pearson r over axis 0 for every (neuroid, bin); nan where a half is constant."""
-    a = a - a.mean(axis=0)
-    b = b - b.mean(axis=0)
-    denominator = np.sqrt((a**2).sum(0) * (b**2).sum(0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(denominator > 0, (a * b).sum(0) / denominator, np.nan)
 
 
 # --- StimulusSet -------------------------------------------------------------------------------

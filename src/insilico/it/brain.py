@@ -15,9 +15,9 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from insilico.core.units import IT_BIN_MS
 from insilico.it import cache_keys
 from insilico.it.simulator import (
-    BIN_MS,
     CALIBRATION_IMAGES,
     GABOR_ORIENTATIONS,
     GABOR_WAVELENGTHS,
@@ -340,7 +340,7 @@ class GroundTruthBrain:
 def _iteration_weights(bin_starts_ms, latency_ms, iteration_ms: float, iterations: int):
     """Interpolation weights ``(n_neuroids, n_bins, iterations + 1)``: over each 10 ms bin, the
     mean of the hat functions of ``(t - latency) / iteration_ms`` (clipped to 0..iterations)."""
-    t = np.asarray(bin_starts_ms, float)[None, :, None] + np.arange(0.5, BIN_MS)[None, None, :]
+    t = np.asarray(bin_starts_ms, float)[None, :, None] + np.arange(0.5, IT_BIN_MS)[None, None, :]
     position = np.clip((t - np.asarray(latency_ms)[:, None, None]) / iteration_ms, 0, iterations)
     k = np.arange(iterations + 1)
     hats = np.maximum(1 - np.abs(position[..., None] - k), 0)  # (n, bins, ms, k)

@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from insilico.core.io import save_figure  # noqa: E402
+from insilico.core.stats import pearson  # noqa: E402
 
 REGION_COLORS = {"V1": "tab:green", "V2": "tab:olive", "V4": "tab:blue", "IT": "tab:red"}
 MODEL_MARKERS = {"cnn": "o", "convrnn": "s"}
@@ -159,7 +160,7 @@ def performance_vs_predictivity(scores: xr.Dataset, path) -> None:
         if n_categories:
             ax.axvline(1 / n_categories, color="0.5", ls="-.", lw=1, label="chance")
         if len(accuracies) > 2:
-            rho = np.corrcoef(accuracies, predictivities)[0, 1]
+            rho = float(pearson(accuracies, predictivities))
             ax.set_title(f"{region}: Pearson r(performance, predictivity) = {rho:.2f}")
         else:
             ax.set_title(region)

@@ -62,6 +62,7 @@ import pandas as pd
 import xarray as xr
 
 from insilico.core.io import load_torch, write_netcdf
+from insilico.core.units import IT_BIN_MS
 from insilico.it.assembly import write_assembly, write_stimulus_set
 
 if TYPE_CHECKING:
@@ -69,7 +70,6 @@ if TYPE_CHECKING:
 
 SIMULATOR_VERSION = "2.1.0"
 
-BIN_MS = 10  # width of one time bin; one ConvRNN step stands for one bin
 STIMULUS_SET_IDENTIFIER = "insilico.SimulatedHvM"
 ASSEMBLY_IDENTIFIER = "insilico.SimulatedHvM2015"
 MAX_VARIATION = 6
@@ -466,7 +466,7 @@ def _time_course(bin_starts_ms: np.ndarray, latency_ms: np.ndarray, image_on_ms:
     transient ``SUSTAINED + (1 - SUSTAINED) exp(-tau / ADAPT_MS)`` while the image is on (its
     duration ``image_on_ms``), then an exponential decay with ``DECAY_MS`` from the value reached.
     """
-    t = np.asarray(bin_starts_ms, float)[None, :, None] + np.arange(0.5, BIN_MS)[None, None, :]
+    t = np.asarray(bin_starts_ms, float)[None, :, None] + np.arange(0.5, IT_BIN_MS)[None, None, :]
     tau = t - np.asarray(latency_ms, float)[:, None, None]
 
     def on(tau):
@@ -490,7 +490,7 @@ def spike_rates(
     A count with mean ``m = rate * 0.01`` and Fano factor ``F`` has variance ``F m`` (Poisson when
     ``F`` is 1); ``fano`` is per neuroid (axis 1 of ``rates``).
     """
-    mean = np.maximum(rates * BIN_MS / 1000.0, 1e-9)
+    mean = np.maximum(rates * IT_BIN_MS / 1000.0, 1e-9)
     excess = np.broadcast_to(np.asarray(fano, float)[None, :, None] - 1.0, mean.shape)
     shape = (repetitions, *mean.shape)
     # Negative binomial as a gamma-Poisson mixture: the gamma has mean m and variance (F - 1) m.
@@ -500,7 +500,7 @@ def spike_rates(
         intensity[:, over] = rng.gamma(
             mean[over] / excess[over], excess[over], size=(repetitions, int(over.sum()))
         )
-    return rng.poisson(intensity).astype(np.float64) * (1000.0 / BIN_MS)
+    return rng.poisson(intensity).astype(np.float64) * (1000.0 / IT_BIN_MS)
 
 
 def true_reliability(rates: np.ndarray, fano: np.ndarray, repetitions: int) -> np.ndarray:
@@ -512,8 +512,8 @@ def true_reliability(rates: np.ndarray, fano: np.ndarray, repetitions: int) -> n
     """
     n_bins = rates.shape[2]
     signal = rates.mean(axis=2)
-    count_var = fano[None, :, None] * rates * BIN_MS / 1000.0
-    noise_var = (count_var * (1000.0 / BIN_MS) ** 2).sum(axis=2) / n_bins**2 / repetitions
+    count_var = fano[None, :, None] * rates * IT_BIN_MS / 1000.0
+    noise_var = (count_var * (1000.0 / IT_BIN_MS) ** 2).sum(axis=2) / n_bins**2 / repetitions
     signal_var = signal.var(axis=0, ddof=1)
     return signal_var / (signal_var + noise_var.mean(axis=0))
 
@@ -524,7 +524,7 @@ def true_reliability(rates: np.ndarray, fano: np.ndarray, repetitions: int) -> n
 def bin_starts(params: dict) -> np.ndarray:
     """Start (ms after image onset) of every recorded 10 ms bin."""
     start, end = params["time_bins_ms"]
-    return np.arange(start, end, BIN_MS)
+    return np.arange(start, end, IT_BIN_MS)
 
 
 def simulate_experiment(
@@ -600,7 +600,7 @@ def simulate_experiment(
     neuroids = _neuroid_coords(brain)
     data = trials.reshape(repetitions * n_images, *trials.shape[2:])
     temporal = _assembly(
-        data, presentation, neuroids, starts, starts + BIN_MS, f"{ASSEMBLY_IDENTIFIER}.temporal"
+        data, presentation, neuroids, starts, starts + IT_BIN_MS, f"{ASSEMBLY_IDENTIFIER}.temporal"
     )
     write_assembly(temporal, temporal_path)
     averaged = data[:, :, window].mean(axis=2, keepdims=True)
@@ -653,7 +653,7 @@ def late_share(it_drives: np.ndarray, early_iteration: int = 1) -> np.ndarray:
 
 def _window_mask(starts: np.ndarray, window_ms) -> np.ndarray:
     lo, hi = window_ms
-    mask = (starts >= lo) & (starts + BIN_MS <= hi)
+    mask = (starts >= lo) & (starts + IT_BIN_MS <= hi)
     if not mask.any():
         raise ValueError(f"window_ms {list(window_ms)} holds none of the bins starting at {starts}")
     return mask
@@ -727,7 +727,7 @@ def _groundtruth(brain, design, rates, starts, reliability_window, reliability_b
             "neuroid_id": ("neuroid", neuroid_id),
             "region": ("neuroid", brain.region),
             "time_bin_start": ("time_bin", starts.astype(np.int64)),
-            "time_bin_end": ("time_bin", (starts + BIN_MS).astype(np.int64)),
+            "time_bin_end": ("time_bin", (starts + IT_BIN_MS).astype(np.int64)),
         },
         attrs={
             "simulator_version": SIMULATOR_VERSION,

@@ -7,19 +7,17 @@ disjoint set; the test accuracy is the "task performance" plotted against neural
 seed), evaluated the same way.
 
 Images stay on the device as one standardised float32 tensor; batches are drawn by index.
-A checkpoint every ``checkpoint_every`` steps (model, optimiser, RNG states, curves, and a
-fingerprint of the run) makes a killed job resume exactly where it stopped.
+A checkpoint every ``checkpoint_every`` steps (the run's :class:`insilico.core.checkpoint.RunState`:
+model, optimiser, RNG states, curves, and a fingerprint of the run) makes a killed job resume
+exactly where it stopped.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import json
 import logging
 import os
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,8 +25,8 @@ import torch
 import xarray as xr
 from torch.nn import functional as F
 
-from insilico.core.checkpoint import read_checkpoint
-from insilico.core.device import autocast, choose_device, deterministic
+from insilico.core.checkpoint import RunState, digest, fingerprint, seeded
+from insilico.core.device import autocast, choose_device
 from insilico.core.io import load_torch, save_torch, write_netcdf
 from insilico.it.models import MODELS, model_module
 
@@ -125,24 +123,16 @@ def train_classifier(
     mean = float(train_images.mean() / 255.0)
     std = float(train_images.std() / 255.0)
     device = choose_device(log)
-    checkpoint_path = Path(checkpoint_path)
-    fingerprint = hashlib.sha256(
-        json.dumps(
-            {
-                "kind": kind,
-                "model": model_params,
-                "train": params,
-                "images": hashlib.sha256(train_images.tobytes()).hexdigest(),
-                "labels": hashlib.sha256(np.asarray(train_labels).tobytes()).hexdigest(),
-            },
-            sort_keys=True,
-        ).encode()
-    ).hexdigest()
+    run_fingerprint = fingerprint(
+        kind=kind,
+        model=model_params,
+        train=params,
+        images=digest(train_images),
+        labels=digest(np.asarray(train_labels)),
+    )
 
-    with deterministic(device):
-        torch.manual_seed(params["seed"])
+    with seeded(device, params["seed"]) as generator:
         model = build_it_model(kind, size=size, n_classes=n_classes, **model_params).to(device)
-        generator = torch.Generator().manual_seed(params["seed"])
         # Built only when there are steps to take: creating it imports torch's compiler stack
         # (about 2 s), wasted on an untrained control.
         optimizer = (
@@ -156,16 +146,17 @@ def train_classifier(
         y_train = torch.as_tensor(np.asarray(train_labels), dtype=torch.long, device=device)
         x_test = standardise(test_images, mean, std, device)
         y_test = torch.as_tensor(np.asarray(test_labels), dtype=torch.long, device=device)
-        curves = {"step": [], "train_loss": [], "test_accuracy": [], "seconds": []}
-        step = 0
-        checkpoint = read_checkpoint(checkpoint_path, fingerprint, log) if optimizer else None
-        if checkpoint is not None:
-            model.load_state_dict(checkpoint["model"])
-            optimizer.load_state_dict(checkpoint["optimizer"])
-            generator.set_state(checkpoint["generator"])
-            torch.set_rng_state(checkpoint["torch_rng"])
-            curves, step = checkpoint["curves"], checkpoint["step"]
-            log.info("resuming at step %d from %s", step, checkpoint_path)
+        run = RunState(
+            checkpoint_path,
+            run_fingerprint,
+            device,
+            log,
+            components={"model": model, "optimizer": optimizer},
+            generators={"batches": generator},
+            curves=("step", "train_loss", "test_accuracy", "seconds"),
+        )
+        if optimizer is not None:  # an untrained control has nothing to resume
+            run.resume()
         log.info(
             "%s: %d parameters, %d training / %d test images of %dx%d px, %d steps",
             kind,
@@ -177,8 +168,11 @@ def train_classifier(
             params["steps"],
         )
         model.train()
-        running, count, start = 0.0, 0, time.perf_counter()
-        while step < params["steps"]:
+        # the training loss is averaged over the steps since the last evaluation; the checkpoint
+        # keeps that sum too, so a resumed run records the same curve
+        running, count = run.parts.get("loss_since_evaluation", (0.0, 0))
+        start = time.perf_counter()
+        while run.progress < params["steps"]:
             batch = torch.randint(len(x_train), (params["batch_size"],), generator=generator)
             batch = batch.to(device)
             with autocast(device):
@@ -187,15 +181,18 @@ def train_classifier(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            step += 1
+            run.progress += 1
+            step = run.progress
             running, count = running + loss.item(), count + 1
             if step % params["eval_every"] == 0 or step == params["steps"]:
                 test_accuracy = accuracy(model, x_test, y_test)
                 seconds = time.perf_counter() - start
-                for key, value in zip(
-                    curves, (step, running / count, test_accuracy, seconds), strict=True
-                ):
-                    curves[key].append(value)
+                run.record(
+                    step=step,
+                    train_loss=running / count,
+                    test_accuracy=test_accuracy,
+                    seconds=seconds,
+                )
                 log.info(
                     "step %d/%d loss %.4f test accuracy %.3f (%.1f s, %.0f images/s)",
                     step,
@@ -207,21 +204,14 @@ def train_classifier(
                 )
                 running, count, start = 0.0, 0, time.perf_counter()
             if step % params["checkpoint_every"] == 0 and step < params["steps"]:
-                save_torch(
-                    {
-                        "fingerprint": fingerprint,
-                        "model": model.state_dict(),
-                        "optimizer": optimizer.state_dict(),
-                        "generator": generator.get_state(),
-                        "torch_rng": torch.get_rng_state(),
-                        "curves": curves,
-                        "step": step,
-                    },
-                    checkpoint_path,
-                )
+                run.parts["loss_since_evaluation"] = (running, count)
+                run.save()
         final_accuracy = accuracy(model, x_test, y_test)
+    steps, curves = run.progress, run.curves
 
-    log.info("test accuracy %.3f after %d steps (chance %.3f)", final_accuracy, step, 1 / n_classes)
+    log.info(
+        "test accuracy %.3f after %d steps (chance %.3f)", final_accuracy, steps, 1 / n_classes
+    )
     meta = {
         "kind": kind,
         "model_params": dict(model_params),
@@ -229,7 +219,7 @@ def train_classifier(
         "n_classes": n_classes,
         "image_mean": mean,
         "image_std": std,
-        "steps": step,
+        "steps": steps,
         "seed": params["seed"],
         "test_accuracy": final_accuracy,
     }
@@ -247,14 +237,14 @@ def train_classifier(
         attrs={
             "kind": kind,
             "test_accuracy": final_accuracy,
-            "steps": step,
+            "steps": steps,
             "chance": 1 / n_classes,
             "device": device.type,
         },
     )
     write_netcdf(history, history_out)
-    checkpoint_path.unlink(missing_ok=True)
-    return {"test_accuracy": final_accuracy, "steps": step}
+    run.finish()
+    return {"test_accuracy": final_accuracy, "steps": steps}
 
 
 def load_it_model(path: str | os.PathLike) -> tuple[torch.nn.Module, dict]:

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from insilico.mechanisms.stimuli import GREY
+from insilico.core.units import GREY
 from insilico.retina.train import WindowSampler, standardised_on_device
 
 FIRST_LAYER = "conv1"

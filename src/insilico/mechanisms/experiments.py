@@ -16,9 +16,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import xarray as xr
 
-from insilico.mechanisms.stimuli import FRAME_SECONDS, GREY, stimulus_params
-
-FRAME_MS = 1000 * FRAME_SECONDS
+from insilico.core.units import BIN_MS, GREY
+from insilico.mechanisms.stimuli import stimulus_params
 
 
 def truth_cell_indices(cell_names: Sequence[str]) -> list[int]:
@@ -103,7 +102,7 @@ def summarise_flash(rate, rest, stimulus, min_response) -> xr.Dataset:
     peak, frame = _peak(drive, e["onset_frame"], e["step_offset_frame"])
     offset_peak, _ = _peak(drive, e["step_offset_frame"], drive.shape[-1])
     peak = _responsive(peak, min_response)
-    latency = np.where(np.isfinite(peak), frame * FRAME_MS, np.nan)
+    latency = np.where(np.isfinite(peak), frame * BIN_MS, np.nan)
     labels = list(stimulus["label"].values)
     on = np.nan_to_num(peak[labels.index("flash_on")])
     off = np.nan_to_num(peak[labels.index("flash_off")])
@@ -129,7 +128,7 @@ def summarise_latency(rate, rest, stimulus, min_response) -> xr.Dataset:
             "peak": (("condition", "cell"), peak, {"units": "Hz above rest"}),
             "latency": (
                 ("condition", "cell"),
-                np.where(np.isfinite(peak), frame * FRAME_MS, np.nan),
+                np.where(np.isfinite(peak), frame * BIN_MS, np.nan),
                 {"units": "ms"},
             ),
         }
@@ -158,8 +157,8 @@ def summarise_omitted_stimulus(rate, rest, stimulus, min_response) -> xr.Dataset
     drive = rate - rest[None, :, None]
     peaks, frames = zip(*(_peak(drive[i], o, o + post) for i, o in enumerate(omitted)), strict=True)
     peak = _responsive(np.stack(peaks), min_response)
-    latency = np.where(np.isfinite(peak), np.stack(frames) * FRAME_MS, np.nan)
-    period_ms = stimulus["period"].values * FRAME_MS
+    latency = np.where(np.isfinite(peak), np.stack(frames) * BIN_MS, np.nan)
+    period_ms = stimulus["period"].values * BIN_MS
     return xr.Dataset(
         {
             "burst_peak": (("condition", "cell"), peak, {"units": "Hz above rest"}),
@@ -200,14 +199,14 @@ def summarise_anticipation(rate, rest, stimulus, min_response) -> xr.Dataset:
     profile, frames = _peak(drive[flashes], e["onset_frame"], drive.shape[-1])
     rf_position = _refine(profile, positions)
     best = profile.argmax(0)
-    flash_latency = frames[best, np.arange(len(best))] * FRAME_MS
+    flash_latency = frames[best, np.arange(len(best))] * BIN_MS
     moving_peak, moving_frame = _peak(drive[moving], e["onset_frame"], drive.shape[-1])
     bar_at_peak = (
         stimulus["bar_position"].values[moving, e["onset_frame"]] + e["speed"] * moving_frame
     )
     ok = (profile.max(0) >= min_response) & (moving_peak >= min_response)
     lead = np.where(ok, rf_position - bar_at_peak, np.nan)
-    expected = np.where(ok, -e["speed"] * flash_latency / FRAME_MS, np.nan)
+    expected = np.where(ok, -e["speed"] * flash_latency / BIN_MS, np.nan)
     return xr.Dataset(
         {
             "flash_profile": (("flash", "cell"), profile, {"units": "Hz above rest"}),
@@ -231,7 +230,7 @@ def summarise_reversal(rate, rest, stimulus, min_response) -> xr.Dataset:
     for i, frame in turns:
         peak, at = _peak(rate[i] - control, frame, frame + post)
         amplitude[i] = _responsive(peak, min_response)
-        latency[i] = np.where(np.isfinite(amplitude[i]), at * FRAME_MS, np.nan)
+        latency[i] = np.where(np.isfinite(amplitude[i]), at * BIN_MS, np.nan)
     return xr.Dataset(
         {
             "burst_amplitude": (("condition", "cell"), amplitude, {"units": "Hz above control"}),

@@ -224,6 +224,8 @@ def _sampled_pearson(a: np.ndarray, f: np.ndarray, matrix: np.ndarray) -> float:
     units, ``s = f @ matrix.T``, from sums alone: the sampled signal (windows x units, gigabytes
     at paper scale) is never built. Both are centred first (every row of ``matrix`` sums to 1,
     so shifting ``f`` shifts ``s`` by the same constant), which keeps the sums well conditioned.
+    The same Pearson r as :func:`insilico.core.stats.pearson` (nan for a constant channel), from
+    other sums because the series it correlates is never built.
     """
     n = a.size
     scale = float(np.abs(a).max()) if n else 0.0
@@ -233,9 +235,9 @@ def _sampled_pearson(a: np.ndarray, f: np.ndarray, matrix: np.ndarray) -> float:
     var_a = (a * a).sum() / n
     var_s = ((f @ (matrix.T @ matrix)) * f).sum() / n - mean_s**2
     cov = (matrix * (a.T @ f)).sum() / n
-    if var_a <= (1e-6 * scale) ** 2 or var_s <= 0:  # a constant channel carries no signal
-        return 0.0
-    return float(cov / np.sqrt(var_a * var_s))
+    if var_a <= (1e-6 * scale) ** 2 or var_s <= 0:
+        return float("nan")  # a constant channel has no correlation (as insilico.core.stats)
+    return float(np.clip(cov / np.sqrt(var_a * var_s), -1.0, 1.0))
 
 
 def true_contributions(retina, signals: np.ndarray, cell_indices: list[int]) -> np.ndarray:

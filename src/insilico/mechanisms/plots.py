@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from insilico.core.io import save_figure  # noqa: E402
+from insilico.core.units import BIN_MS  # noqa: E402
 
 SOURCE_STYLE = {
     "cnn": {"color": "C0", "ls": "-", "label": "CNN"},
@@ -60,11 +61,11 @@ def _alignment(responses: xr.Dataset) -> tuple[np.ndarray, str]:
     """
     n = responses.sizes["condition"]
     if responses.attrs["phenomenon"] == "omitted_stimulus":
-        return responses["omitted_frame"].values * 10.0, "time from the omitted flash (ms)"
+        return responses["omitted_frame"].values * BIN_MS, "time from the omitted flash (ms)"
     if responses.attrs["phenomenon"] == "reversal":
         frames = responses["reversal_frame"].values.astype(float)
         frames[frames < 0] = frames.max()  # the control, aligned with the latest reversal
-        return frames * 10.0, "time from the reversal (ms)"
+        return frames * BIN_MS, "time from the reversal (ms)"
     return np.zeros(n), "time from stimulus start (ms)"
 
 
@@ -244,7 +245,7 @@ def _summary_latency(axes, responses, reduction) -> None:
 
 
 def _summary_omitted(axes, responses, reduction) -> None:
-    x = responses["period"].values * 10
+    x = responses["period"].values * BIN_MS
     _curve(
         axes[0],
         x,
@@ -318,7 +319,7 @@ def _summary_reversal(axes, responses, reduction) -> None:
 
 
 def _summary_paired(axes, responses, reduction) -> None:
-    x = responses["interval"].values[1:] * 10
+    x = responses["interval"].values[1:] * BIN_MS
     ratio = _summary(responses, reduction, "ratio").isel(condition=slice(1, None))
     _curve(axes[0], x, ratio, "interval between flashes (ms)", "second / first response")
     axes[0].axhline(1, color="0.5", lw=0.8)
@@ -345,8 +346,8 @@ def _summary_adaptation(axes, responses, reduction) -> None:
             ls=style["ls"],
             label=style["label"],
         )
-    start = responses.attrs["high_start_frame"] * 10
-    stop = responses.attrs["high_stop_frame"] * 10
+    start = responses.attrs["high_start_frame"] * BIN_MS
+    stop = responses.attrs["high_stop_frame"] * BIN_MS
     ax.axvspan(start, stop, color="0.9", label="high contrast")
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("rate, mean over repeats (Hz)")

@@ -24,8 +24,7 @@ from collections.abc import Callable
 import numpy as np
 import xarray as xr
 
-GREY = 128.0  # mean luminance of every stimulus (uint8), as in the recordings
-FRAME_SECONDS = 0.01
+from insilico.core.units import BIN_SECONDS, GREY
 
 
 class Rendered:
@@ -325,7 +324,7 @@ def render(phenomenon: str, params: dict, size: int, history: int) -> xr.Dataset
     movie[:, pad:] = to_uint8(rendered.contrast)
     coords = {
         "condition": np.arange(n_conditions),
-        "time": ("time", np.arange(n_frames) * FRAME_SECONDS, {"units": "s"}),
+        "time": ("time", np.arange(n_frames) * BIN_SECONDS, {"units": "s"}),
         **{name: ("condition", np.asarray(values)) for name, values in rendered.conditions.items()},
         **{name: (("condition", "time"), values) for name, values in rendered.timed.items()},
     }

@@ -19,8 +19,7 @@ from insilico.core.stats import (
     split_half_ceiling,
     split_half_reliability,
 )
-
-BIN_SECONDS = 0.01
+from insilico.core.units import BIN_SECONDS
 
 CEILING_ESTIMATOR = (
     "split-half: per random split of the repeats into two halves (one left-over repeat dropped "

@@ -13,8 +13,7 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from insilico.core.io import load_torch, save_figure  # noqa: E402
-
-FRAME_MS = 10
+from insilico.core.units import BIN_MS  # noqa: E402
 
 
 def _mean_sem(values: np.ndarray) -> tuple[float, float]:
@@ -185,7 +184,7 @@ def cnn_filters(model_path, path) -> None:
     weight = checkpoint["state_dict"]["conv1.weight"].detach().cpu().numpy()
     spatial, temporal, fraction = rank1_filters(weight)
     n_filters, history = temporal.shape
-    lag_ms = (history - 1 - np.arange(history)) * FRAME_MS  # input frame j is history-1-j bins back
+    lag_ms = (history - 1 - np.arange(history)) * BIN_MS  # input frame j is history-1-j bins back
     n_cols = min(n_filters, 8)
     n_rows = math.ceil(n_filters / n_cols)
     vmax = float(np.abs(spatial).max()) or 1.0
@@ -225,7 +224,7 @@ def cnn_filters(model_path, path) -> None:
     )
     fig.suptitle(
         f"First-layer CNN filters: rank-1 SVD into spatial map x temporal profile "
-        f"({history} frames of {FRAME_MS} ms)"
+        f"({history} frames of {BIN_MS:g} ms)"
     )
     save_figure(fig, path)
 

@@ -16,8 +16,7 @@ import h5py
 import numpy as np
 
 from insilico.core.io import atomic_path
-
-BIN_SECONDS = 0.01
+from insilico.core.units import BIN_SECONDS
 
 TRAIN_STIMULUS = "train/stimulus"
 TRAIN_RATE = "train/response/firing_rate_10ms"

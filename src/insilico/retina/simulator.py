@@ -41,12 +41,12 @@ import numpy as np
 from scipy import signal
 from scipy.ndimage import gaussian_filter1d
 
+from insilico.core.units import GREY
 from insilico.retina.recording import write_recording
 
 SIMULATOR_VERSION = "2.0.0"
 
 DT = 0.01  # s per bin and per frame
-GREY = 128.0  # mean luminance of every stimulus (uint8 units)
 FILTER_SECONDS = 1.0  # window for impulse responses (normalisation); salamander STAs last ~0.5 s
 
 # Outer retina: cone filter, biphasic (peak 60 ms, zero crossing ~170 ms, negative lobe peaking

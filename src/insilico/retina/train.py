@@ -18,18 +18,15 @@ response over the preceding bins. It is fitted to the unsmoothed spike counts
 (``recording.train_counts`` / bin width) instead of the smoothed rate, because a smoothed rate
 in the past already contains the spikes of the bin being predicted.
 
-A checkpoint written after every epoch makes a killed job resumable: it holds the model, optimiser,
-scheduler, early-stopping state, history and RNG states, and a fingerprint of everything that
-defines the run; a checkpoint of a different run is ignored. Because the RNG states are restored,
-a resumed run ends with exactly the model of an uninterrupted one.
+A checkpoint written after every epoch makes a killed job resumable: the run's state (model,
+optimiser, scheduler, early-stopping record, curves, RNG states) is one
+:class:`insilico.core.checkpoint.RunState`, the scaffold every trainer shares, so a resumed run
+ends with exactly the model of an uninterrupted one.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import math
 import os
 import time
 from pathlib import Path
@@ -39,9 +36,11 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from insilico.core.checkpoint import read_checkpoint
-from insilico.core.device import autocast, choose_device, deterministic
+from insilico.core.checkpoint import RunState, fingerprint, seeded
+from insilico.core.device import autocast, choose_device
 from insilico.core.io import load_torch, save_torch, write_netcdf
+from insilico.core.stats import pearson_torch
+from insilico.core.units import BIN_SECONDS
 from insilico.retina.models import build_model, model_response_history
 
 TRAIN_PARAM_KEYS = frozenset(
@@ -58,7 +57,6 @@ TRAIN_PARAM_KEYS = frozenset(
 )
 # Keys that may be left out, with the value they then take.
 OPTIONAL_TRAIN_PARAMS = {"train_fraction": 1.0, "output_lr_factor": 1.0}
-BIN_SECONDS = 0.01
 _FRAMES_PER_CHUNK = 4096  # movie frames moved to the device at a time (bounds host memory)
 
 
@@ -207,15 +205,6 @@ def _checked_train_params(train_params: dict) -> dict:
     return train_params
 
 
-def _fingerprint(kind: str, model_params: dict, train_params: dict, data: dict) -> str:
-    """Hash of everything that defines the run; a checkpoint is only resumed if it matches."""
-    text = json.dumps(
-        {"kind": kind, "model": model_params, "train": train_params, "data": data},
-        sort_keys=True,
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def _train_one_epoch(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -259,13 +248,13 @@ def _predict_windows(
 
 
 def _mean_pearson(pred: torch.Tensor, target: torch.Tensor) -> float:
-    """Mean over cells of the Pearson correlation over time; a constant prediction scores 0."""
-    pred = pred.double() - pred.double().mean(0)
-    target = target.double() - target.double().mean(0)
-    denominator = (pred.square().sum(0) * target.square().sum(0)).sqrt()
-    numerator = (pred * target).sum(0)
-    safe = torch.where(denominator > 0, denominator, torch.ones_like(denominator))
-    return torch.where(denominator > 0, numerator / safe, 0.0).mean().item()
+    """Mean over cells of the Pearson r over time, the score early stopping follows.
+
+    A constant prediction has no correlation (nan, :mod:`insilico.core.stats`); here it counts
+    as 0, so that a cell the model stopped predicting lowers the score instead of leaving it.
+    """
+    r = pearson_torch(pred.double(), target.double(), dim=0)
+    return torch.nan_to_num(r, nan=0.0).mean().item()
 
 
 def _parameter_groups(
@@ -292,76 +281,7 @@ def _parameter_groups(
     return [{"params": rest}, {"params": output, "lr": learning_rate * output_lr_factor}]
 
 
-def _cpu_copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {name: tensor.detach().to("cpu", copy=True) for name, tensor in state.items()}
-
-
-class _Run:
-    """The mutable state of a training run: what a checkpoint saves and a resume restores.
-
-    Restoring the RNG states (global torch, which draws the noise, and the shuffling generator)
-    is what makes a resumed run finish with exactly the model of an uninterrupted one.
-    """
-
-    CURVES = ("train_loss", "val_loss", "val_corr", "learning_rate", "seconds")
-
-    def __init__(
-        self,
-        model: torch.nn.Module,
-        optimizer: torch.optim.Optimizer,
-        scheduler: torch.optim.lr_scheduler.ReduceLROnPlateau | None,
-        generator: torch.Generator,
-        device: torch.device,
-    ) -> None:
-        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
-        self.generator, self.device = generator, device
-        self.epoch = 0
-        self.best_epoch = 0
-        self.best_score = -math.inf
-        self.best_state = _cpu_copy(model.state_dict())
-        self.curves: dict[str, list[float]] = {key: [] for key in self.CURVES}
-
-    def end_epoch(self, **values: float) -> None:
-        """Record an epoch, keep the weights if validation improved, step the schedule."""
-        self.epoch += 1
-        for key in self.CURVES:
-            self.curves[key].append(values[key])
-        if values["val_corr"] > self.best_score:
-            self.best_epoch, self.best_score = self.epoch, values["val_corr"]
-            self.best_state = _cpu_copy(self.model.state_dict())
-        if self.scheduler is not None:
-            self.scheduler.step(values["val_corr"])
-
-    def checkpoint(self, fingerprint: str) -> dict:
-        return {
-            "fingerprint": fingerprint,
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else {},
-            "epoch": self.epoch,
-            "best_epoch": self.best_epoch,
-            "best_score": self.best_score,
-            "best_state": self.best_state,
-            "curves": self.curves,
-            "rng": {
-                "torch": torch.get_rng_state(),
-                "shuffle": self.generator.get_state(),
-                "cuda": torch.cuda.get_rng_state() if self.device.type == "cuda" else None,
-            },
-        }
-
-    def restore(self, checkpoint: dict) -> None:
-        self.model.load_state_dict(checkpoint["model"])
-        self.optimizer.load_state_dict(checkpoint["optimizer"])
-        if self.scheduler is not None:
-            self.scheduler.load_state_dict(checkpoint["scheduler"])
-        self.epoch, self.best_epoch = checkpoint["epoch"], checkpoint["best_epoch"]
-        self.best_score, self.best_state = checkpoint["best_score"], checkpoint["best_state"]
-        self.curves = checkpoint["curves"]
-        torch.set_rng_state(checkpoint["rng"]["torch"])
-        self.generator.set_state(checkpoint["rng"]["shuffle"])
-        if self.device.type == "cuda" and checkpoint["rng"]["cuda"] is not None:
-            torch.cuda.set_rng_state(checkpoint["rng"]["cuda"])
+CURVES = ("train_loss", "val_loss", "val_corr", "learning_rate", "seconds")
 
 
 def train_model(
@@ -407,11 +327,11 @@ def train_model(
     n_cells = rate.shape[0]
     cell_names = [str(name) for name in recording.cell_names]
     mean, std = stimulus_moments(stimulus)
-    fingerprint = _fingerprint(
-        kind,
-        model_params,
-        params,
-        {
+    run_fingerprint = fingerprint(
+        kind=kind,
+        model=model_params,
+        train=params,
+        data={
             "stimulus_shape": list(stimulus.shape),
             "stimulus_mean": mean,
             "stimulus_std": std,
@@ -427,9 +347,7 @@ def train_model(
     )
     device = choose_device(log)
 
-    with deterministic(device):
-        torch.manual_seed(params["seed"])
-        generator = torch.Generator().manual_seed(params["seed"])
+    with seeded(device, params["seed"]) as generator:
         model = build_model(kind, history=history, size=size, n_cells=n_cells, **hparams)
         model.to(device)
         movie_on = movie_device(4 * stimulus.size, device, log)  # float32 bytes
@@ -459,11 +377,21 @@ def train_model(
                 factor=params["lr_plateau_factor"],
                 patience=max(1, params["patience"] // 2),
             )
-        run = _Run(model, optimizer, scheduler, generator, device)
-        checkpoint = read_checkpoint(checkpoint_path, fingerprint, log)
-        if checkpoint is not None:
-            run.restore(checkpoint)
-            log.info("resuming from epoch %d (checkpoint %s)", run.epoch, checkpoint_path)
+        # Early stopping keeps the weights of the best validation epoch (the first ones until an
+        # epoch improves on them); restoring the RNG states makes a resumed run end exactly as an
+        # uninterrupted one.
+        run = RunState(
+            checkpoint_path,
+            run_fingerprint,
+            device,
+            log,
+            components={"model": model, "optimizer": optimizer, "scheduler": scheduler},
+            generators={"shuffle": generator},
+            curves=CURVES,
+            best_of=model,
+            unit="epoch",
+        )
+        run.resume()
 
         log.info(
             "training %s: %d cells, %dx%d px, history %d, %d train (fraction %g) / %d val windows, "
@@ -479,7 +407,7 @@ def train_model(
             sum(p.numel() for p in model.parameters()),
         )
         val_targets = targets[val_ends]
-        while run.epoch < params["epochs"] and run.epoch - run.best_epoch < params["patience"]:
+        while run.progress < params["epochs"] and run.patience_left(params["patience"]):
             learning_rate = optimizer.param_groups[0]["lr"]
             start = time.perf_counter()
             train_loss = _train_one_epoch(
@@ -496,17 +424,21 @@ def train_model(
             val_loss = F.poisson_nll_loss(val_pred, val_targets, log_input=False).item()
             val_corr = _mean_pearson(val_pred, val_targets)
             seconds = time.perf_counter() - start
-            run.end_epoch(
+            run.progress += 1
+            run.record(
                 train_loss=train_loss,
                 val_loss=val_loss,
                 val_corr=val_corr,
                 learning_rate=learning_rate,
                 seconds=seconds,
             )
-            save_torch(run.checkpoint(fingerprint), checkpoint_path)
+            run.keep_if_best(val_corr)
+            if scheduler is not None:
+                scheduler.step(val_corr)
+            run.save()
             log.info(
                 "epoch %d/%d train_loss %.5g val_loss %.5g val_corr %.4f lr %.3g %.1f s %.0f samples/s",
-                run.epoch,
+                run.progress,
                 params["epochs"],
                 train_loss,
                 val_loss,
@@ -535,18 +467,18 @@ def train_model(
         model_out,
         history_out,
     )
-    checkpoint_path.unlink(missing_ok=True)
+    run.finish()
     log.info(
         "done after %d epochs; best epoch %d (val_corr %.4f) -> %s",
-        run.epoch,
-        run.best_epoch,
+        run.progress,
+        run.best_progress,
         run.best_score,
         model_out,
     )
 
 
 def _write_outputs(
-    run: _Run, meta: dict, model_out: str | os.PathLike, history_out: str | os.PathLike
+    run: RunState, meta: dict, model_out: str | os.PathLike, history_out: str | os.PathLike
 ) -> None:
     import xarray as xr
 
@@ -554,7 +486,7 @@ def _write_outputs(
         {
             **meta,
             "state_dict": run.best_state,
-            "best_epoch": run.best_epoch,
+            "best_epoch": run.best_progress,
             "best_val_corr": run.best_score,
         },
         model_out,
@@ -564,8 +496,8 @@ def _write_outputs(
             key: ("epoch", np.asarray(values, dtype=np.float64))
             for key, values in run.curves.items()
         },
-        coords={"epoch": np.arange(1, run.epoch + 1)},
-        attrs={"kind": meta["kind"], "best_epoch": run.best_epoch, "device": run.device.type},
+        coords={"epoch": np.arange(1, run.progress + 1)},
+        attrs={"kind": meta["kind"], "best_epoch": run.best_progress, "device": run.device.type},
     )
     write_netcdf(dataset, history_out)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,9 +12,83 @@ import pytest
 from insilico.core.stats import (
     fraction_explained_variance,
     pearson,
+    pearson_torch,
     split_half_ceiling,
     split_half_reliability,
 )
+
+SRC = Path(__file__).resolve().parents[3] / "src" / "insilico"
+
+
+def degenerate_series(dtype=np.float64):
+    """Rows: a constant, a constant with round-off in its mean, one with a nan, three ordinary."""
+    rng = np.random.default_rng(1)
+    target = rng.normal(size=(6, 40)).astype(dtype)
+    pred = rng.normal(size=(6, 40)).astype(dtype)
+    pred[0] = 0.0
+    pred[1] = 0.1
+    pred[2, 5] = np.nan
+    pred[5] = 3.0 * target[5] + 1.0  # r = 1 exactly, up to round-off
+    return pred, target
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_numpy_and_torch_forms_agree_including_the_constant_prediction(dtype):
+    torch = pytest.importorskip("torch")
+    pred, target = degenerate_series(dtype)
+    r_torch = pearson_torch(torch.from_numpy(pred), torch.from_numpy(target)).numpy()
+    r_numpy = pearson(pred.astype(np.float64), target.astype(np.float64))
+    assert np.isnan(r_torch[:3]).all() and np.isnan(r_numpy[:3]).all()  # one value: nan
+    assert np.isfinite(r_torch[3:]).all() and abs(r_torch[3:]).max() <= 1.0
+    # the same formula; only the order of the sums differs (round-off of the dtype)
+    assert np.allclose(
+        r_torch[3:], r_numpy[3:], rtol=0, atol=1e-13 if dtype == np.float64 else 1e-6
+    )
+    # the torch form works along any dim, like the NumPy one along any axis
+    along = pearson_torch(torch.from_numpy(pred.T.copy()), torch.from_numpy(target.T.copy()), 0)
+    assert np.allclose(along.numpy(), r_torch, rtol=0, atol=1e-6, equal_nan=True)
+
+
+def _calls_the_shared_pearson(function: ast.FunctionDef) -> bool:
+    """A wrapper (e.g. the trainer's mean over cells) that computes r with core.stats itself."""
+    return any(
+        isinstance(node, ast.Name) and node.id in ("pearson", "pearson_torch")
+        for node in ast.walk(function)
+    )
+
+
+def test_no_other_pearson_is_defined_in_the_package():
+    """Every caller uses insilico.core.stats; the one correlation computed otherwise
+    (mechanisms.groundtruth._sampled_pearson, from sums over a series that is never built) is
+    documented there and gives the same nan for a constant channel."""
+    others = []
+    for path in sorted(SRC.rglob("*.py")):
+        if path.name == "stats.py" and path.parent.name == "core":
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            named = (
+                isinstance(node, ast.FunctionDef)
+                and "pearson" in node.name
+                and not _calls_the_shared_pearson(node)
+            )
+            corrcoef = isinstance(node, ast.Attribute) and node.attr == "corrcoef"
+            if named or corrcoef:
+                others.append(f"{path.relative_to(SRC)}:{getattr(node, 'name', 'corrcoef')}")
+    assert others == ["mechanisms/groundtruth.py:_sampled_pearson"]
+
+
+def test_the_sampled_pearson_gives_nan_for_a_constant_channel():
+    from insilico.mechanisms.groundtruth import _sampled_pearson
+
+    rng = np.random.default_rng(2)
+    matrix = np.full((3, 4), 0.25)  # every unit reads the mean of 4 grid cells
+    signal = rng.normal(size=(20, 4))
+    assert np.isnan(_sampled_pearson(np.full((20, 3), 2.0), signal, matrix))
+    sampled = signal @ matrix.T
+    channel = 2.0 * sampled + rng.normal(scale=0.1, size=sampled.shape)
+    expected = pearson(channel.ravel(), sampled.ravel())
+    assert _sampled_pearson(channel, signal, matrix) == pytest.approx(expected)
 
 
 def test_pearson_matches_corrcoef_and_is_vectorised():

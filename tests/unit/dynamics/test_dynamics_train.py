@@ -71,6 +71,7 @@ def test_training_is_deterministic_and_checkpoints_round_trip(tmp_path):
             tmp_path / f"{run}.nc",
             torch.device("cpu"),
             LOG,
+            checkpoint_path=tmp_path / f"{run}.ckpt",
         )
     first, meta = load_chunk(tmp_path / "a.pt")
     second, _ = load_chunk(tmp_path / "b.pt")
@@ -85,10 +86,64 @@ def test_training_is_deterministic_and_checkpoints_round_trip(tmp_path):
     assert (history["val_nmse"] > 0).all()
 
 
+def test_a_job_killed_between_stacks_resumes_to_the_same_networks(tmp_path, monkeypatch):
+    from insilico.dynamics import train
+
+    specs = [_spec(arch="lstm", seed=0), _spec(arch="vanilla", seed=1), _spec(arch="gru", seed=2)]
+
+    def job(name):
+        train_chunk(
+            specs,
+            {"steps": 10},
+            TRAIN,
+            tmp_path / f"{name}.pt",
+            tmp_path / f"{name}.nc",
+            torch.device("cpu"),
+            LOG,
+            checkpoint_path=tmp_path / f"{name}.ckpt",
+        )
+        return (tmp_path / f"{name}.pt").read_bytes(), read_netcdf(tmp_path / f"{name}.nc")
+
+    reference, reference_history = job("reference")
+    real, calls = train.train_stack, []
+
+    def killed_in_third_stack(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train, "train_stack", killed_in_third_stack)
+    with pytest.raises(KeyboardInterrupt):
+        job("killed")
+    assert (tmp_path / "killed.ckpt").exists() and not (tmp_path / "killed.pt").exists()
+    calls.clear()
+    monkeypatch.setattr(train, "train_stack", counted)
+    resumed, resumed_history = job("killed")
+    assert len(calls) == 1  # only the stack the kill interrupted is trained again
+    first, _ = load_chunk(tmp_path / "reference.pt")
+    second, _ = load_chunk(tmp_path / "killed.pt")
+    for a, b in zip(first, second, strict=True):
+        assert all(torch.equal(a.params[name], b.params[name]) for name in a.params)
+    assert resumed_history.equals(reference_history)
+    assert not (tmp_path / "killed.ckpt").exists()
+
+
 def test_fixed_point_file_of_a_job(tmp_path):
     specs = [_spec(seed=0), _spec(arch="lstm", seed=0)]
     train_chunk(
-        specs, {"steps": 10}, TRAIN, tmp_path / "m.pt", tmp_path / "h.nc", torch.device("cpu"), LOG
+        specs,
+        {"steps": 10},
+        TRAIN,
+        tmp_path / "m.pt",
+        tmp_path / "h.nc",
+        torch.device("cpu"),
+        LOG,
+        checkpoint_path=tmp_path / "m.ckpt",
     )
     settings = {
         "probe_trials": 4,

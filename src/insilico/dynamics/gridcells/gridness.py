@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from insilico.core.stats import pearson
 from insilico.dynamics.gridcells.pattern_formation import frequency_grid
 
 OUTER_RADII = (3.5, 4.0, 4.5, 5.0)  # in units of the central peak's radius
@@ -61,13 +62,10 @@ def central_radius(autocorr: np.ndarray) -> float:
     return float(below[0]) if below.size else float(len(profile))
 
 
-def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+def _masked_pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson r (insilico.core.stats) over the entries finite in both; nan below 3 of them."""
     keep = np.isfinite(a) & np.isfinite(b)
-    if keep.sum() < 3:
-        return np.nan
-    a, b = a[keep] - a[keep].mean(), b[keep] - b[keep].mean()
-    denominator = np.sqrt((a**2).sum() * (b**2).sum())
-    return float((a * b).sum() / denominator) if denominator > 0 else np.nan
+    return float(pearson(a[keep], b[keep])) if keep.sum() >= 3 else np.nan
 
 
 def gridness(rate_map: np.ndarray) -> float:
@@ -87,7 +85,7 @@ def gridness(rate_map: np.ndarray) -> float:
         if outer > reach:
             break
         ring = (radius >= inner) & (radius <= outer) & np.isfinite(autocorr)
-        r = {a: _pearson(autocorr[ring], rotated[a][ring]) for a in rotated}
+        r = {a: _masked_pearson(autocorr[ring], rotated[a][ring]) for a in rotated}
         scores.append(min(r[a] for a in GRID_ANGLES) - max(r[a] for a in OFF_ANGLES))
     return float(np.nanmax(scores)) if scores and np.isfinite(scores).any() else np.nan
 
@@ -103,7 +101,7 @@ def spatial_coherence(rate_map: np.ndarray) -> float:
     total = ndimage.convolve(x, ring, mode="constant")
     count = ndimage.convolve(valid.astype(float), ring, mode="constant")
     keep = valid & (count > 0)
-    return _pearson(rate_map[keep], total[keep] / count[keep])
+    return _masked_pearson(rate_map[keep], total[keep] / count[keep])
 
 
 def period_orientation(rate_map: np.ndarray, box: float, pad: int = 4) -> tuple[float, float]:

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from insilico.core.stats import pearson_torch
+
 if TYPE_CHECKING:
     import torch
 
@@ -168,20 +170,6 @@ def _stopping_step(ratio: torch.Tensor, a2: torch.Tensor, max_iter: int, tol: fl
     return step
 
 
-def pearson_columns(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Pearson r over axis -2 (stimuli) for every column; nan where either side is constant."""
-    import torch  # lazily: the data and summary jobs need no torch
-
-    pred = pred - pred.mean(-2, keepdim=True)
-    target = target - target.mean(-2, keepdim=True)
-    denominator = (pred.square().sum(-2) * target.square().sum(-2)).sqrt()
-    numerator = (pred * target).sum(-2)
-    tiny = torch.finfo(pred.dtype).eps * (
-        pred.abs().amax(-2) * target.abs().amax(-2) * pred.shape[-2] + 1e-300
-    )
-    return torch.where(denominator > tiny, numerator / denominator.clamp_min(1e-300), torch.nan)
-
-
 def cross_validated_r(
     X: np.ndarray | torch.Tensor,
     Y: np.ndarray | torch.Tensor,
@@ -196,7 +184,7 @@ def cross_validated_r(
     lowered to ``min(n_train - 1, p)`` for layers with fewer features (recorded by the caller).
     """
     pred, y_test, _ = _held_out_predictions(X, Y, train_masks, n_components, device, dtype)
-    return pearson_columns(pred, y_test).cpu().numpy()
+    return pearson_torch(pred, y_test, dim=-2).cpu().numpy()  # over the held-out stimuli
 
 
 def _held_out_predictions(X, Y, train_masks, n_components, device, dtype):
@@ -235,7 +223,9 @@ def cross_validated_r_by_group(
             rows = torch.as_tensor(np.flatnonzero(held_groups[split] == name), device=pred.device)
             if len(rows) >= 3:
                 out[g, :, split] = (
-                    pearson_columns(pred[:, split, rows], y_test[:, split, rows]).cpu().numpy()
+                    pearson_torch(pred[:, split, rows], y_test[:, split, rows], dim=-2)
+                    .cpu()
+                    .numpy()
                 )
     return out
 

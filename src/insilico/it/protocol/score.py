@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from insilico.core.units import IT_BIN_MS
 from insilico.it.protocol.ceiling import (
     CEILING_FORMULAS,
     ceiled_score,
@@ -62,7 +63,7 @@ def select_layer_held_out(per_split: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def _steps_for(start_ms: int, end_ms: int, n_steps: int) -> np.ndarray:
     from insilico.it.activations import window_steps
 
-    if end_ms > n_steps * 10:
+    if end_ms > n_steps * IT_BIN_MS:
         raise ValueError(
             f"time bin {start_ms}-{end_ms} ms lies beyond the model's {n_steps} steps of 10 ms; "
             "raise it.temporal.n_steps"
