@@ -10,7 +10,9 @@ from insilico.geometry.layers import (
     neural_dataset,
 )
 
-OPTIONS = GeometryOptions(n_t=100, sizes=(10, 20), n_reps=4, error_mode_size=20, n_splits=3)
+OPTIONS = GeometryOptions(
+    n_t=100, sizes=(10, 20), n_reps=4, error_mode_size=20, n_splits=3, train_fraction=0.75
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +47,13 @@ def test_responses_linear_in_a_layer_are_predicted_from_it_only(run):
 
 def test_convrnn_steps_without_stimulus_information_are_nan(fake_layers, fake_neural):
     options = GeometryOptions(
-        n_t=100, sizes=(10,), n_reps=2, error_mode_size=10, n_splits=3, steps_every=1
+        n_t=100,
+        sizes=(10,),
+        n_reps=2,
+        error_mode_size=10,
+        n_splits=3,
+        steps_every=1,
+        train_fraction=0.75,
     )
     run = model_dataset({"c": fake_layers["clustered_temporal"]}, fake_neural, options)
     capacity = run["capacity"].sel(layer="c", manifold="object")

@@ -9,7 +9,9 @@ from insilico.geometry.layers import GeometryOptions, model_dataset, neural_data
 from insilico.geometry.simulation import compare, comparison_dataset
 from insilico.geometry.synthetic import sphere_manifolds
 
-OPTIONS = GeometryOptions(n_t=60, sizes=(10, 20), n_reps=2, error_mode_size=20, n_splits=3)
+OPTIONS = GeometryOptions(
+    n_t=60, sizes=(10, 20), n_reps=2, error_mode_size=20, n_splits=3, train_fraction=0.75
+)
 
 
 @pytest.fixture(scope="module")
