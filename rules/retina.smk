@@ -12,6 +12,7 @@ wildcard_constraints:
     model="ln|glm|cnn",
     seed=r"\d+",
     fraction=r"\d+(\.\d+)?",
+    variant=r"[A-Za-z0-9_.-]+",
 
 
 # --- acquisition: simulated / remote / local, all giving the same recordings ------------------
@@ -37,6 +38,24 @@ if config["data"]["retina"]["source"] == "simulated":
             seed=lambda wildcards: experiment_seed(wildcards.experiment),
         script:
             "../scripts/retina/simulate.py"
+
+    # The ablation's own longer recording of the same retina (same seed: same cells and test
+    # movie), for training-data multiples above 1.
+    use rule simulate_retina as simulate_retina_ablation with:
+        output:
+            recording="resources/retina/ablation/{experiment}/{stimulus}.h5",
+            provenance="resources/retina/ablation/{experiment}/{stimulus}.h5.provenance.json",
+        log:
+            "results/logs/acquire/simulate_retina_ablation/{experiment}_{stimulus}.log",
+        benchmark:
+            "results/benchmarks/acquire/simulate_retina_ablation/{experiment}_{stimulus}.tsv"
+        params:
+            retina={
+                **config["data"]["simulated"]["retina"],
+                "train_seconds": ABLATION_MULTIPLE
+                * config["data"]["simulated"]["retina"]["train_seconds"],
+            },
+            seed=lambda wildcards: experiment_seed(wildcards.experiment),
 
 elif config["data"]["retina"]["source"] == "remote":
 
@@ -476,3 +495,108 @@ rule plot_retina_receptive_fields:
         ENV
     script:
         "../scripts/retina/plot_receptive_fields.py"
+
+
+# --- ablation: why the CNN falls short, one factor changed at a time -----------------------------
+
+
+# Every variant is trained by the same rule and trainer as the main fits, on the ablation's
+# recording, with the default CNN's settings but one (insilico.retina.ablation).
+use rule train_retina as train_retina_ablation with:
+    input:
+        recording=ablation_recording,
+        code=wildcard_model_code("scripts/retina/train.py"),
+    output:
+        model=f"{ABLATION_RUN}/model.pt",
+        history=f"{ABLATION_RUN}/history.nc",
+    log:
+        "results/logs/retina/ablation/{experiment}_{stimulus}_{model}_{variant}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/retina/ablation/{experiment}_{stimulus}_{model}_{variant}_seed{seed}.tsv"
+    wildcard_constraints:
+        model="cnn",
+    params:
+        model=lambda wildcards: ablation_settings(wildcards)["model"],
+        train=lambda wildcards: ablation_settings(wildcards)["train"],
+        history=lambda wildcards: ablation_settings(wildcards)["history"],
+        cells=retina_cells,
+        checkpoint=f"{ABLATION_RUN}/checkpoint.pt",
+
+
+rule retina_ablation:
+    input:
+        models=lambda wildcards: ablation_runs(wildcards, "model.pt"),
+        curves=lambda wildcards: ablation_runs(wildcards, "history.nc"),
+        recording=ablation_recording,
+        code=retina_code("scripts/retina/ablation.py", ["cnn"]),
+    output:
+        "results/retina/{experiment}/{stimulus}/ablation.nc",
+    log:
+        "results/logs/retina/ablation/{experiment}_{stimulus}.log",
+    benchmark:
+        "results/benchmarks/retina/ablation/{experiment}_{stimulus}.tsv"
+    conda:
+        ENV
+    threads: 2
+    resources:
+        gpu=1,
+    params:
+        variants=list(ABLATION_VARIANTS.items()),
+        cells=retina_cells,
+        n_splits=RETINA["ceiling"]["n_splits"],
+        seed=RETINA["ceiling"]["seed"],
+    script:
+        "../scripts/retina/ablation.py"
+
+
+rule retina_ablation_table:
+    input:
+        results=[
+            f"results/retina/{experiment}/{stimulus}/ablation.nc"
+            for experiment, stimulus in ablation_recordings()
+        ],
+        code=code("scripts/retina/ablation_table.py"),
+    output:
+        report(
+            "results/retina/ablation.csv",
+            caption="../report/retina_ablation_table.rst",
+            category="Retina",
+            labels={"table": "ablation: one factor of the CNN at a time"},
+        ),
+    log:
+        "results/logs/retina/ablation_table.log",
+    benchmark:
+        "results/benchmarks/retina/ablation_table.tsv"
+    conda:
+        ENV
+    params:
+        recordings=ablation_recordings(),
+    script:
+        "../scripts/retina/ablation_table.py"
+
+
+rule plot_retina_ablation:
+    input:
+        results=lambda wildcards: [
+            f"results/retina/{wildcards.experiment}/{stimulus}/ablation.nc"
+            for stimulus in ABLATION["stimuli"]
+        ],
+        code=code("scripts/retina/plot_ablation.py"),
+    output:
+        report(
+            "results/retina/{experiment}/figures/ablation.png",
+            caption="../report/retina_ablation.rst",
+            category="Retina",
+            subcategory="{experiment} paper figures",
+            labels={"figure": "ablation: what limits the CNN's fit"},
+        ),
+    log:
+        "results/logs/retina/plots/{experiment}_ablation.log",
+    benchmark:
+        "results/benchmarks/retina/plots/{experiment}_ablation.tsv"
+    conda:
+        ENV
+    params:
+        stimuli=ABLATION["stimuli"],
+    script:
+        "../scripts/retina/plot_ablation.py"

@@ -3,6 +3,7 @@ import math
 import zlib
 
 from insilico.core.config import model_train_params
+from insilico.retina import ablation
 from insilico.retina.models import model_module
 
 RETINA = config["retina"]
@@ -64,11 +65,15 @@ def retina_targets():
     figures = ["model_comparison", "example_predictions"]
     if "cnn" in RETINA["fit"]:
         figures.append("cnn_filters")
-    return [
-        f"results/retina/{experiment}/{stimulus}/figures/{figure}.png"
-        for experiment, stimulus in retina_recordings()
-        for figure in figures
-    ] + ["results/retina/summary.csv"]
+    return (
+        [
+            f"results/retina/{experiment}/{stimulus}/figures/{figure}.png"
+            for experiment, stimulus in retina_recordings()
+            for figure in figures
+        ]
+        + ["results/retina/summary.csv"]
+        + ablation_targets()
+    )
 
 
 def retina_file(wildcards):
@@ -227,4 +232,84 @@ def retina_paper_targets():
         f"results/retina/{experiment}/figures/{figure}.png"
         for experiment in config["data"]["retina"]["experiments"]
         for figure in figures
+    ]
+
+
+# --- ablation: one factor of the default CNN changed at a time (insilico.retina.ablation) ------
+
+ABLATION = RETINA["ablation"]
+ABLATION_VARIANTS = ablation.variants(ABLATION["factors"])
+ABLATION_MULTIPLE = ablation.recording_multiple(ABLATION["factors"])
+ABLATION_RUN = (
+    "results/retina/{experiment}/{stimulus}/ablation/{model}/{variant}/seed{seed}"
+)
+
+
+def ablation_experiment():
+    return ABLATION["experiment"] or config["data"]["retina"]["experiments"][0]
+
+
+def ablation_recordings():
+    """(experiment, stimulus) pairs the ablation runs on; none when it is switched off."""
+    if not ABLATION["factors"]:
+        return []
+    missing = sorted(
+        set(ABLATION["stimuli"]) - set(config["data"]["retina"]["stimuli"])
+    )
+    if missing or ablation_experiment() not in config["data"]["retina"]["experiments"]:
+        raise WorkflowError(
+            "Invalid configuration: config key 'retina.ablation' names experiment "
+            f"{ablation_experiment()!r} and stimuli {ABLATION['stimuli']}, which must be among "
+            f"data.retina.experiments and data.retina.stimuli"
+        )
+    if ABLATION_MULTIPLE > 1 and config["data"]["retina"]["source"] != "simulated":
+        raise WorkflowError(
+            "Invalid configuration: config key 'retina.ablation.factors.data' asks for "
+            f"{ABLATION_MULTIPLE} times the recorded training data; multiples above 1 need "
+            "simulated data (data.retina.source: simulated)"
+        )
+    return [(ablation_experiment(), stimulus) for stimulus in ABLATION["stimuli"]]
+
+
+def ablation_recording(wildcards):
+    """The recording the ablation trains on: a longer simulation of the same retina when a data
+    multiple above 1 is asked for, else the experiment's own recording."""
+    if ABLATION_MULTIPLE > 1:
+        return (
+            f"resources/retina/ablation/{wildcards.experiment}/{wildcards.stimulus}.h5"
+        )
+    return f"resources/retina/{wildcards.experiment}/{wildcards.stimulus}.h5"
+
+
+def ablation_settings(wildcards):
+    return ablation.variant_settings(
+        ABLATION_VARIANTS[wildcards.variant],
+        history=RETINA["history"],
+        model_params=RETINA["models"]["cnn"]["params"],
+        train_params={**model_train_params(config, "cnn"), **ABLATION["train"]},
+        multiple=ABLATION_MULTIPLE,
+    )
+
+
+def ablation_runs(wildcards, name):
+    """One file ``name`` of every variant's run on the recording of ``wildcards``."""
+    return [
+        f"{ABLATION_RUN}/{name}".format(
+            experiment=wildcards.experiment,
+            stimulus=wildcards.stimulus,
+            model="cnn",
+            variant=variant,
+            seed=ABLATION["seed"],
+        )
+        for variant in ABLATION_VARIANTS
+    ]
+
+
+def ablation_targets():
+    recordings = ablation_recordings()
+    if not recordings:
+        return []
+    return [
+        f"results/retina/{ablation_experiment()}/figures/ablation.png",
+        "results/retina/ablation.csv",
     ]

@@ -494,3 +494,45 @@ def receptive_fields(dataset: xr.Dataset, path, n_cells: int = 6) -> None:
         "Receptive fields: spike-triggered averages of data and models on the same white noise"
     )
     save_figure(fig, path)
+
+
+def ablation(datasets: dict[str, xr.Dataset], path) -> None:
+    """Fraction of the ceiling per ablation variant, one panel per stimulus class.
+
+    One row per variant (baseline on top, then the factors in config order; the tick label gives
+    the variant and its training time): the mean over cells of test r over the cell's ceiling,
+    error bar s.e.m. over cells, each cell a grey dot; the dashed line is the baseline's mean, so
+    a bar to its right is a factor whose change improves the fit.
+    """
+    if not datasets:
+        raise ValueError("ablation needs at least one stimulus class")
+    n_variants = max(d.sizes["variant"] for d in datasets.values())
+    fig, axes = plt.subplots(
+        1,
+        len(datasets),
+        figsize=(5.4 * len(datasets) + 0.8, 0.32 * n_variants + 1.6),
+        layout="constrained",
+        squeeze=False,
+    )
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, (stimulus, dataset) in zip(axes[0], datasets.items(), strict=True):
+        factors = list(dict.fromkeys(str(f) for f in dataset["factor"].values))
+        values = dataset["fraction_of_ceiling"].transpose("variant", "cell").values
+        rows = np.arange(len(values))
+        stats = np.array([_mean_sem(v) for v in values])
+        color = [colors[factors.index(str(f)) % len(colors)] for f in dataset["factor"].values]
+        ax.barh(rows, stats[:, 0], xerr=stats[:, 1], color=color, alpha=0.75, capsize=3)
+        jitter = np.linspace(-0.2, 0.2, values.shape[1]) if values.shape[1] > 1 else np.zeros(1)
+        ax.scatter(values.ravel(), (rows[:, None] + jitter[None]).ravel(), s=6, color="0.35")
+        ax.axvline(stats[0, 0], color="0.3", ls="--", lw=0.9)
+        seconds = dataset["train_seconds"].values
+        ax.set_yticks(
+            rows,
+            [f"{v} ({s:.0f} s)" for v, s in zip(dataset["variant"].values, seconds, strict=True)],
+        )
+        ax.invert_yaxis()
+        reference = "exact" if dataset.attrs.get("ceiling") == "true_ceiling" else "split-half"
+        ax.set_xlabel(f"test r / {reference} ceiling (mean over cells, s.e.m.)")
+        ax.set_title(f"{_stimulus_name(stimulus)} ({dataset.sizes['cell']} cells)")
+    fig.suptitle("Ablation: the default CNN with one factor changed at a time")
+    save_figure(fig, path)

@@ -230,6 +230,7 @@ def test_split_leaves_no_shared_frames():
         ({"learning_rate": "1e-3"}, "learning_rate'] must be a non-negative number"),
         ({"momentum": 0.9}, r"unknown \['momentum'\]"),
         ({"output_lr_factor": 0}, r"output_lr_factor'\] must be a number > 0"),
+        ({"loss": "l1"}, r"loss'\] must be one of \['mse', 'poisson'\]"),
     ],
 )
 def test_bad_train_params(small_recording, tmp_path, overrides, message):
@@ -322,3 +323,18 @@ def test_sampler_hands_out_windows_on_its_device():
     sampler = WindowSampler(stimulus, 3, device="cpu")
     assert sampler(torch.tensor([2, 9])).device.type == "cpu"
     assert torch.equal(sampler(torch.tensor([2]))[0], stimulus[:3])
+
+
+def test_the_loss_is_a_training_setting(small_recording, reference_run, tmp_path, monkeypatch):
+    """loss: mse trains on the squared error (its validation loss is one), poisson stays the default."""
+    from insilico.retina import train
+
+    calls = []
+    original = train.LOSSES["mse"]
+    monkeypatch.setitem(train.LOSSES, "mse", lambda *args: calls.append(1) or original(*args))
+    run(small_recording, tmp_path, loss="mse", epochs=1)
+    assert calls  # training batches and the validation loss both went through it
+    mse_curves = read_netcdf(tmp_path / "history.nc")
+    poisson_curves = read_netcdf(reference_run.parent / "history.nc")
+    assert (mse_curves["val_loss"] > 0).all()  # a squared error, never negative
+    assert (poisson_curves["val_loss"] < 0).all()  # Poisson NLL of rates in Hz (log terms dominate)
