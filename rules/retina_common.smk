@@ -238,8 +238,19 @@ def retina_paper_targets():
 # --- ablation: one factor of the default CNN changed at a time (insilico.retina.ablation) ------
 
 ABLATION = RETINA["ablation"]
-ABLATION_VARIANTS = ablation.variants(ABLATION["factors"])
-ABLATION_MULTIPLE = ablation.recording_multiple(ABLATION["factors"])
+
+
+def ablation_factors():
+    """The configured factors; on recorded data without training-data multiples above 1, which
+    only a simulation can provide (a recording holds no more than itself)."""
+    factors = dict(ABLATION["factors"])
+    if config["data"]["retina"]["source"] != "simulated" and "data" in factors:
+        factors["data"] = [multiple for multiple in factors["data"] if multiple <= 1]
+    return factors
+
+
+ABLATION_VARIANTS = ablation.variants(ablation_factors())
+ABLATION_MULTIPLE = ablation.recording_multiple(ablation_factors())
 ABLATION_RUN = (
     "results/retina/{experiment}/{stimulus}/ablation/{model}/{variant}/seed{seed}"
 )
@@ -250,8 +261,9 @@ def ablation_experiment():
 
 
 def ablation_recordings():
-    """(experiment, stimulus) pairs the ablation runs on; none when it is switched off."""
-    if not ABLATION["factors"]:
+    """(experiment, stimulus) pairs the ablation runs on; none when it is switched off (no
+    stimulus class, or no variant besides the baseline)."""
+    if len(ABLATION_VARIANTS) == 1 or not ABLATION["stimuli"]:
         return []
     missing = sorted(
         set(ABLATION["stimuli"]) - set(config["data"]["retina"]["stimuli"])
@@ -261,12 +273,6 @@ def ablation_recordings():
             "Invalid configuration: config key 'retina.ablation' names experiment "
             f"{ablation_experiment()!r} and stimuli {ABLATION['stimuli']}, which must be among "
             f"data.retina.experiments and data.retina.stimuli"
-        )
-    if ABLATION_MULTIPLE > 1 and config["data"]["retina"]["source"] != "simulated":
-        raise WorkflowError(
-            "Invalid configuration: config key 'retina.ablation.factors.data' asks for "
-            f"{ABLATION_MULTIPLE} times the recorded training data; multiples above 1 need "
-            "simulated data (data.retina.source: simulated)"
         )
     return [(ablation_experiment(), stimulus) for stimulus in ABLATION["stimuli"]]
 

@@ -48,6 +48,16 @@ CNN_MECHANISMS_DOWNSTREAM = {
 }
 
 
+# ... and the ablation (config/tiny.yaml: white noise, baseline, data-2x and history-4), whose
+# variants are CNNs trained with the CNN's settings but one.
+CNN_ABLATION = {
+    "train_retina_ablation": 3,
+    "retina_ablation": 1,
+    "retina_ablation_table": 1,
+    "plot_retina_ablation": 1,
+}
+
+
 def times_two(jobs: dict[str, int]) -> dict[str, int]:
     return {rule: 2 * count for rule, count in jobs.items()}
 
@@ -152,7 +162,7 @@ def test_training_parameter_of_one_model_reruns_only_that_model(finished_workflo
     jobs = finished_workflow.planned_jobs("--configfile", "config/tiny.yaml", str(changed))
     assert jobs == times_two(
         {"train_retina": 1, **CNN_DOWNSTREAM}
-    ) | CNN_PAPER_DOWNSTREAM | CNN_MECHANISMS_DOWNSTREAM | {
+    ) | CNN_PAPER_DOWNSTREAM | CNN_MECHANISMS_DOWNSTREAM | CNN_ABLATION | {
         "retina_summary": 1,
         "all": 1,
     }
@@ -163,7 +173,7 @@ def test_editing_the_cnn_module_reruns_exactly_its_dependents(finished_workflow)
         jobs = finished_workflow.planned_jobs()
     assert jobs == times_two(
         {"train_retina": 1, **CNN_DOWNSTREAM}
-    ) | CNN_PAPER_DOWNSTREAM | CNN_MECHANISMS_DOWNSTREAM | {
+    ) | CNN_PAPER_DOWNSTREAM | CNN_MECHANISMS_DOWNSTREAM | CNN_ABLATION | {
         "retina_summary": 1,
         "all": 1,
     }
@@ -218,6 +228,7 @@ def test_editing_core_stats_reruns_exactly_the_rules_that_import_it(finished_wor
         "plot_retina_data_efficiency": 1,
         "plot_retina_generalization": 1,
         "plot_retina_receptive_fields": 1,
+        **CNN_ABLATION,  # trained and evaluated with the trainer and evaluation
     }
     mechanisms = {
         "mechanism_responses": 1,
@@ -273,6 +284,7 @@ def test_editing_the_plotting_module_reruns_only_figures(finished_workflow):
         "plot_retina_data_efficiency": 1,
         "plot_retina_generalization": 1,
         "plot_retina_receptive_fields": 1,
+        "plot_retina_ablation": 1,
         "all": 1,
     }
 

@@ -180,3 +180,60 @@ def test_closed_loop_settings_rerun_only_glm_evaluations(finished_workflow):
         "plot_retina_generalization": 1,
         "all": 1,
     }
+
+
+def check_ablation(root, tmp_path) -> None:
+    """The tiny ablation (white noise: baseline, data-2x, history-4; tests/workflow/test_retina.py
+    calls it on the finished run): each variant is the CNN with its one factor changed, the
+    longer recording is the same retina, and the table and figure show ablation.nc."""
+    from insilico.core.io import load_torch
+    from insilico.retina.recording import read_recording
+
+    base = root / f"results/retina/{EXPERIMENT}/whitenoise"
+    result = read(base / "ablation.nc")
+    assert list(result["variant"].values) == ["baseline", "data-2x", "history-4"]
+    runs = base / "ablation/cnn"
+    meta = {v: load_torch(runs / v / "seed0/model.pt") for v in result["variant"].values}
+    main = load_torch(base / "models/cnn/seed0/model.pt")
+    # the baseline trains on as many windows as the main fit, data-2x on twice the bins
+    assert meta["baseline"]["n_train_windows"] == main["n_train_windows"]
+    history = main["history"]
+    bins = {v: m["n_train_windows"] + m["history"] - 1 for v, m in meta.items()}
+    assert bins["data-2x"] == 2 * bins["baseline"]
+    assert meta["history-4"]["history"] == 4 and meta["baseline"]["history"] == history
+    assert meta["history-4"]["model_params"] == meta["baseline"]["model_params"] | {"history": 4}
+    # the longer recording is the same retina: same cells, test movie and noiseless test rate
+    longer = read_recording(root / f"resources/retina/ablation/{EXPERIMENT}/whitenoise.h5")
+    default = read_recording(root / f"resources/retina/{EXPERIMENT}/whitenoise.h5")
+    assert longer.train_stimulus.shape[0] == 2 * default.train_stimulus.shape[0]
+    np.testing.assert_array_equal(longer.test_stimulus, default.test_stimulus)
+    np.testing.assert_allclose(longer.true_test_rate, default.true_test_rate)
+    # test r of each variant as its own evaluation; fraction over the exact ceiling
+    assert result.attrs["ceiling"] == "true_ceiling"
+    np.testing.assert_allclose(
+        result["fraction_of_ceiling"], result["correlation"] / result["ceiling"]
+    )
+    assert result["correlation"].notnull().all() and (result["train_seconds"] > 0).all()
+    table = pd.read_csv(root / "results/retina/ablation.csv").set_index("variant")
+    fraction = result["fraction_of_ceiling"]
+    for variant in result["variant"].values:
+        values = fraction.sel(variant=variant).values
+        row = table.loc[variant]
+        assert row["fraction_of_ceiling"] == pytest.approx(values.mean(), abs=1e-4)
+        assert row["fraction_of_ceiling_sem"] == pytest.approx(
+            values.std(ddof=1) / np.sqrt(values.size), abs=1e-4
+        )
+        assert row["delta_fraction"] == pytest.approx(
+            (values - fraction.sel(variant="baseline").values).mean(), abs=1e-4
+        )
+    fig = redrawn(
+        plots,
+        lambda path: plots.ablation({"whitenoise": result}, path),
+        root / f"results/retina/{EXPERIMENT}/figures/ablation.png",
+        tmp_path,
+    )
+    assert fig.axes[0].get_title().startswith("white noise")
+
+
+def test_ablation_trains_one_factor_at_a_time_and_tables_it(finished_workflow, tmp_path):
+    check_ablation(finished_workflow.root, tmp_path)
