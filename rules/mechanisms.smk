@@ -7,9 +7,34 @@
 include: "mechanisms_common.smk"
 
 
+if CONTROL_RUN:
+
+    # The positive control: a CNN written down from the simulated circuit, stored like a trained
+    # one so that every stage below dissects it unchanged.
+    rule mechanism_control_model:
+        input:
+            code=code("scripts/mechanisms/control_model.py"),
+        output:
+            f"results/mechanisms/{{experiment}}/{CONTROL}/model.pt",
+        log:
+            "results/logs/mechanisms/control_model/{experiment}.log",
+        benchmark:
+            "results/benchmarks/mechanisms/control_model/{experiment}.tsv"
+        conda:
+            ENV
+        threads: 1
+        params:
+            history=config["retina"]["history"],
+            cells=retina_cells,
+            retina=mechanism_truth_params(),
+            retina_seed=mechanism_truth_seed,
+        script:
+            "../scripts/mechanisms/control_model.py"
+
+
 rule mechanism_responses:
     input:
-        model=MECHANISM_CNN,
+        model=mechanism_model,
         code=retina_code("scripts/mechanisms/responses.py", ["cnn"]),
     output:
         **mechanism_files("responses"),
@@ -17,6 +42,8 @@ rule mechanism_responses:
         "results/logs/mechanisms/responses/{experiment}_{stimulus}_seed{seed}.log",
     benchmark:
         "results/benchmarks/mechanisms/responses/{experiment}_{stimulus}_seed{seed}.tsv"
+    wildcard_constraints:
+        stimulus=MECHANISM_STIMULUS,
     conda:
         ENV
     threads: 1
@@ -36,7 +63,7 @@ rule mechanism_responses:
 rule mechanism_attribution:
     input:
         **mechanism_files("responses", "responses_"),
-        model=MECHANISM_CNN,
+        model=mechanism_model,
         code=retina_code("scripts/mechanisms/attribution.py", ["cnn"]),
     output:
         **mechanism_files("attribution"),
@@ -44,6 +71,8 @@ rule mechanism_attribution:
         "results/logs/mechanisms/attribution/{experiment}_{stimulus}_seed{seed}.log",
     benchmark:
         "results/benchmarks/mechanisms/attribution/{experiment}_{stimulus}_seed{seed}.tsv"
+    wildcard_constraints:
+        stimulus=MECHANISM_STIMULUS,
     conda:
         ENV
     threads: 1
@@ -61,7 +90,7 @@ rule mechanism_reduction:
     input:
         **mechanism_files("responses", "responses_"),
         **mechanism_files("attribution", "attribution_"),
-        model=MECHANISM_CNN,
+        model=mechanism_model,
         code=retina_code("scripts/mechanisms/reduction.py", ["cnn"]),
     output:
         **mechanism_files("reduction"),
@@ -69,6 +98,8 @@ rule mechanism_reduction:
         "results/logs/mechanisms/reduction/{experiment}_{stimulus}_seed{seed}.log",
     benchmark:
         "results/benchmarks/mechanisms/reduction/{experiment}_{stimulus}_seed{seed}.tsv"
+    wildcard_constraints:
+        stimulus=MECHANISM_STIMULUS,
     conda:
         ENV
     threads: 1
@@ -90,7 +121,7 @@ if GROUND_TRUTH:
             **mechanism_files("responses", "responses_"),
             **mechanism_files("attribution", "attribution_"),
             **mechanism_files("reduction", "reduction_"),
-            model=MECHANISM_CNN,
+            model=mechanism_model,
             code=retina_code("scripts/mechanisms/groundtruth.py", ["cnn"]),
         output:
             **mechanism_files("groundtruth"),
@@ -98,6 +129,8 @@ if GROUND_TRUTH:
             "results/logs/mechanisms/groundtruth/{experiment}_{stimulus}_seed{seed}.log",
         benchmark:
             "results/benchmarks/mechanisms/groundtruth/{experiment}_{stimulus}_seed{seed}.tsv"
+        wildcard_constraints:
+            stimulus=MECHANISM_STIMULUS,
         conda:
             ENV
         threads: 1
@@ -133,6 +166,8 @@ rule plot_mechanism_phenomena:
         "results/logs/mechanisms/plots/{experiment}_{stimulus}_seed{seed}_phenomena.log",
     benchmark:
         "results/benchmarks/mechanisms/plots/{experiment}_{stimulus}_seed{seed}_phenomena.tsv"
+    wildcard_constraints:
+        stimulus=MECHANISM_STIMULUS,
     conda:
         ENV
     params:
@@ -163,6 +198,8 @@ rule plot_mechanism_dissection:
         "results/logs/mechanisms/plots/{experiment}_{stimulus}_seed{seed}_dissection.log",
     benchmark:
         "results/benchmarks/mechanisms/plots/{experiment}_{stimulus}_seed{seed}_dissection.tsv"
+    wildcard_constraints:
+        stimulus=MECHANISM_STIMULUS,
     conda:
         ENV
     params:

@@ -5,26 +5,40 @@
 MECHANISMS = config["mechanisms"]
 PHENOMENA = MECHANISMS["phenomena"]
 MECHANISM_RUN = "results/mechanisms/{experiment}/{stimulus}/seed{seed}"
-MECHANISM_CNN = "results/retina/{experiment}/{stimulus}/models/cnn/seed{seed}/model.pt"
 GROUND_TRUTH = config["data"]["retina"]["source"] == "simulated"
+# The positive control runs as a "stimulus" of its own: it was fitted to no stimulus class.
+CONTROL = "control"
+CONTROL_RUN = GROUND_TRUTH and MECHANISMS["control"]
+MECHANISM_STIMULUS = "whitenoise|naturalscene" + (f"|{CONTROL}" if CONTROL_RUN else "")
 MECHANISM_FIGURES = ["attribution", "reduction"] + (
     ["groundtruth"] if GROUND_TRUTH else []
 )
 MECHANISM_TABLES = ["phenomena", "attribution", "reduction"] + (
-    ["groundtruth"] if GROUND_TRUTH else []
+    ["groundtruth", "recovery"] if GROUND_TRUTH else []
 )
 
 
 def mechanism_runs():
-    """(experiment, stimulus, seed) of every CNN to dissect."""
+    """(experiment, stimulus, seed) of every CNN to dissect; the positive control of each
+    experiment last, as (experiment, "control", 0), when it runs."""
     cnns = MECHANISMS["cnns"]
     experiments = cnns["experiments"] or config["data"]["retina"]["experiments"]
-    return [
+    fitted = [
         (experiment, stimulus, seed)
         for experiment in experiments
         for stimulus in cnns["stimuli"]
         for seed in cnns["seeds"]
     ]
+    if not fitted or not CONTROL_RUN:
+        return fitted
+    return fitted + [(experiment, CONTROL, 0) for experiment in experiments]
+
+
+def mechanism_model(wildcards):
+    """The CNN a mechanism job dissects: a trained one, or the positive control."""
+    if wildcards.stimulus == CONTROL:
+        return f"results/mechanisms/{wildcards.experiment}/{CONTROL}/model.pt"
+    return f"results/retina/{wildcards.experiment}/{wildcards.stimulus}/models/cnn/seed{wildcards.seed}/model.pt"
 
 
 def mechanism_files(kind, prefix=""):

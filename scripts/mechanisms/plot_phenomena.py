@@ -7,7 +7,7 @@ from insilico.mechanisms import plots
 
 log = job_logger(snakemake.log[0])
 phenomena = snakemake.params.phenomena
-label = "({experiment}, CNN trained on {stimulus}, seed {seed})".format(**snakemake.wildcards)
+label = plots.run_label(**snakemake.wildcards)
 
 
 def load(kind):

@@ -22,6 +22,7 @@ tables = {
 }
 if snakemake.params.ground_truth:
     tables["groundtruth"] = summary.groundtruth_table(load("groundtruth"))
+    tables["recovery"] = summary.recovery_table(tables["groundtruth"])
 for name, table in tables.items():
     log.info("%s:\n%s", name, table.to_string())
     with atomic_path(snakemake.output[name]) as tmp:

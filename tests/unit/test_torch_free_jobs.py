@@ -1,6 +1,6 @@
 """Jobs that run no network do not import torch: importing it costs a small job most of its start.
 
-A rule runs a network when it claims a GPU (``resources: gpu``); three more run one on the CPU (listed
+A rule runs a network when it claims a GPU (``resources: gpu``); four more run one on the CPU (listed
 below, with why). Every other rule's script has its top-level imports run in a fresh interpreter,
 which must end without torch loaded.
 """
@@ -21,6 +21,8 @@ CPU_NETWORK_SCRIPTS = {
     "scripts/it/simulate.py": "the simulated experiment is the responses of a ground-truth network",
     "scripts/it/groundtruth_network.py": "trains that small hidden network once (about a CPU minute)",
     "scripts/dynamics/plot.py": "the trajectory panel runs the trained RNNs on probe trials",
+    "scripts/mechanisms/control_model.py": "builds the positive-control CNN and calibrates it on "
+    "white noise (a second)",
 }
 
 

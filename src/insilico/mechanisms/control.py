@@ -60,7 +60,8 @@ def _bipolar_kernel(retina: rs.SimulatedRetina, bipolar_type: str, history: int,
 def circuit_cnn(retina: rs.SimulatedRetina, history: int, cells: list[int] | None = None):
     """The control CNN for ``cells`` of ``retina`` (default all) and its metadata.
 
-    Returns ``(model, meta)`` like :func:`insilico.retina.train.load_model`, with channel order
+    Returns ``(model, meta)`` like :func:`insilico.retina.train.load_model` (``cells`` 0-based),
+    with channel order
     ``retina.bipolar_types`` in layer 1 and bipolar types then ``retina.amacrine_types`` in
     layer 2, and the input standardised to Weber contrast.
     """
@@ -68,18 +69,15 @@ def circuit_cnn(retina: rs.SimulatedRetina, history: int, cells: list[int] | Non
     k1, k2 = CONTROL_KERNELS
     bipolars, amacrines = list(retina.bipolar_types), list(retina.amacrine_types)
     n_bip, n_ama = len(bipolars), len(amacrines)
-    model = build_model(
-        "cnn",
-        history=history,
-        size=retina.size,
-        n_cells=len(cells),
-        channels=[n_bip, n_bip + n_ama],
-        kernels=[k1, k2],
-        noise_std=0.0,
-        batchnorm=False,
-        l2=0.0,
-        l1_activity=0.0,
-    )
+    hparams = {
+        "channels": [n_bip, n_bip + n_ama],
+        "kernels": [k1, k2],
+        "noise_std": 0.0,
+        "batchnorm": False,
+        "l2": 0.0,
+        "l1_activity": 0.0,
+    }
+    model = build_model("cnn", history=history, size=retina.size, n_cells=len(cells), **hparams)
     conv1 = np.stack([_bipolar_kernel(retina, b, history, k1) for b in bipolars])
     conv2 = np.zeros((n_bip + n_ama, n_bip, k2, k2))
     for b in range(n_bip):
@@ -107,9 +105,17 @@ def circuit_cnn(retina: rs.SimulatedRetina, history: int, cells: list[int] | Non
         "stimulus_mean": rs.GREY,
         "stimulus_std": rs.GREY,
         "kind": "cnn",
+        "model_params": {"history": history, **hparams},
         "control": "circuit",
     }
     return model, meta
+
+
+def control_payload(retina: rs.SimulatedRetina, history: int, cells: list[int] | None = None):
+    """The control in the format of a trained model file (:func:`insilico.retina.train.load_model`
+    rebuilds it), so the pipeline's mechanism stages dissect it like any fitted CNN."""
+    model, meta = circuit_cnn(retina, history, cells)
+    return {**meta, "state_dict": model.state_dict()}
 
 
 def _readout(retina, cells: list[int], n_out: int, offset: float) -> np.ndarray:

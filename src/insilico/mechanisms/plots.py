@@ -38,6 +38,13 @@ TITLES = {
 }
 
 
+def run_label(experiment: str, stimulus: str, seed) -> str:
+    """How a figure names the dissected model: a fitted CNN, or the positive control."""
+    if stimulus == "control":
+        return f"({experiment}, positive control: CNN built from the true circuit)"
+    return f"({experiment}, CNN trained on {stimulus}, seed {seed})"
+
+
 def example_cell(responses: xr.Dataset) -> str:
     """The cell with the largest stimulus-driven response (in the truth when there is one)."""
     source = "truth" if "truth" in responses["source"].values else "cnn"

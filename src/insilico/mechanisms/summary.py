@@ -19,9 +19,23 @@ from insilico.mechanisms.experiments import IDENTIFICATION_SCORES, key_numbers
 Runs = Mapping[tuple[str, str, int], Mapping[str, xr.Dataset]]
 
 
+CONTROL = "control"  # the positive control's run is named like a stimulus class
+
+
+def _model(stimulus: str) -> str:
+    """Which model a run dissects: a fitted CNN, or the positive control built from the circuit."""
+    return "control" if stimulus == CONTROL else "cnn"
+
+
 def _key(run: tuple[str, str, int], phenomenon: str) -> dict:
     experiment, stimulus, seed = run
-    return {"experiment": experiment, "stimulus": stimulus, "seed": seed, "phenomenon": phenomenon}
+    return {
+        "experiment": experiment,
+        "model": _model(stimulus),
+        "stimulus": stimulus,
+        "seed": seed,
+        "phenomenon": phenomenon,
+    }
 
 
 def phenomena_table(
@@ -139,4 +153,34 @@ def groundtruth_table(groundtruths: Runs) -> pd.DataFrame:
                         "testable": bool(d["testable"]),
                     }
                 )
+    return pd.DataFrame(rows)
+
+
+def recovery_table(groundtruth: pd.DataFrame) -> pd.DataFrame:
+    """Per dissected model, how many (phenomenon, layer) cases recover the true pathways.
+
+    ``testable`` cases are those where a selection could reach significance at all (enough
+    cells respond in both the model and the simulator); ``fraction_testable`` is the share of them
+    recovered. The positive control's row says whether the method works on a known answer; the
+    fitted CNNs' rows then say whether they learned that circuit.
+    """
+    keys = ["experiment", "model", "stimulus", "seed"]
+    rows = []
+    for key, cases in groundtruth.groupby(keys, sort=False):
+        testable = cases["testable"].astype(bool)
+        recovered = cases["recovered"].astype(bool)
+        rows.append(
+            {
+                **dict(zip(keys, key, strict=True)),
+                "cases": len(cases),
+                "recovered": int(recovered.sum()),
+                "testable": int(testable.sum()),
+                "recovered_testable": int((recovered & testable).sum()),
+                "fraction": float(recovered.mean()),
+                "fraction_testable": float(recovered[testable].mean())
+                if testable.any()
+                else np.nan,
+                "mean_precision": float(cases["precision"].mean()),
+            }
+        )
     return pd.DataFrame(rows)
