@@ -16,11 +16,12 @@ from insilico.mechanisms import plots
 pytestmark = pytest.mark.workflow
 
 RUN = "results/mechanisms/sim01/naturalscene/seed0"
+# Two dissected models in config/tiny.yaml: the natural-scene CNN and the positive control.
 DOWNSTREAM_OF_REDUCTION = {
-    "mechanism_reduction": 1,
-    "mechanism_groundtruth": 1,
-    "plot_mechanism_phenomena": 1,
-    "plot_mechanism_dissection": 1,
+    "mechanism_reduction": 2,
+    "mechanism_groundtruth": 2,
+    "plot_mechanism_phenomena": 2,
+    "plot_mechanism_dissection": 2,
     "mechanisms_summary": 1,
     "all": 1,
 }
@@ -98,8 +99,9 @@ def test_every_mechanisms_job_has_log_and_benchmark(finished_workflow):
         for p in (root / "results/logs/mechanisms").rglob("*.log")
     )
     benchmarks = list((root / "results/benchmarks/mechanisms").rglob("*.tsv"))
-    # responses, attribution, reduction, ground truth, two plot jobs, one summary
-    assert len(logs) == len(benchmarks) == 7, logs
+    # per dissected model (CNN, control) responses, attribution, reduction, ground truth and two
+    # plot jobs; the control's model file; one summary
+    assert len(logs) == len(benchmarks) == 14, logs
 
 
 def test_editing_the_reduction_reruns_exactly_its_dependents(finished_workflow):
@@ -111,13 +113,13 @@ def test_editing_the_reduction_reruns_exactly_its_dependents(finished_workflow):
 def test_editing_the_stimuli_reruns_the_whole_branch_and_nothing_else(finished_workflow):
     with edited(finished_workflow.root / "src/insilico/mechanisms/stimuli.py"):
         jobs = finished_workflow.planned_jobs()
-    assert jobs == DOWNSTREAM_OF_REDUCTION | {"mechanism_responses": 1, "mechanism_attribution": 1}
+    assert jobs == DOWNSTREAM_OF_REDUCTION | {"mechanism_responses": 2, "mechanism_attribution": 2}
 
 
 def test_editing_the_plots_reruns_only_figures(finished_workflow):
     with edited(finished_workflow.root / "src/insilico/mechanisms/plots.py"):
         jobs = finished_workflow.planned_jobs()
-    assert jobs == {"plot_mechanism_phenomena": 1, "plot_mechanism_dissection": 1, "all": 1}
+    assert jobs == {"plot_mechanism_phenomena": 2, "plot_mechanism_dissection": 2, "all": 1}
 
 
 def test_changing_the_tolerance_reruns_the_reduction_onwards(finished_workflow):
@@ -137,3 +139,18 @@ def test_a_cnn_that_is_not_trained_is_a_config_error(finished_workflow):
     assert "config key 'mechanisms.cnns.seeds': [7] not among the trained ones" in (
         result.stdout + result.stderr
     )
+
+
+def test_the_positive_control_is_dissected_next_to_the_cnn(finished_workflow):
+    """The control goes through the same stages; recovery.csv counts the ground-truth table."""
+    root = finished_workflow.root
+    groundtruth = pd.read_csv(root / "results/mechanisms/groundtruth.csv")
+    recovery = pd.read_csv(root / "results/mechanisms/recovery.csv").set_index("model")
+    assert sorted(recovery.index) == ["cnn", "control"]
+    for model, cases in groundtruth.groupby("model"):
+        row = recovery.loc[model]
+        assert row["cases"] == len(cases) == 2 * len(phenomena(root))  # two layers each
+        assert row["recovered"] == cases["recovered"].sum()
+        assert row["testable"] == cases["testable"].sum()
+    control = read(root / "results/mechanisms/sim01/control/seed0/groundtruth/flash.nc")
+    assert control["channel_layer"].size == 3 + 5  # 3 bipolar types; + 2 amacrine types
