@@ -44,7 +44,12 @@ def _indices(fields: xr.DataArray) -> dict[str, xr.DataArray]:
 def collect(groups: list[xr.Dataset]) -> xr.Dataset:
     """Stack the per-width probe Datasets along ``n_bn`` and add the indices per unit."""
     stacked = xr.concat(
-        [group.expand_dims(n_bn=[group.attrs["n_bn"]]) for group in groups],
+        [
+            group.expand_dims(n_bn=[group.attrs["n_bn"]]).assign_coords(
+                unit=np.arange(group.sizes["unit"])  # widths pad to the widest stage: nan
+            )
+            for group in groups
+        ],
         dim="n_bn",
         join="outer",
         combine_attrs="drop",
