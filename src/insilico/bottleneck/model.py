@@ -9,7 +9,7 @@
 Every convolution keeps the spatial size (stride 1, "same" padding), so a unit at the centre
 pixel of a channel sees the image centre; in the paper the retina is two conv layers, the
 second being the bottleneck, with 9 x 9 kernels, and the dense layer has 1024 units. Training:
-Adam on cross-entropy for ``epochs`` passes over the training images in shuffled minibatches,
+Adam (with an L2 penalty) on cross-entropy for ``epochs`` passes over the training images in shuffled minibatches,
 with the shared run state (:mod:`insilico.core.checkpoint`) so a killed job resumes exactly.
 """
 
@@ -128,7 +128,9 @@ def train_model(
 ) -> dict:
     """Train one network on ``images`` (the image set Dataset); write it with its metadata.
 
-    ``train`` is config ``bottleneck.train`` (epochs, batch_size, learning_rate). Returns the
+    ``train`` is config ``bottleneck.train`` (epochs, batch_size, learning_rate, weight_decay:
+    an L2 penalty inside Adam, which shrinks every weight the task does not support at about the
+    learning rate per step, so the random part of the initial kernels fades). Returns the
     curves (epoch, train loss, test accuracy) and the final test accuracy.
     """
     train_images = images["train_images"].values
@@ -141,7 +143,9 @@ def train_model(
     with seeded(device, seed) as generator:
         model = build_model(architecture, n_bn=n_bn, d_vvs=d_vvs, size=size, n_classes=n_classes)
         model.to(device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=train["learning_rate"])
+        optimizer = torch.optim.Adam(
+            model.parameters(), lr=train["learning_rate"], weight_decay=train["weight_decay"]
+        )
         x_train = standardise(train_images, mean, std, device)
         y_train = torch.as_tensor(images["train_labels"].values, device=device)
         x_test = standardise(images["test_images"].values, mean, std, device)

@@ -77,7 +77,7 @@ def images():
 def _train(tmp_path, images, name, d_vvs=1):
     return train_model(
         architecture=ARCHITECTURE,
-        train={"epochs": 2, "batch_size": 16, "learning_rate": 1e-3},
+        train={"epochs": 2, "batch_size": 16, "learning_rate": 1e-3, "weight_decay": 1e-4},
         n_bn=2,
         d_vvs=d_vvs,
         seed=3,
