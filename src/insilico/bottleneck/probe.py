@@ -28,13 +28,18 @@ from insilico.retina.sta import spike_triggered_average
 _BATCH = 500
 
 
+def _device(model) -> torch.device:
+    return next(model.parameters(), torch.empty(0)).device
+
+
 def gradient_fields(model, stage: str, size: int) -> np.ndarray:
     """(channels, size, size): gradient of each centre unit's pre-activation at the blank image."""
-    n_channels = model.stage(torch.zeros(1, 1, size, size), stage).shape[1]
-    blank = torch.zeros(n_channels, 1, size, size, requires_grad=True)
+    device = _device(model)
+    n_channels = model.stage(torch.zeros(1, 1, size, size, device=device), stage).shape[1]
+    blank = torch.zeros(n_channels, 1, size, size, device=device, requires_grad=True)
     response = model.stage(blank, stage)[:, :, size // 2, size // 2]
     response.diagonal().sum().backward()
-    return blank.grad[:, 0].numpy()
+    return blank.grad[:, 0].cpu().numpy()
 
 
 @torch.no_grad()
@@ -44,25 +49,30 @@ def centre_responses(model, stage: str, images: torch.Tensor) -> torch.Tensor:
     return torch.cat([model.stage(x, stage)[:, :, centre, centre] for x in images.split(_BATCH)])
 
 
-def white_noise(n_images: int, size: int, contrast: float, seed: int) -> torch.Tensor:
-    """Gaussian white-noise images (N, 1, size, size), standardised units, from ``seed``."""
+def white_noise(n_images: int, size: int, contrast: float, seed: int, device="cpu") -> torch.Tensor:
+    """Gaussian white-noise images (N, 1, size, size), standardised units, from ``seed`` (drawn on
+    the CPU, so every device probes with the same images)."""
     generator = torch.Generator().manual_seed(seed)
-    return contrast * torch.randn(n_images, 1, size, size, generator=generator)
+    return (contrast * torch.randn(n_images, 1, size, size, generator=generator)).to(device)
 
 
 def sta_fields(model, stage: str, noise: torch.Tensor) -> np.ndarray:
     """(channels, size, size): STA of the noise images weighted by the rectified centre response."""
     response = F.relu(centre_responses(model, stage, noise))
-    ends = torch.arange(len(noise))
-    return spike_triggered_average(lambda index: noise[index], response, ends)[:, 0].numpy()
+    ends = torch.arange(len(noise), device=noise.device)
+    return spike_triggered_average(lambda index: noise[index], response, ends)[:, 0].cpu().numpy()
 
 
 @torch.no_grad()
 def bottleneck_output(model, images: torch.Tensor, pool: int) -> np.ndarray:
     """Rectified bottleneck output (N, n_bn, H / pool, W / pool), average-pooled ``pool`` x ``pool``."""
-    return torch.cat(
-        [F.avg_pool2d(F.relu(model.stage(x, "bottleneck")), pool) for x in images.split(_BATCH)]
-    ).numpy()
+    return (
+        torch.cat(
+            [F.avg_pool2d(F.relu(model.stage(x, "bottleneck")), pool) for x in images.split(_BATCH)]
+        )
+        .cpu()
+        .numpy()
+    )
 
 
 def _padded(fields: np.ndarray, n_units: int) -> np.ndarray:
@@ -72,7 +82,7 @@ def _padded(fields: np.ndarray, n_units: int) -> np.ndarray:
     return out
 
 
-def probe_model(path, images, settings: dict) -> dict[str, np.ndarray]:
+def probe_model(path, images, settings: dict, device="cpu") -> dict[str, np.ndarray]:
     """Receptive fields, linearity and separability of one network (see the module docstring).
 
     ``images`` is the image set Dataset, ``settings`` config ``bottleneck.probe``. Fields are
@@ -82,9 +92,10 @@ def probe_model(path, images, settings: dict) -> dict[str, np.ndarray]:
     from insilico.bottleneck.model import STAGES, load_model, standardise
 
     model, meta = load_model(path)
+    model.to(device)
     size, n_units = meta["size"], max(meta["n_bn"], meta["architecture"]["vvs_channels"])
     sta, pool = settings["sta"], settings["separability"]["pool"]
-    noise = white_noise(sta["n_images"], size, sta["contrast"], sta["seed"])
+    noise = white_noise(sta["n_images"], size, sta["contrast"], sta["seed"], device)
     shape = (len(STAGES), n_units, size, size)
     gradient, triggered = np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32)
     for index, stage in enumerate(STAGES[: 1 + (meta["d_vvs"] > 0)]):
@@ -92,10 +103,10 @@ def probe_model(path, images, settings: dict) -> dict[str, np.ndarray]:
         triggered[index] = _padded(sta_fields(model, stage, noise), n_units)
 
     def standardised(name):
-        return standardise(images[name].values, meta["image_mean"], meta["image_std"], "cpu")
+        return standardise(images[name].values, meta["image_mean"], meta["image_std"], device)
 
     test = standardised("test_images")
-    responses = F.relu(centre_responses(model, "bottleneck", test)).numpy()
+    responses = F.relu(centre_responses(model, "bottleneck", test)).cpu().numpy()
     linear = settings["linearity"]
     n_train = settings["separability"]["n_train"]
     train = standardised("train_images")[:n_train]
@@ -103,7 +114,9 @@ def probe_model(path, images, settings: dict) -> dict[str, np.ndarray]:
         "gradient_rf": gradient,
         "sta_rf": triggered,
         "linearity": _padded(
-            analysis.linearity(test[:, 0].numpy(), responses, linear["fit"], linear["select"]),
+            analysis.linearity(
+                test[:, 0].cpu().numpy(), responses, linear["fit"], linear["select"]
+            ),
             n_units,
         ),
         "separability": np.float32(
@@ -119,7 +132,7 @@ def probe_model(path, images, settings: dict) -> dict[str, np.ndarray]:
     }
 
 
-def probe_group(paths: dict, images, settings: dict, n_bn: int):
+def probe_group(paths: dict, images, settings: dict, n_bn: int, device="cpu"):
     """:func:`probe_model` for every (d_vvs, seed) network of one bottleneck width, as a Dataset
     with dimensions (d_vvs, seed, stage, unit, row, col)."""
     import xarray as xr
@@ -128,7 +141,7 @@ def probe_group(paths: dict, images, settings: dict, n_bn: int):
 
     d_values = sorted({d for d, _ in paths})
     seeds = sorted({s for _, s in paths})
-    results = {key: probe_model(path, images, settings) for key, path in paths.items()}
+    results = {key: probe_model(path, images, settings, device) for key, path in paths.items()}
     dims = {
         "gradient_rf": ("stage", "unit", "row", "col"),
         "sta_rf": ("stage", "unit", "row", "col"),
