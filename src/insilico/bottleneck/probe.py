@@ -7,10 +7,13 @@ at the centre pixel of its map, and its response the stage's pre-activation (bef
   grey, 0 after standardisation), one backward pass for all channels of a stage at once (a batch
   of blank images, channel ``c`` differentiated in batch element ``c``);
 - STA receptive field: the spike-triggered average of white-noise images (Gaussian pixels of
-  standard deviation ``contrast``, standardised units) weighted by the rectified response, with
-  the retina branch's STA code (:func:`insilico.retina.sta.spike_triggered_average`, a history
-  of one frame). For a linear unit both are its weights; for the real units they agree where the
-  unit is close to linear over the noise, and their correlation per unit says how close.
+  standard deviation ``contrast``, standardised units; one field per contrast of config
+  ``sta.contrasts``) weighted by the rectified response, with the retina branch's STA code
+  (:func:`insilico.retina.sta.spike_triggered_average`, a history of one frame). For a linear
+  unit both are its weights. For a ReLU network the noise-weighted average of the gradient is
+  what the STA measures (Stein's lemma), so at a faint contrast the two agree wherever the unit
+  is differentiable at the blank image, and at full contrast their correlation per unit says how
+  far from linear the unit is over the noise.
 
 The bottleneck's rectified responses (what the ventral stream sees) to held-out images give
 the linearity (the centre units) and linear separability (the whole output, pooled) measures of
@@ -86,7 +89,8 @@ def probe_model(path, images, settings: dict, device="cpu") -> dict[str, np.ndar
     """Receptive fields, linearity and separability of one network (see the module docstring).
 
     ``images`` is the image set Dataset, ``settings`` config ``bottleneck.probe``. Fields are
-    (stage, unit, row, col) with the units of each stage padded with nan to the widest stage.
+    (stage, unit, row, col), STA fields (contrast, stage, unit, row, col), with the units of each
+    stage padded with nan to the widest stage.
     """
     from insilico.bottleneck import analysis
     from insilico.bottleneck.model import STAGES, load_model, standardise
@@ -95,12 +99,16 @@ def probe_model(path, images, settings: dict, device="cpu") -> dict[str, np.ndar
     model.to(device)
     size, n_units = meta["size"], max(meta["n_bn"], meta["architecture"]["vvs_channels"])
     sta, pool = settings["sta"], settings["separability"]["pool"]
-    noise = white_noise(sta["n_images"], size, sta["contrast"], sta["seed"], device)
     shape = (len(STAGES), n_units, size, size)
-    gradient, triggered = np.full(shape, np.nan, np.float32), np.full(shape, np.nan, np.float32)
-    for index, stage in enumerate(STAGES[: 1 + (meta["d_vvs"] > 0)]):
+    gradient = np.full(shape, np.nan, np.float32)
+    triggered = np.full((len(sta["contrasts"]), *shape), np.nan, np.float32)
+    stages = STAGES[: 1 + (meta["d_vvs"] > 0)]
+    for index, stage in enumerate(stages):
         gradient[index] = _padded(gradient_fields(model, stage, size), n_units)
-        triggered[index] = _padded(sta_fields(model, stage, noise), n_units)
+    for level, contrast in enumerate(sta["contrasts"]):
+        noise = white_noise(sta["n_images"], size, contrast, sta["seed"], device)
+        for index, stage in enumerate(stages):
+            triggered[level, index] = _padded(sta_fields(model, stage, noise), n_units)
 
     def standardised(name):
         return standardise(images[name].values, meta["image_mean"], meta["image_std"], device)
@@ -134,7 +142,7 @@ def probe_model(path, images, settings: dict, device="cpu") -> dict[str, np.ndar
 
 def probe_group(paths: dict, images, settings: dict, n_bn: int, device="cpu"):
     """:func:`probe_model` for every (d_vvs, seed) network of one bottleneck width, as a Dataset
-    with dimensions (d_vvs, seed, stage, unit, row, col)."""
+    with dimensions (d_vvs, seed, [contrast,] stage, unit, row, col)."""
     import xarray as xr
 
     from insilico.bottleneck.model import STAGES
@@ -144,7 +152,7 @@ def probe_group(paths: dict, images, settings: dict, n_bn: int, device="cpu"):
     results = {key: probe_model(path, images, settings, device) for key, path in paths.items()}
     dims = {
         "gradient_rf": ("stage", "unit", "row", "col"),
-        "sta_rf": ("stage", "unit", "row", "col"),
+        "sta_rf": ("contrast", "stage", "unit", "row", "col"),
         "linearity": ("unit",),
         "separability": (),
         "test_accuracy": (),
@@ -158,6 +166,11 @@ def probe_group(paths: dict, images, settings: dict, n_bn: int, device="cpu"):
     }
     return xr.Dataset(
         data,
-        coords={"d_vvs": d_values, "seed": seeds, "stage": list(STAGES)},
+        coords={
+            "d_vvs": d_values,
+            "seed": seeds,
+            "stage": list(STAGES),
+            "contrast": list(settings["sta"]["contrasts"]),
+        },
         attrs={"n_bn": n_bn},
     )

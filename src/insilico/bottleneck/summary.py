@@ -72,6 +72,16 @@ def reference_indices(reference: xr.Dataset) -> xr.Dataset:
     return reference.assign(**_indices(reference["rf"]))
 
 
+def _per_contrast(name: str, values: xr.DataArray):
+    """(column, values) per STA contrast (``<name>_c<contrast>``), or just ``name``."""
+    if "contrast" not in values.dims:
+        return [(name, values.values)]
+    return [
+        (f"{name}_c{float(contrast):g}", values.sel(contrast=contrast).values)
+        for contrast in values["contrast"].values
+    ]
+
+
 def _mean_sem(values: np.ndarray) -> tuple[float, float, int]:
     values = np.asarray(values, float).ravel()
     values = values[np.isfinite(values)]
@@ -83,8 +93,8 @@ def _mean_sem(values: np.ndarray) -> tuple[float, float, int]:
 
 def table(measures: xr.Dataset, reference: xr.Dataset) -> pd.DataFrame:
     """One row per (n_bn, d_vvs, stage) and per ganglion cell type: means and SEMs over units
-    and seeds of the indices (of the gradient and the STA fields; the simulated retina has STA
-    fields only), the gradient-STA agreement, the linearity
+    and seeds of the indices (of the gradient and the STA fields, ``_c<contrast>`` per noise
+    contrast; the simulated retina has STA fields only, ``_sta``), the gradient-STA agreement, the linearity
     (bottleneck units), the separability and test accuracy (over seeds)."""
     rows = []
     for n_bn in measures["n_bn"].values:
@@ -96,8 +106,9 @@ def table(measures: xr.Dataset, reference: xr.Dataset) -> pd.DataFrame:
                 row = {"n_bn": int(n_bn), "d_vvs": int(d_vvs), "stage": str(stage)}
                 at = network.sel(stage=stage)
                 for name in MEASURES:
-                    row[name], row[f"{name}_sem"], count = _mean_sem(at[name].values)
-                    row.setdefault("n_units", count)  # units with a gradient field
+                    for column, values in _per_contrast(name, at[name]):
+                        row[column], row[f"{column}_sem"], count = _mean_sem(values)
+                        row.setdefault("n_units", count)  # units with a gradient field
                 if stage == "bottleneck":
                     row["linearity"], row["linearity_sem"], _ = _mean_sem(network["linearity"])
                 row["separability"], row["separability_sem"], _ = _mean_sem(network["separability"])

@@ -104,7 +104,7 @@ def test_probe_group_stacks_depths_and_seeds(tmp_path, images):
     _train(tmp_path, images, "deep", d_vvs=1)
     _train(tmp_path, images, "shallow", d_vvs=0)
     settings = {
-        "sta": {"n_images": 300, "contrast": 1.0, "seed": 1},
+        "sta": {"n_images": 3000, "contrasts": [0.001, 1.0], "seed": 1},
         "linearity": {"fit": 0.6, "select": 0.2},
         "separability": {"pool": 2, "relative_ridge": 0.01, "n_train": 60},
     }
@@ -119,3 +119,23 @@ def test_probe_group_stacks_depths_and_seeds(tmp_path, images):
     assert np.isfinite(probed["gradient_rf"].sel(d_vvs=1, seed=3, stage="v1")).all()
     assert 0 <= float(probed["separability"].sel(d_vvs=1, seed=3)) <= 1
     assert probed.sizes["unit"] == 5 and probed["linearity"].sizes["unit"] == 5
+    assert probed["sta_rf"].sizes["contrast"] == 2
+
+
+def test_a_faint_noise_sta_is_the_gradient_of_a_trained_relu_network(tmp_path, images):
+    """Stein's lemma: the STA of faint noise is the mean gradient over it, which is the gradient
+    at the blank image where the network is differentiable there. A unit silent at the blank
+    image never fires to faint noise (no STA: nan); one whose ReLUs sit at a kink may disagree."""
+    _train(tmp_path, images, "net", d_vvs=1)
+    model, _ = load_model(tmp_path / "net.pt")
+    noise = probe.white_noise(4000, 8, 1e-5, seed=0)
+    agreement = np.concatenate(
+        [
+            analysis.field_agreement(
+                probe.gradient_fields(model, stage, 8), probe.sta_fields(model, stage, noise)
+            )
+            for stage in STAGES
+        ]
+    )
+    agreement = agreement[np.isfinite(agreement)]
+    assert len(agreement) >= 3 and np.mean(agreement > 0.9) >= 0.75, agreement

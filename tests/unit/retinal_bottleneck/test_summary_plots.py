@@ -32,12 +32,15 @@ def _probe(n_bn: int, retina: str, v1: str, linearity: list[float]) -> xr.Datase
     return xr.Dataset(
         {
             "gradient_rf": (("d_vvs", "seed", "stage", "unit", "row", "col"), rf),
-            "sta_rf": (("d_vvs", "seed", "stage", "unit", "row", "col"), rf),
+            "sta_rf": (
+                ("d_vvs", "seed", "contrast", "stage", "unit", "row", "col"),
+                rf[:, :, None],
+            ),
             "linearity": (("d_vvs", "seed", "unit"), lin),
             "separability": (("d_vvs", "seed"), np.full((2, 2), 0.5)),
             "test_accuracy": (("d_vvs", "seed"), np.full((2, 2), 0.6)),
         },
-        coords={"d_vvs": [0, 2], "seed": [0, 1], "stage": ["bottleneck", "v1"]},
+        coords={"d_vvs": [0, 2], "seed": [0, 1], "stage": ["bottleneck", "v1"], "contrast": [1.0]},
         attrs={"n_bn": n_bn},
     )
 
@@ -65,7 +68,8 @@ def test_table_has_one_row_per_width_depth_and_stage_and_the_reference(results):
     assert narrow.loc["v1", "orientedness_gradient"] > 0.8
     assert narrow.loc["bottleneck", "n_units"] == 2  # 1 unit x 2 seeds
     assert narrow.loc["bottleneck", "linearity"] == pytest.approx(0.6)
-    assert narrow.loc["bottleneck", "rf_agreement"] == pytest.approx(1.0)
+    assert narrow.loc["bottleneck", "rf_agreement_c1"] == pytest.approx(1.0)
+    assert narrow.loc["v1", "orientedness_sta_c1"] > 0.8
     wide = networks[(networks["n_bn"] == 4) & (networks["d_vvs"] == 2)].set_index("stage")
     assert wide.loc["bottleneck", "orientedness_gradient"] > 0.8
     assert set(frame["stage"]) >= {"simulated_retina:all", "simulated_retina:on"}
