@@ -100,7 +100,8 @@ rule factorisation_applications:
             f"resources/retina/{config['data']['retina']['experiments'][0]}/"
             f"{FACTORISATION['applications']['retina_stimulus']}.h5"
         ),
-        it=f"resources/it/{IT_FILES['temporal_assembly']}",
+        # A function: without a temporal assembly (IT_FILES lacks it) the rule is never planned.
+        it=lambda wildcards: f"resources/it/{IT_FILES['temporal_assembly']}",
         code=code("scripts/factorisation/applications.py"),
     output:
         control=f"{FACT_DIR}/applications/cp_control.nc",

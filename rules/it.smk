@@ -60,7 +60,7 @@ elif config["data"]["it"]["source"] == "remote":
 
     rule download_it:
         input:
-            code=code("scripts/acquire/download.py"),
+            code=code("scripts/acquire/download.py", IT_READER),
         output:
             data=f"{IT_DIR}/{{it_file}}",
             provenance=f"{IT_DIR}/{{it_file}}.provenance.json",
@@ -71,6 +71,7 @@ elif config["data"]["it"]["source"] == "remote":
         conda:
             ENV
         params:
+            reader=IT_READER,
             kind=lambda wildcards: IT_FILE_KINDS[wildcards.it_file],
             url=remote_it_url,
             checksum=remote_it_checksum,
@@ -84,7 +85,7 @@ else:
     rule link_local_it:
         input:
             source=local_it_file,
-            code=code("scripts/acquire/link_local.py"),
+            code=code("scripts/acquire/link_local.py", IT_READER),
         output:
             data=f"{IT_DIR}/{{it_file}}",
             provenance=f"{IT_DIR}/{{it_file}}.provenance.json",
@@ -95,6 +96,7 @@ else:
         conda:
             ENV
         params:
+            reader=IT_READER,
             kind=lambda wildcards: IT_FILE_KINDS[wildcards.it_file],
         script:
             "../scripts/acquire/link_local.py"

@@ -8,6 +8,8 @@ from insilico.it.models import model_module as it_model_module
 
 IT = config["it"]
 IT_DIR = "resources/it"
+# The reader that checks each acquired IT file (validator(kind)), loaded by name by acquisition.
+IT_READER = "insilico.it.assembly"
 # Name in resources/it/ of each file of a Brain-Score style experiment, whatever its source.
 IT_FILES = {
     "assembly": "assembly.nc",

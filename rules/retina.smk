@@ -45,7 +45,7 @@ elif config["data"]["retina"]["source"] == "remote":
 
     rule download_retina:
         input:
-            code=code("scripts/acquire/download.py"),
+            code=code("scripts/acquire/download.py", RETINA_READER),
         output:
             recording="resources/retina/{experiment}/{stimulus}.h5",
             provenance="resources/retina/{experiment}/{stimulus}.h5.provenance.json",
@@ -58,7 +58,8 @@ elif config["data"]["retina"]["source"] == "remote":
         conda:
             ENV
         params:
-            kind="retina",
+            reader=RETINA_READER,
+            kind="recording",
             url=remote_retina_url,
             checksum=remote_retina_checksum,
             retries=config["data"]["remote"]["retina"]["retries"],
@@ -71,7 +72,7 @@ else:
     rule link_local_retina:
         input:
             source=local_retina_file,
-            code=code("scripts/acquire/link_local.py"),
+            code=code("scripts/acquire/link_local.py", RETINA_READER),
         output:
             recording="resources/retina/{experiment}/{stimulus}.h5",
             provenance="resources/retina/{experiment}/{stimulus}.h5.provenance.json",
@@ -84,7 +85,8 @@ else:
         conda:
             ENV
         params:
-            kind="retina",
+            reader=RETINA_READER,
+            kind="recording",
         script:
             "../scripts/acquire/link_local.py"
 

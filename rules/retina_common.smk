@@ -6,6 +6,8 @@ from insilico.core.config import model_train_params
 from insilico.retina.models import model_module
 
 RETINA = config["retina"]
+# The reader that checks an acquired recording (validator(kind)), loaded by name by acquisition.
+RETINA_READER = "insilico.retina.recording"
 
 
 def retina_code(script, models):

@@ -1,5 +1,5 @@
 """Snakemake adapter: download one data file into resources/ (params url, checksum), checked by the
-reader of its params.kind before it gets its final name."""
+reader module params.reader for its params.kind before it gets its final name."""
 
 from insilico.acquire.sources import acquire_remote, validator
 from insilico.core.logs import job_logger
@@ -10,7 +10,7 @@ acquire_remote(
     snakemake.params.url,
     destination,
     snakemake.params.checksum,
-    validate=validator(snakemake.params.kind),
+    validate=validator(snakemake.params.reader, snakemake.params.kind),
     retries=snakemake.params.retries,
     timeout=snakemake.params.timeout,
     log=log,

@@ -31,6 +31,10 @@ CONVRNN_DOWNSTREAM = {
     "it_predictivity": 2,
     "it_summary": 1,
     "plot_it": 1,
+    # The geometry branch reads every model's activations (its simulation reads the CNN's).
+    "geometry_layers": 2,
+    "geometry_summary": 1,
+    "plot_geometry": 1,
     "all": 1,
 }
 
@@ -161,6 +165,10 @@ def test_training_setting_reruns_trained_models_but_not_untrained_controls(finis
         "it_predictivity": 2,
         "it_summary": 1,
         "plot_it": 1,
+        "geometry_layers": 2,
+        "geometry_simulation": 1,  # its layer is the trained CNN's
+        "geometry_summary": 1,
+        "plot_geometry": 1,
         "all": 1,
     }
 
@@ -254,7 +262,13 @@ def test_local_data_without_a_temporal_assembly_runs_the_time_averaged_analyses(
     local = {kind: str(mine / name) for kind, name in files.items()}
     override = fresh_workflow.root / "source.yaml"
     override.write_text(
-        yaml.safe_dump({"data": {"it": {"source": "local"}, "local": {"it": local}}})
+        yaml.safe_dump(
+            {
+                # factorisation decomposes the temporal assembly: left out, as the config asks
+                "branches": ["retina", "mechanisms", "dynamics", "it", "geometry"],
+                "data": {"it": {"source": "local"}, "local": {"it": local}},
+            }
+        )
     )
     presets = ("--configfile", "config/tiny.yaml", str(override))
     jobs = fresh_workflow.planned_jobs(*presets)

@@ -237,11 +237,29 @@ def test_editing_core_stats_reruns_exactly_the_rules_that_import_it(finished_wor
         "it_activations_cnn": 2,
         "it_activations_convrnn": 2,
         "it_predictivity": 4,
+        "it_groundtruth_network": 1,  # through the IT simulator and its assembly writer
+        "it_solution_times": 1,
         "it_summary": 1,
         "plot_it": 1,
     }
-    # no dynamics job and no retina simulation: they do not import it
-    assert jobs == retina | mechanisms | it | {"all": 1}
+    grid_cells = {  # gridness correlates rotated autocorrelograms
+        "grid_cells_theory": 1,
+        "grid_cells_train": 2,
+        "grid_cells_scores": 2,
+        "grid_cells_summary": 1,
+        "grid_cells_figures": 1,
+    }
+    geometry = {  # downstream of the IT scores and activations
+        "geometry_layers": 4,
+        "geometry_neural": 1,
+        "geometry_simulation": 1,
+        "geometry_summary": 1,
+        "plot_geometry": 1,
+    }
+    # its applications read the recordings with the IT and retina readers
+    factorisation = {"factorisation_applications": 1, "factorisation_summary": 1}
+    # no RNN-population job and no retina simulation: they do not import it
+    assert jobs == retina | mechanisms | it | grid_cells | geometry | factorisation | {"all": 1}
 
 
 def test_editing_the_plotting_module_reruns_only_figures(finished_workflow):

@@ -6,6 +6,7 @@ rule is indifferent to where the data came from.
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -27,19 +28,15 @@ def parse_checksum(spec: str, key: str) -> tuple[str, str]:
     return algorithm, digest.lower()
 
 
-def validator(kind: str) -> Callable[[Path], object]:
-    """The reader that checks a file of ``kind`` before it enters ``resources/``: ``retina`` (a
-    recording in the deep-retina layout) or a kind of IT file (see :func:`assembly.validator`).
+def validator(module: str, kind: str) -> Callable[[Path], object]:
+    """The check of a file of ``kind`` before it enters ``resources/``: ``validator(kind)`` of the
+    branch's reader ``module`` (``insilico.retina.recording``, ``insilico.it.assembly``).
 
-    Imported on demand, so that acquiring a retina recording never loads the IT code and back.
+    Loaded by name, so that acquiring a retina recording never loads the IT code and back; the
+    rule declares the module as code (``code(script, module)``), so only its own branch's reader
+    reruns its acquisition.
     """
-    if kind == "retina":
-        from insilico.retina.recording import read_recording
-
-        return read_recording
-    from insilico.it.assembly import validator as it_validator
-
-    return it_validator(kind)
+    return importlib.import_module(module).validator(kind)
 
 
 def acquire_remote(

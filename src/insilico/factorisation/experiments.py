@@ -32,14 +32,9 @@ def make_prior(spec: dict) -> Prior:
     return Prior(spec["kind"], float(spec.get("rho", 1.0)))
 
 
-def _amp_runs(rng, n, alphas, rank, snr, prior, trials, amp_params, informed):
-    """Overlaps (trials, modes) of AMP on fresh planted tensors, from either start."""
-    y, truth = planted_tensor(rng, n, alphas, rank, snr, prior, trials)
-    if informed:
-        init = ([t.copy() for t in truth], [np.zeros_like(t) for t in truth])
-    else:
-        init = initialise(rng, mode_sizes(n, alphas), rank, prior, trials, amp_params["init_scale"])
-    res = amp(
+def _configured_amp(y, snr, n, prior, rank, init, amp_params):
+    """AMP with the iteration budget, damping and tolerance of config ``factorisation.amp``."""
+    return amp(
         y,
         snr,
         n,
@@ -50,6 +45,16 @@ def _amp_runs(rng, n, alphas, rank, snr, prior, trials, amp_params, informed):
         damping=amp_params["damping"],
         tol=amp_params["tol"],
     )
+
+
+def _amp_runs(rng, n, alphas, rank, snr, prior, trials, amp_params, informed):
+    """Overlaps (trials, modes) of AMP on fresh planted tensors, from either start."""
+    y, truth = planted_tensor(rng, n, alphas, rank, snr, prior, trials)
+    if informed:
+        init = ([t.copy() for t in truth], [np.zeros_like(t) for t in truth])
+    else:
+        init = initialise(rng, mode_sizes(n, alphas), rank, prior, trials, amp_params["init_scale"])
+    res = _configured_amp(y, snr, n, prior, rank, init, amp_params)
     m, _ = matched_overlaps(res.means, truth)
     return m.mean(axis=2), res.converged
 
@@ -138,17 +143,7 @@ def _best_amp(y, snr, n, prior, rank, n_init, rng, amp_params):
     sizes = list(y.shape[1:])
     for _ in range(n_init):
         init = initialise(rng, sizes, rank, prior, y.shape[0], amp_params["init_scale"])
-        res = amp(
-            y,
-            snr,
-            n,
-            prior,
-            rank,
-            init,
-            max_iter=amp_params["max_iter"],
-            damping=amp_params["damping"],
-            tol=amp_params["tol"],
-        )
+        res = _configured_amp(y, snr, n, prior, rank, init, amp_params)
         letters = "abcdefgh"[:p]
         spec = ",".join(f"z{c}r" for c in letters) + f"->z{letters}"
         resid = ((y - s * np.einsum(spec, *res.means)) ** 2).sum(axis=tuple(range(1, p + 1)))

@@ -19,6 +19,18 @@ import xarray as xr
 from insilico.core.units import BIN_MS, GREY
 from insilico.mechanisms.stimuli import stimulus_params
 
+# Scores of the channel identification against the true pathways (mechanisms.groundtruth), per
+# cell and layer, each with its chance level; the summary table reports their means.
+IDENTIFICATION_SCORES = (
+    "precision",
+    "chance",
+    "polarity_precision",
+    "polarity_chance",
+    "top_hit",
+    "overlap",
+    "overlap_chance",
+)
+
 
 def truth_cell_indices(cell_names: Sequence[str]) -> list[int]:
     """0-based simulator cell index of each recorded cell name (``cell01`` is the first cell)."""

@@ -43,7 +43,11 @@ import torch
 import xarray as xr
 
 from insilico.mechanisms.attribution import HIDDEN_LAYERS, Windows, frozen, probe
-from insilico.mechanisms.experiments import _check_geometry, truth_cell_indices
+from insilico.mechanisms.experiments import (
+    IDENTIFICATION_SCORES,
+    _check_geometry,
+    truth_cell_indices,
+)
 from insilico.retina import simulator as retina_sim
 
 IDENTIFY_PROBE_FRAMES = 2000  # white-noise frames on which channels are identified
@@ -427,16 +431,7 @@ def check(
     keep = reduction["keep"].values
     rank = attribution["rank"].values
     layers = list(HIDDEN_LAYERS)
-    names_of_scores = (
-        "precision",
-        "chance",
-        "polarity_precision",
-        "polarity_chance",
-        "top_hit",
-        "overlap",
-        "overlap_chance",
-    )
-    scores = {name: np.full((len(cells), len(layers)), np.nan) for name in names_of_scores}
+    scores = {name: np.full((len(cells), len(layers)), np.nan) for name in IDENTIFICATION_SCORES}
     p_values = np.full((2, len(layers)), np.nan)
     testable = np.zeros(len(layers), dtype=bool)
     attributed = np.zeros((len(cells), len(layers), n_signals))

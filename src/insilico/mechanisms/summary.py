@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from insilico.mechanisms.experiments import key_numbers
+from insilico.mechanisms.experiments import IDENTIFICATION_SCORES, key_numbers
 
 Runs = Mapping[tuple[str, str, int], Mapping[str, xr.Dataset]]
 
@@ -132,18 +132,7 @@ def groundtruth_table(groundtruths: Runs) -> pd.DataFrame:
                         "layer": int(layer),
                         "responsive_cells": data.attrs["n_responsive_cells"],
                         "identity_r": float(data["identity_r"].where(channels).mean()),
-                        **{
-                            name: float(d[f"mean_{name}"])
-                            for name in (
-                                "precision",
-                                "chance",
-                                "polarity_precision",
-                                "polarity_chance",
-                                "top_hit",
-                                "overlap",
-                                "overlap_chance",
-                            )
-                        },
+                        **{name: float(d[f"mean_{name}"]) for name in IDENTIFICATION_SCORES},
                         "p_precision": float(d["p_precision"]),
                         "p_overlap": float(d["p_overlap"]),
                         "recovered": bool(d["recovered"]),

@@ -73,6 +73,14 @@ def read_recording(path: str | os.PathLike, cells: list[int] | None = None) -> R
         raise RetinaFileError(f"{path} is not a readable HDF5 file ({err})") from err
 
 
+def validator(kind: str = "recording"):
+    """The check of an acquired file (the acquisition's interface, as ``insilico.it.assembly``'s):
+    a recording must read in the deep-retina layout, raising :class:`RetinaFileError` naming it."""
+    if kind != "recording":
+        raise ValueError(f"unknown retina file kind {kind!r}; one of ['recording']")
+    return read_recording
+
+
 def _read_open_file(h5: h5py.File, path: Path, cells: list[int] | None) -> RetinaRecording:
     train_stim = _dataset(h5, path, TRAIN_STIMULUS)
     train_rate = _dataset(h5, path, TRAIN_RATE)

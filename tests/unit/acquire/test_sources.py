@@ -56,3 +56,29 @@ def test_simulated_origin_names_simulator_and_seed(tmp_path):
         extra={"simulator_version": "1.0", "seed": 7},
     )
     assert provenance_table([data]).loc[0, "origin"] == "insilico simulator 1.0 (seed 7)"
+
+
+def test_each_branch_reader_checks_its_files_and_acquisition_loads_only_that_one(tmp_path):
+    """The rule names its branch's reader: a retina job's code holds no IT module and back."""
+    from pathlib import Path
+
+    from insilico.acquire.sources import validator
+    from insilico.core.codedeps import closure
+    from insilico.retina.recording import RetinaFileError
+
+    junk = tmp_path / "x.h5"
+    junk.write_bytes(b"junk")
+    with pytest.raises(RetinaFileError, match="x.h5"):
+        validator("insilico.retina.recording", "recording")(junk)
+    with pytest.raises(ValueError, match="not a zip archive"):
+        validator("insilico.it.assembly", "stimuli_zip")(junk)
+    root = Path(__file__).parents[3]
+    for reader, other in (
+        ("insilico.retina.recording", "it/assembly.py"),
+        ("insilico.it.assembly", "retina/recording.py"),
+    ):
+        for script in ("download", "link_local"):
+            files = closure(root / f"scripts/acquire/{script}.py", root / "src", (reader,))
+            names = {path.relative_to(root / "src/insilico").as_posix() for path in files}
+            assert reader.replace("insilico.", "").replace(".", "/") + ".py" in names
+            assert other not in names

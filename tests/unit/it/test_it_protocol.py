@@ -79,6 +79,18 @@ def test_cross_validated_r_is_high_for_linear_targets_and_null_for_noise():
     assert abs(np.nanmean(pls.cross_validated_r(X[None], noise[None], masks))) < 0.15
 
 
+def test_a_silent_layer_scores_zero_and_a_constant_neuroid_stays_undefined():
+    """Constant features (a ConvRNN layer after the image goes off) predict nothing: r = 0."""
+    rng = np.random.default_rng(5)
+    masks = splits.stratified_shuffle_splits(np.arange(60) % 6, 3, 0.75, seed=0)
+    silent = np.ones((1, 60, 8))
+    targets = np.concatenate([rng.normal(size=(1, 60, 3)), np.full((1, 60, 1), 2.0)], axis=-1)
+    r = pls.cross_validated_r(silent, targets, masks)
+    assert np.all(r[..., :3] == 0) and np.isnan(r[..., 3]).all()
+    features = rng.normal(size=(1, 60, 8))
+    assert np.isnan(pls.cross_validated_r(features, targets, masks)[..., 3]).all()
+
+
 def test_held_out_layer_selection_never_uses_the_split_it_scores():
     per_split = np.array([[0.9, 0.1, 0.1, 0.1], [0.2, 0.3, 0.3, 0.3]])  # layer x split
     chosen, scores = score.select_layer_held_out(per_split)

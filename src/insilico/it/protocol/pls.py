@@ -184,7 +184,20 @@ def cross_validated_r(
     lowered to ``min(n_train - 1, p)`` for layers with fewer features (recorded by the caller).
     """
     pred, y_test, _ = _held_out_predictions(X, Y, train_masks, n_components, device, dtype)
-    return pearson_torch(pred, y_test, dim=-2).cpu().numpy()  # over the held-out stimuli
+    return held_out_r(pred, y_test).cpu().numpy()
+
+
+def held_out_r(pred, target):
+    """Pearson r over the held-out stimuli (axis -2), with 0 for a constant prediction of a
+    varying target: a layer silent in a time bin (a ConvRNN's early layer after the image goes
+    off) predicts none of the neuroids' variance there, which scores 0, not nan (undefined). A
+    constant target stays nan."""
+    import torch
+
+    r = pearson_torch(pred, target, dim=-2)
+    silent = torch.isnan(pearson_torch(pred, pred, dim=-2))
+    varying = ~torch.isnan(pearson_torch(target, target, dim=-2))
+    return torch.where(silent & varying, torch.zeros_like(r), r)
 
 
 def _held_out_predictions(X, Y, train_masks, n_components, device, dtype):
@@ -223,9 +236,7 @@ def cross_validated_r_by_group(
             rows = torch.as_tensor(np.flatnonzero(held_groups[split] == name), device=pred.device)
             if len(rows) >= 3:
                 out[g, :, split] = (
-                    pearson_torch(pred[:, split, rows], y_test[:, split, rows], dim=-2)
-                    .cpu()
-                    .numpy()
+                    held_out_r(pred[:, split, rows], y_test[:, split, rows]).cpu().numpy()
                 )
     return out
 
