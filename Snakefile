@@ -37,6 +37,7 @@ include: "rules/it.smk"
 include: "rules/acquire.smk"
 include: "rules/geometry.smk"
 include: "rules/factorisation.smk"
+include: "rules/bottleneck.smk"
 
 
 rule all:

@@ -53,6 +53,7 @@ def branch_targets():
         "it": it_targets,
         "geometry": geometry_targets,
         "factorisation": factorisation_targets,
+        "bottleneck": bottleneck_targets,
     }
     return [path for branch in BRANCHES for path in targets[branch]()]
 

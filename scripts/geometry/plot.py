@@ -19,8 +19,8 @@ save_figure(plots.layer_geometry(geometry, neural), out.layers)
 save_figure(
     plots.capacity_against_predictivity(
         frame,
-        trends.get("rho_capacity_it", float("nan")),
-        trends.get("p_capacity_it", float("nan")),
+        trends.get("rho_capacity_it_object", float("nan")),
+        trends.get("p_capacity_it_object", float("nan")),
     ),
     out.capacity_vs_predictivity,
 )

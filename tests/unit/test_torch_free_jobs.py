@@ -16,13 +16,15 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-# Scripts that run a network without claiming a GPU.
+# Scripts that run a network (or torch code) without claiming a GPU.
 CPU_NETWORK_SCRIPTS = {
     "scripts/it/simulate.py": "the simulated experiment is the responses of a ground-truth network",
     "scripts/it/groundtruth_network.py": "trains that small hidden network once (about a CPU minute)",
     "scripts/dynamics/plot.py": "the trajectory panel runs the trained RNNs on probe trials",
     "scripts/mechanisms/control_model.py": "builds the positive-control CNN and calibrates it on "
     "white noise (a second)",
+    "scripts/bottleneck/reference.py": "the simulated retina's STA uses the retina branch's "
+    "(torch) STA code, the one that measures the networks",
 }
 
 

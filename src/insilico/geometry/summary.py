@@ -64,25 +64,34 @@ def _geometry_columns(ds: xr.Dataset) -> dict:
     }
 
 
-def trends(frame: pd.DataFrame, manifold: str = "object") -> dict:
-    """The README's questions, answered from the table (model rows only).
+def trends(frame: pd.DataFrame) -> dict:
+    """The README's questions, answered from the table (model rows only), per manifold kind
+    (``object``, ``category``) as the suffix ``_<manifold>``:
 
-    - ``rise_<model>``: Spearman rho of capacity against layer depth along the trained model;
-    - ``trained_minus_untrained_<model>``: mean over layers of the capacity difference;
-    - ``rho_capacity_it``: Spearman rho (and p) of capacity against IT PLS r over all model rows.
+    - ``rise_<model>``: Spearman rho of capacity against layer depth over the trained model's rows
+      (every seed's layers pooled);
+    - ``trained_minus_untrained_<model>``: mean over seeds and layers of trained minus untrained
+      capacity, each layer paired with the same seed's untrained layer;
+    - ``rho_capacity_it`` (and ``p_capacity_it``): Spearman rho of capacity against IT PLS r over
+      all model rows.
     """
     models = frame[frame["model"] != "recording"]
-    column = f"capacity_{manifold}"
     result = {}
-    for model, group in models.groupby("model"):
-        trained = group[group["state"] == "trained"]
-        untrained = group[group["state"] == "untrained"]
-        if len(trained) > 2:
-            result[f"rise_{model}"] = float(spearmanr(np.arange(len(trained)), trained[column])[0])
-        if len(untrained) == len(trained) and len(trained):
-            difference = trained[column].to_numpy() - untrained[column].to_numpy()
-            result[f"trained_minus_untrained_{model}"] = float(np.mean(difference))
-    if "pls_r_IT" in models and len(models) > 2:
-        rho, p = spearmanr(models[column], models["pls_r_IT"])
-        result["rho_capacity_it"], result["p_capacity_it"] = float(rho), float(p)
+    for manifold in ("object", "category"):
+        column = f"capacity_{manifold}"
+        for model, group in models.groupby("model"):
+            trained = group[group["state"] == "trained"]
+            if len(trained) > 2:
+                rho = spearmanr(trained["depth"], trained[column])[0]
+                result[f"rise_{model}_{manifold}"] = float(rho)
+            paired = trained.merge(
+                group[group["state"] == "untrained"], on=["seed", "layer"], suffixes=("", "_u")
+            )
+            if len(paired):
+                difference = paired[column] - paired[f"{column}_u"]
+                result[f"trained_minus_untrained_{model}_{manifold}"] = float(difference.mean())
+        if "pls_r_IT" in models and len(models) > 2:
+            rho, p = spearmanr(models[column], models["pls_r_IT"])
+            result[f"rho_capacity_it_{manifold}"] = float(rho)
+            result[f"p_capacity_it_{manifold}"] = float(p)
     return result

@@ -1,6 +1,7 @@
 """Summary table, trends, theory-vs-simulation dataset and the figures' plotted data."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -48,7 +49,31 @@ def test_table_rows_and_trends(collected):
     assert list(frame["layer"][:2]) == ["l1", "l2"]
     assert frame["pls_r_IT"].iloc[1] == 0.7
     trends = summary.trends(frame)
-    assert trends["trained_minus_untrained_cnn"] > 0  # the clustered layer beats noise
+    for manifold in ("object", "category"):  # the clustered layer beats noise
+        assert trends[f"trained_minus_untrained_cnn_{manifold}"] > 0
+
+
+def test_trends_rank_capacity_by_depth_with_seeds_pooled():
+    """Two seeds of a model whose capacity rises with depth: rho 1 (row order is not depth)."""
+    rows = [
+        {
+            "model": "cnn",
+            "state": state,
+            "seed": seed,
+            "layer": f"l{depth}",
+            "depth": depth,
+            "capacity_object": 0.1 * depth + 0.01 * seed + (0.5 if state == "trained" else 0),
+            "capacity_category": 0.2,
+            "pls_r_IT": 0.1 * depth,
+        }
+        for state in ("trained", "untrained")
+        for seed in (0, 1)
+        for depth in range(3)
+    ]
+    trends = summary.trends(pd.DataFrame(rows))
+    assert trends["rise_cnn_object"] == pytest.approx(0.9, abs=0.1)
+    assert trends["trained_minus_untrained_cnn_object"] == pytest.approx(0.5)
+    assert trends["trained_minus_untrained_cnn_category"] == pytest.approx(0.0)
 
 
 def test_figures_plot_the_table_values(collected):

@@ -1,0 +1,217 @@
+"""The model family of Lindsey et al. (2019) and its training on object categorisation.
+
+    image (1 x size x size, standardised)
+      retina:     conv k x k to ``retina_channels[i]`` channels, ReLU (paper: one layer of 32)
+      bottleneck: conv k x k to ``n_bn`` channels, ReLU: the optic nerve (paper: 1 to 32)
+      ventral:    ``d_vvs`` conv k x k layers of ``vvs_channels``, ReLU (paper: 0 to 4 of 32)
+      classifier: flatten, dense ``dense_units``, ReLU, dense to the categories
+
+Every convolution keeps the spatial size (stride 1, "same" padding), so a unit at the centre
+pixel of a channel sees the image centre; in the paper the retina is two conv layers, the
+second being the bottleneck, with 9 x 9 kernels, and the dense layer has 1024 units. Training:
+Adam (with an L2 penalty) on cross-entropy for ``epochs`` passes over the training images in shuffled minibatches,
+with the shared run state (:mod:`insilico.core.checkpoint`) so a killed job resumes exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from insilico.core.checkpoint import RunState, digest, fingerprint, seeded
+from insilico.core.device import autocast
+from insilico.core.io import load_torch, save_torch
+
+STAGES = ("bottleneck", "v1")  # the stages whose receptive fields are measured
+_EVAL_BATCH = 500
+
+
+class BottleneckNet(nn.Module):
+    """Retina, bottleneck, ventral stream and classifier; see the module docstring.
+
+    :meth:`stage` returns the pre-activation of the bottleneck or of the first ventral layer:
+    their receptive fields are measured; the rectified ones are what the next stage sees.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_bn: int,
+        d_vvs: int,
+        size: int,
+        n_classes: int,
+        retina_channels: list[int],
+        vvs_channels: int,
+        kernel: int,
+        dense_units: int,
+    ) -> None:
+        super().__init__()
+        self.n_bn, self.d_vvs = int(n_bn), int(d_vvs)
+        widths = [1, *retina_channels]
+        self.retina = nn.ModuleList(
+            nn.Conv2d(a, b, kernel, padding="same")
+            for a, b in zip(widths[:-1], widths[1:], strict=True)
+        )
+        self.bottleneck = nn.Conv2d(widths[-1], n_bn, kernel, padding="same")
+        ventral = [n_bn] + [vvs_channels] * d_vvs
+        self.ventral = nn.ModuleList(
+            nn.Conv2d(a, b, kernel, padding="same")
+            for a, b in zip(ventral[:-1], ventral[1:], strict=True)
+        )
+        self.dense = nn.Linear(ventral[-1] * size * size, dense_units)
+        self.readout = nn.Linear(dense_units, n_classes)
+        for layer in (*self.retina, self.bottleneck, *self.ventral, self.dense):
+            # He initialisation: the signal keeps its scale through the ReLU stack; torch's
+            # default shrinks it layer by layer, and the deep, narrow networks then never leave
+            # chance on these images.
+            nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+            nn.init.zeros_(layer.bias)
+
+    def stage(self, x: torch.Tensor, name: str) -> torch.Tensor:
+        """Pre-activation (B, C, H, W) of stage ``name`` ("bottleneck" or "v1", see STAGES)."""
+        if name == "v1" and not self.d_vvs:
+            raise ValueError("a network without a ventral stream has no v1 stage")
+        for conv in self.retina:
+            x = F.relu(conv(x))
+        x = self.bottleneck(x)
+        return self.ventral[0](F.relu(x)) if name == "v1" else x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for conv in self.retina:
+            x = F.relu(conv(x))
+        x = F.relu(self.bottleneck(x))
+        for conv in self.ventral:
+            x = F.relu(conv(x))
+        return self.readout(F.relu(self.dense(x.flatten(1))))
+
+
+def build_model(architecture: dict, *, n_bn: int, d_vvs: int, size: int, n_classes: int):
+    """A network of the family: ``architecture`` is config ``bottleneck.model``."""
+    return BottleneckNet(n_bn=n_bn, d_vvs=d_vvs, size=size, n_classes=n_classes, **architecture)
+
+
+def standardise(images: np.ndarray, mean: float, std: float, device) -> torch.Tensor:
+    """uint8 images (N, H, W) as float32 (N, 1, H, W), (x / 255 - mean) / std; 0 is mean grey."""
+    x = torch.as_tensor(np.asarray(images), dtype=torch.float32, device=device) / 255.0
+    return ((x - mean) / std)[:, None]
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
+    model.eval()
+    correct = sum(
+        (model(x).argmax(1) == y).sum().item()
+        for x, y in zip(images.split(_EVAL_BATCH), labels.split(_EVAL_BATCH), strict=True)
+    )
+    model.train()
+    return correct / len(labels)
+
+
+def train_model(
+    *,
+    architecture: dict,
+    train: dict,
+    n_bn: int,
+    d_vvs: int,
+    seed: int,
+    images,
+    device: torch.device,
+    model_out: str | os.PathLike,
+    checkpoint_path: str | os.PathLike,
+    log: logging.Logger,
+) -> dict:
+    """Train one network on ``images`` (the image set Dataset); write it with its metadata.
+
+    ``train`` is config ``bottleneck.train`` (epochs, batch_size, learning_rate, weight_decay:
+    an L2 penalty inside Adam, which shrinks every weight the task does not support at about the
+    learning rate per step, so the random part of the initial kernels fades). Returns the
+    curves (epoch, train loss, test accuracy) and the final test accuracy.
+    """
+    train_images = images["train_images"].values
+    size, n_classes = train_images.shape[-1], int(images.attrs["n_categories"])
+    mean, std = float(train_images.mean() / 255.0), float(train_images.std() / 255.0)
+    run_fingerprint = fingerprint(
+        architecture=architecture, train=train, n_bn=n_bn, d_vvs=d_vvs, seed=seed,
+        images=digest(train_images),
+    )  # fmt: skip
+    with seeded(device, seed) as generator:
+        model = build_model(architecture, n_bn=n_bn, d_vvs=d_vvs, size=size, n_classes=n_classes)
+        model.to(device)
+        optimizer = torch.optim.Adam(
+            model.parameters(), lr=train["learning_rate"], weight_decay=train["weight_decay"]
+        )
+        x_train = standardise(train_images, mean, std, device)
+        y_train = torch.as_tensor(images["train_labels"].values, device=device)
+        x_test = standardise(images["test_images"].values, mean, std, device)
+        y_test = torch.as_tensor(images["test_labels"].values, device=device)
+        run = RunState(
+            checkpoint_path,
+            run_fingerprint,
+            device,
+            log,
+            components={"model": model, "optimizer": optimizer},
+            generators={"batches": generator},
+            curves=("epoch", "train_loss", "test_accuracy"),
+            unit="epoch",
+        )
+        run.resume()
+        while run.progress < train["epochs"]:
+            start, total = time.perf_counter(), 0.0
+            order = torch.randperm(len(x_train), generator=generator).to(device)
+            for batch in order.split(train["batch_size"]):
+                with autocast(device):
+                    logits = model(x_train[batch]).float()
+                loss = F.cross_entropy(logits, y_train[batch])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(batch)
+            run.progress += 1
+            test_accuracy = accuracy(model, x_test, y_test)
+            run.record(
+                epoch=run.progress, train_loss=total / len(x_train), test_accuracy=test_accuracy
+            )
+            log.info(
+                "n_bn %d d_vvs %d seed %d: epoch %d/%d loss %.4f test accuracy %.3f (%.1f s)",
+                n_bn, d_vvs, seed, run.progress, train["epochs"], total / len(x_train),
+                test_accuracy, time.perf_counter() - start,
+            )  # fmt: skip
+            run.save()
+    meta = {
+        "architecture": dict(architecture),
+        "n_bn": n_bn,
+        "d_vvs": d_vvs,
+        "seed": seed,
+        "size": size,
+        "n_classes": n_classes,
+        "image_mean": mean,
+        "image_std": std,
+        "curves": run.curves,
+        "test_accuracy": run.curves["test_accuracy"][-1] if run.curves["test_accuracy"] else None,
+    }
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    save_torch({**meta, "state_dict": state}, model_out)
+    run.finish()
+    return meta
+
+
+def load_model(path: str | os.PathLike) -> tuple[BottleneckNet, dict]:
+    """Rebuild a network written by :func:`train_model` (CPU, eval mode) and its metadata."""
+    payload = load_torch(path)
+    meta = {key: value for key, value in payload.items() if key != "state_dict"}
+    model = build_model(
+        meta["architecture"],
+        n_bn=meta["n_bn"],
+        d_vvs=meta["d_vvs"],
+        size=meta["size"],
+        n_classes=meta["n_classes"],
+    )
+    model.load_state_dict(payload["state_dict"])
+    model.eval()
+    return model, meta
