@@ -264,8 +264,16 @@ def test_editing_core_stats_reruns_exactly_the_rules_that_import_it(finished_wor
     }
     # its applications read the recordings with the IT and retina readers
     factorisation = {"factorisation_applications": 1, "factorisation_summary": 1}
-    # no RNN-population job and no retina simulation: they do not import it
-    assert jobs == retina | mechanisms | it | grid_cells | geometry | factorisation | {"all": 1}
+    bottleneck = {  # its images come from the IT renderer (insilico.it.simulator)
+        "bottleneck_images": 1,
+        "train_bottleneck": 2,
+        "bottleneck_probe": 2,
+        "bottleneck_summary": 1,
+        "plot_bottleneck": 1,
+    }
+    # no RNN-population job, no retina simulation, no bottleneck reference: they do not import it
+    branches = retina | mechanisms | it | grid_cells | geometry | factorisation | bottleneck
+    assert jobs == branches | {"all": 1}
 
 
 def test_editing_the_plotting_module_reruns_only_figures(finished_workflow):
