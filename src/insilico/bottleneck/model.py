@@ -19,7 +19,6 @@ import logging
 import os
 import time
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -27,9 +26,9 @@ from torch.nn import functional as F
 from insilico.core.checkpoint import RunState, digest, fingerprint, seeded
 from insilico.core.device import autocast
 from insilico.core.io import load_torch, save_torch
+from insilico.it.train import accuracy, standardise  # the IT task trainer's image pipeline
 
 STAGES = ("bottleneck", "v1")  # the stages whose receptive fields are measured
-_EVAL_BATCH = 500
 
 
 class BottleneckNet(nn.Module):
@@ -94,23 +93,6 @@ class BottleneckNet(nn.Module):
 def build_model(architecture: dict, *, n_bn: int, d_vvs: int, size: int, n_classes: int):
     """A network of the family: ``architecture`` is config ``bottleneck.model``."""
     return BottleneckNet(n_bn=n_bn, d_vvs=d_vvs, size=size, n_classes=n_classes, **architecture)
-
-
-def standardise(images: np.ndarray, mean: float, std: float, device) -> torch.Tensor:
-    """uint8 images (N, H, W) as float32 (N, 1, H, W), (x / 255 - mean) / std; 0 is mean grey."""
-    x = torch.as_tensor(np.asarray(images), dtype=torch.float32, device=device) / 255.0
-    return ((x - mean) / std)[:, None]
-
-
-@torch.no_grad()
-def accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
-    model.eval()
-    correct = sum(
-        (model(x).argmax(1) == y).sum().item()
-        for x, y in zip(images.split(_EVAL_BATCH), labels.split(_EVAL_BATCH), strict=True)
-    )
-    model.train()
-    return correct / len(labels)
 
 
 def train_model(

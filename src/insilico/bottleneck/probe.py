@@ -93,7 +93,8 @@ def probe_model(path, images, settings: dict, device="cpu") -> dict[str, np.ndar
     stage padded with nan to the widest stage.
     """
     from insilico.bottleneck import analysis
-    from insilico.bottleneck.model import STAGES, load_model, standardise
+    from insilico.bottleneck.model import STAGES, load_model
+    from insilico.it.train import standardise
 
     model, meta = load_model(path)
     model.to(device)
