@@ -12,9 +12,11 @@ trained, so each hidden channel *is* one true interneuron type by construction:
   depression and gain control act over longer times than a window and are left out);
 - layer 2, the bipolar channels passed through unchanged, plus one channel per amacrine type
   pooling its bipolar input types with the amacrine's Gaussian (no delay: a window has no time
-  axis left after layer 1);
+  axis left after layer 1); with OMS cells, the polyaxonal channel pools the rectified fast OFF
+  bipolar channel with the polyaxonal dendritic Gaussian;
 - readout, per cell: its centre weights on its bipolar channels minus its surround weights on its
-  amacrine channels (the nominal Gaussians, without the simulator's per-synapse jitter), then a
+  amacrine channels (the nominal Gaussians, without the simulator's per-synapse jitter; for OMS
+  cells the polyaxonal annulus times its strength on the polyaxonal channel), then a
   softplus whose threshold and gain are calibrated as the simulator's are (drive quantiles on a
   seeded white-noise movie), so the control fires at similar rates.
 
@@ -83,10 +85,12 @@ def circuit_cnn(retina: rs.SimulatedRetina, history: int, cells: list[int] | Non
     for b in range(n_bip):
         conv2[b, b, k2 // 2, k2 // 2] = 1.0
     pool = _gaussian(_centred_grid(k2), np.zeros(2), rs.AMACRINE_SIGMA_PX).reshape(k2, k2)
+    poly_pool = _gaussian(_centred_grid(k2), np.zeros(2), rs.POLYAXONAL_DENDRITE_SIGMA_PX)
     for a, amacrine_type in enumerate(amacrines):
         inputs = rs.AMACRINE_INPUTS[amacrine_type]
+        kernel = poly_pool.reshape(k2, k2) if amacrine_type == rs.POLYAXONAL else pool
         for bipolar_type in inputs:
-            conv2[n_bip + a, bipolars.index(bipolar_type)] = pool / pool.sum() / len(inputs)
+            conv2[n_bip + a, bipolars.index(bipolar_type)] = kernel / kernel.sum() / len(inputs)
     readout = _readout(retina, cells, retina.size - k1 - k2 + 2, (k1 + k2 - 2) / 2)
     with torch.no_grad():
         model.conv1.weight.copy_(torch.as_tensor(conv1, dtype=torch.float32))
@@ -136,8 +140,13 @@ def _readout(retina, cells: list[int], n_out: int, offset: float) -> np.ndarray:
             w = _gaussian(points, centre, rs.CENTRE_SIGMA_PX)
             weights[i, bipolars.index(bipolar_type)] = w / w.sum()
         for amacrine_type in rs.GANGLION_AMACRINES[cell_type]:
+            channel = len(bipolars) + amacrines.index(amacrine_type)
+            if amacrine_type == rs.POLYAXONAL:  # the OMS cell's peripheral annulus
+                w = rs.inhibition_weights(amacrine_type, points, centre)
+                weights[i, channel] = -rs.inhibition_strength(amacrine_type) * w
+                continue
             w = _gaussian(points, centre, rs.AMACRINE_SIGMA_PX)
-            weights[i, len(bipolars) + amacrines.index(amacrine_type)] = -surround * w / w.sum()
+            weights[i, channel] = -surround * w / w.sum()
     return weights.reshape(len(cells), -1)
 
 

@@ -6,7 +6,7 @@ inhibited by given amacrine types (``GANGLION_BIPOLARS`` / ``GANGLION_AMACRINES`
 
 1. *Identify* every CNN channel with the true interneuron signal it resembles most: Pearson
    correlation over time and space between the channel's activity and each true signal (3 bipolar
-   and 2 amacrine types) read at the same place, on a seeded white-noise probe at the model's
+   and 2 amacrine types, 3 with OMS cells) read at the same place, on a seeded white-noise probe at the model's
    geometry. A channel's identity belongs to the model, not to a stimulus, and structured stimuli
    cannot tell the types apart (a full-field flash drives every signal of one polarity alike, and
    the smooth amacrine signals won every channel of the positive control,
@@ -18,7 +18,8 @@ inhibited by given amacrine types (``GANGLION_BIPOLARS`` / ``GANGLION_AMACRINES`
 2. *Truth*: each cell's pathways (the signal types that reach it, directly or through its
    amacrine inputs, :func:`pathways`) and how much each contributed
    to its drive for this stimulus, ``sum |w . signal|`` with the cell's Gaussian pooling weights
-   (centre sigma for bipolar, surround sigma times the mean surround strength for amacrine; the
+   (centre sigma for bipolar, surround sigma times the mean surround strength for amacrine, the
+   polyaxonal annulus times its strength for OMS cells; the
    simulator's small per-synapse jitter is not public and is left out).
 3. *Scores* per cell and layer, over cells that respond in both the CNN and the simulator:
    ``precision``: the share of the channels the reduction kept (the top-attributed ones) whose
@@ -263,6 +264,11 @@ def true_contributions(retina, signals: np.ndarray, cell_indices: list[int]) -> 
                 sigma, sign = retina_sim.CENTRE_SIGMA_PX, 1.0
             else:
                 if signal_type not in retina_sim.GANGLION_AMACRINES[cell_type]:
+                    continue
+                if signal_type == retina_sim.POLYAXONAL:  # the OMS cell's peripheral annulus
+                    weight = retina_sim.inhibition_weights(signal_type, positions, centre)
+                    strength = retina_sim.inhibition_strength(signal_type)
+                    out[i, s] = -strength * flat[s] @ weight
                     continue
                 sigma, sign = retina_sim.AMACRINE_SIGMA_PX, -surround
             weight = np.exp(-((positions - centre) ** 2).sum(-1) / (2 * sigma**2))

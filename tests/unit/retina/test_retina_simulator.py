@@ -309,3 +309,29 @@ def test_unknown_inputs_are_refused(retina):
         retina.stimulus("gratings", 10, np.random.default_rng(0))
     with pytest.raises(ValueError, match="movie must be"):
         retina.respond(np.zeros((10, SIZE + 1, SIZE + 1), np.uint8))
+
+
+def test_polyaxonal_inhibition_only_reaches_oms_cells(monkeypatch):
+    """Without "oms" the circuit is that of version 2.0: no polyaxonal amacrine, and its strength
+    changes nothing; with "oms" the other cells keep their exact circuit and rates."""
+    params = {**PARAMS, "size": 16, "cells_per_type": 1}
+    movie = rs.white_noise_movie(300, 16, np.random.default_rng(1))
+    plain = rs.SimulatedRetina(params, 0)
+    assert plain.amacrine_types == rs.AMACRINE_TYPES
+    out = plain.respond(movie)
+    assert out["amacrine"].shape[0] == len(rs.AMACRINE_TYPES)
+    with_oms = rs.SimulatedRetina({**params, "cell_types": [*params["cell_types"], "oms"]}, 0)
+    assert with_oms.amacrine_types == (*rs.AMACRINE_TYPES, rs.POLYAXONAL)
+    both = with_oms.respond(movie)
+    old = np.array([t != "oms" for t in with_oms.cell_types])
+    np.testing.assert_array_equal(both["rate"][old], out["rate"])
+    np.testing.assert_array_equal(with_oms.cell_centres[old], plain.cell_centres)
+    np.testing.assert_array_equal(both["amacrine"][: len(rs.AMACRINE_TYPES)], out["amacrine"])
+    assert both["amacrine"][-1].max() > 0  # the polyaxonal signal pools rectified bipolar output
+
+    monkeypatch.setattr(rs, "POLYAXONAL_STRENGTH", 0.0)
+    np.testing.assert_array_equal(rs.SimulatedRetina(params, 0).respond(movie)["rate"], out["rate"])
+    unopposed = rs.SimulatedRetina({**params, "cell_types": [*params["cell_types"], "oms"]}, 0)
+    rate = unopposed.respond(movie)["rate"]
+    np.testing.assert_array_equal(rate[old], out["rate"])
+    assert not np.allclose(rate[~old], both["rate"][~old])  # the strength acts on OMS cells
