@@ -368,6 +368,38 @@ rule retina_data_efficiency:
         "../scripts/retina/data_efficiency.py"
 
 
+rule retina_data_trend:
+    input:
+        efficiency=[
+            f"results/retina/{experiment}/{stimulus}/data_efficiency.nc"
+            for experiment, stimulus in retina_recordings()
+        ],
+        ceiling=[
+            f"results/retina/{experiment}/{stimulus}/ceiling.nc"
+            for experiment, stimulus in retina_recordings()
+        ],
+        code=code("scripts/retina/data_trend.py"),
+    output:
+        report(
+            "results/retina/data_trend.csv",
+            caption="../report/retina_data_trend.rst",
+            category="Retina",
+            labels={"table": "training data a target needs"},
+        ),
+    log:
+        "results/logs/retina/data_trend.log",
+    benchmark:
+        "results/benchmarks/retina/data_trend.tsv"
+    conda:
+        ENV
+    params:
+        recordings=retina_recordings(),
+        targets=DATA_EFFICIENCY["targets"],
+        n_points=DATA_EFFICIENCY["trend_points"],
+    script:
+        "../scripts/retina/data_trend.py"
+
+
 rule plot_retina_data_efficiency:
     input:
         results=lambda wildcards: [

@@ -228,7 +228,12 @@ def retina_paper_targets():
         figures.append("generalization")
     if "whitenoise" in stimuli and RETINA["receptive_fields"]["models"]:
         figures.append("receptive_fields")
-    return [
+    trend = (
+        ["results/retina/data_trend.csv"]
+        if DATA_EFFICIENCY["targets"] and len(DATA_EFFICIENCY["fractions"]) > 1
+        else []
+    )
+    return trend + [
         f"results/retina/{experiment}/figures/{figure}.png"
         for experiment in config["data"]["retina"]["experiments"]
         for figure in figures

@@ -225,6 +225,7 @@ def test_editing_core_stats_reruns_exactly_the_rules_that_import_it(finished_wor
         "retina_performance": 2,
         "retina_summary": 1,
         "retina_data_efficiency": 2,
+        "retina_data_trend": 1,
         "retina_generalization": 1,
         "retina_receptive_fields": 1,
         "plot_retina_comparison": 2,

@@ -99,6 +99,26 @@ def test_data_efficiency_runs_and_table(finished_workflow):
     assert result["train_correlation"].notnull().all()
 
 
+def test_data_trend_is_the_line_through_the_learning_curve(finished_workflow):
+    """Two fractions in tiny: the trend is the line through both points of each curve."""
+    root = finished_workflow.root
+    table = pd.read_csv(root / "results/retina/data_trend.csv")
+    assert sorted(table["stimulus"]) == sorted(STIMULI)
+    for row in table.itertuples():
+        efficiency = read(root / f"results/retina/{EXPERIMENT}/{row.stimulus}/data_efficiency.nc")
+        ceiling = read(root / f"results/retina/{EXPERIMENT}/{row.stimulus}/ceiling.nc")
+        test = efficiency["test_correlation"].sel(model=row.model).mean("seed").mean("cell")
+        fraction = test.values / float(ceiling["true_ceiling"].mean())
+        minutes = efficiency["train_minutes"].values
+        slope = (fraction[1] - fraction[0]) / np.log2(minutes[1] / minutes[0])
+        assert row.ceiling == "exact"
+        assert row.fraction_at_largest == pytest.approx(fraction[1], abs=1e-4)
+        assert row.gain_per_doubling == pytest.approx(slope, abs=1e-4)
+        if slope > 0:
+            reached = fraction[1] + slope * np.log2(row.minutes_to_target / minutes[1])
+            assert reached == pytest.approx(row.target, abs=1e-3)
+
+
 def test_generalization_matrix(finished_workflow):
     result = read(finished_workflow.root / f"results/retina/{EXPERIMENT}/generalization.nc")
     assert result["correlation"].dims == (
@@ -160,6 +180,7 @@ def test_a_new_fraction_trains_only_its_own_runs(finished_workflow):
     assert jobs == {
         "train_retina_fraction": 2,  # LN at 25 %, on both stimulus classes
         "retina_data_efficiency": 2,
+        "retina_data_trend": 1,
         "plot_retina_data_efficiency": 1,
         "all": 1,
     }
