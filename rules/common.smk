@@ -6,10 +6,11 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 from insilico.core.codedeps import closure
-from insilico.core.config import ConfigError, load_schema, validate_config
+from insilico.branches import validate
+from insilico.core.config import ConfigError, load_schema
 
 try:
-    _validated = validate_config(
+    _validated = validate(
         config, load_schema(Path(workflow.basedir) / "schemas" / "config.schema.yaml")
     )
 except ConfigError as error:

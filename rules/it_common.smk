@@ -2,7 +2,7 @@
 
 import re
 
-from insilico.core.config import has_temporal_it
+from insilico.it.config import has_temporal_it
 from insilico.it.cache_keys import network_key, preprocessing_key
 from insilico.it.models import model_module as it_model_module
 

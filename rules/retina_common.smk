@@ -2,7 +2,7 @@
 import math
 import zlib
 
-from insilico.core.config import model_train_params
+from insilico.retina.config import model_train_params
 from insilico.retina import ablation
 from insilico.retina.models import model_module
 

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from insilico.core.config import ConfigError, load_schema, model_train_params, validate_config
+from insilico.branches import validate
+from insilico.core.config import ConfigError, load_schema
+from insilico.retina.config import model_train_params
 
 REPO = Path(__file__).resolve().parents[3]
 SCHEMA = load_schema(REPO / "schemas/config.schema.yaml")
@@ -29,18 +31,18 @@ def load(*names: str) -> dict:
 
 @pytest.mark.parametrize("preset", [(), ("config/tiny.yaml",), ("config/paper.yaml",)])
 def test_shipped_configs_are_valid(preset):
-    validate_config(load("config.yaml", *preset), SCHEMA)
+    validate(load("config.yaml", *preset), SCHEMA)
 
 
 def test_defaults_fill_an_empty_config_like_the_default_file():
-    assert validate_config({}, SCHEMA) == validate_config(load("config.yaml"), SCHEMA)
+    assert validate({}, SCHEMA) == validate(load("config.yaml"), SCHEMA)
 
 
 def test_model_overrides_only_the_training_keys_it_sets():
     config = load("config.yaml")
     config["retina"]["models"]["cnn"]["train"] = {"learning_rate": 0.01}
     config["retina"]["models"]["ln"]["train"] = {}
-    validated = validate_config(config, SCHEMA)
+    validated = validate(config, SCHEMA)
     assert model_train_params(validated, "cnn")["learning_rate"] == 0.01
     assert (
         model_train_params(validated, "ln")["learning_rate"]
@@ -125,7 +127,7 @@ def test_model_overrides_only_the_training_keys_it_sets():
 )
 def test_mistakes_get_one_message_naming_the_key(update, message):
     with pytest.raises(ConfigError) as error:
-        validate_config(update, SCHEMA)
+        validate(update, SCHEMA)
     assert message in str(error.value)
     assert "\n" not in str(error.value)
 
@@ -133,7 +135,7 @@ def test_mistakes_get_one_message_naming_the_key(update, message):
 def test_yaml_booleans_are_not_mistaken_for_cell_types():
     """YAML 1.1 reads a bare `on` as True; the schema must refuse it rather than pass it on."""
     with pytest.raises(ConfigError, match="cell_types.2"):
-        validate_config(
+        validate(
             {"data": {"simulated": {"retina": {"cell_types": ["off_fast", "off_slow", True]}}}},
             SCHEMA,
         )
@@ -150,7 +152,7 @@ def test_nested_command_line_numbers_are_read_as_yaml_scalars():
         ]
     )
     assert update["retina"]["train"]["epochs"] == "3"  # what Snakemake passes on
-    validated = validate_config(update, SCHEMA)
+    validated = validate(update, SCHEMA)
     assert validated["retina"]["train"]["epochs"] == 3
     assert validated["retina"]["train"]["learning_rate"] == 1e-3
     assert validated["retina"]["seeds"] == [0, 2]
@@ -162,7 +164,7 @@ def test_nested_command_line_numbers_are_read_as_yaml_scalars():
 def test_each_branch_checks_only_its_own_source():
     """Local retina recordings and no V4/IT data: the IT paths are not asked for."""
     local_retina = {"retina": {"source": "local"}, "local": {"retina": {"root": "recordings"}}}
-    validated = validate_config(
+    validated = validate(
         {
             "branches": ["retina", "mechanisms", "dynamics"],
             "data": {**local_retina, "it": {"source": "local"}},
@@ -171,5 +173,5 @@ def test_each_branch_checks_only_its_own_source():
     )
     assert validated["data"]["retina"]["source"] == "local"
     with pytest.raises(ConfigError, match="data.local.it.assembly"):
-        validate_config({"data": {**local_retina, "it": {"source": "local"}}}, SCHEMA)
-    assert validate_config({"data": local_retina}, SCHEMA)["data"]["it"]["source"] == "simulated"
+        validate({"data": {**local_retina, "it": {"source": "local"}}}, SCHEMA)
+    assert validate({"data": local_retina}, SCHEMA)["data"]["it"]["source"] == "simulated"

@@ -198,9 +198,10 @@ def test_fixed_point_file_of_a_job(tmp_path):
 def test_dynamics_config_mistakes_are_named(update, message):
     from pathlib import Path
 
-    from insilico.core.config import ConfigError, load_schema, validate_config
+    from insilico.branches import validate
+    from insilico.core.config import ConfigError, load_schema
 
     schema = load_schema(Path(__file__).parents[3] / "schemas" / "config.schema.yaml")
     with pytest.raises(ConfigError) as error:
-        validate_config({"dynamics": update}, schema)
+        validate({"dynamics": update}, schema)
     assert message in str(error.value)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from insilico.core.config import load_schema, validate_config
+from insilico.branches import validate
+from insilico.core.config import load_schema
 from insilico.mechanisms import attribution, experiments, groundtruth, reduction, stimuli
 from insilico.mechanisms.control import circuit_cnn
 from insilico.retina.simulator import SimulatedRetina, white_noise_movie
@@ -60,7 +61,7 @@ def test_control_fires_like_the_simulator(control):
 def test_attribution_recovers_the_control_pathways(control):
     retina, model, meta = control
     schema = load_schema(REPO / "schemas" / "config.schema.yaml")
-    params = validate_config({}, schema)["mechanisms"]["stimuli"]
+    params = validate({}, schema)["mechanisms"]["stimuli"]
     offsets = groundtruth.receptive_field_offsets(model, meta)
     recovered, testable = [], []
     for phenomenon in PHENOMENA:

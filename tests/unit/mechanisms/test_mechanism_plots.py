@@ -14,7 +14,8 @@ import torch
 import xarray as xr
 import yaml
 
-from insilico.core.config import load_schema, validate_config
+from insilico.branches import validate
+from insilico.core.config import load_schema
 from insilico.mechanisms import (
     attribution,
     experiments,
@@ -74,7 +75,7 @@ def analysis():
     """Responses, attributions, reductions and ground truth of a random CNN for every phenomenon."""
     schema = load_schema(REPO / "schemas" / "config.schema.yaml")
     tiny = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())["mechanisms"]["stimuli"]
-    params = validate_config({"mechanisms": {"stimuli": tiny}}, schema)["mechanisms"]["stimuli"]
+    params = validate({"mechanisms": {"stimuli": tiny}}, schema)["mechanisms"]["stimuli"]
     torch.manual_seed(0)
     model = build_model(
         "cnn", history=HISTORY, size=SIZE, n_cells=4, channels=[3, 3], kernels=[5, 3]
@@ -288,7 +289,7 @@ def test_groundtruth_figure(analysis, tmp_path, figures, artists):
 def test_tables(analysis):
     runs = {kind: {RUN: per_phenomenon} for kind, per_phenomenon in analysis.items()}
     schema = load_schema(REPO / "schemas" / "config.schema.yaml")
-    tolerances = validate_config({}, schema)["mechanisms"]["agreement"]
+    tolerances = validate({}, schema)["mechanisms"]["agreement"]
     phenomena = summary.phenomena_table(runs["responses"], runs["reduction"], tolerances)
     assert set(phenomena["phenomenon"]) == set(stimuli.PHENOMENA)
     assert {"quantity", "cnn", "truth", "reduced_cnn", "tolerance"} <= set(phenomena.columns)

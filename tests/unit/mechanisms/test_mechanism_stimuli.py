@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from insilico.core.config import ConfigError, load_schema, validate_config
+from insilico.branches import validate
+from insilico.core.config import ConfigError, load_schema
 from insilico.mechanisms import stimuli
 
 SIZE, HISTORY = 12, 5
@@ -20,7 +21,7 @@ GREY = 128
 def defaults():
     """The schema defaults of ``mechanisms.stimuli`` (the same as config.yaml)."""
     schema = load_schema(Path(__file__).parents[3] / "schemas" / "config.schema.yaml")
-    return validate_config({}, schema)["mechanisms"]["stimuli"]
+    return validate({}, schema)["mechanisms"]["stimuli"]
 
 
 def render(name, params, size=SIZE, history=HISTORY):
@@ -239,10 +240,10 @@ def test_object_motion_global_moves_everything_together():
 def test_config_refuses_cnns_that_are_not_trained(mechanisms, retina, message):
     schema = load_schema(Path(__file__).parents[3] / "schemas" / "config.schema.yaml")
     with pytest.raises(ConfigError, match=re.escape(message)):
-        validate_config({"mechanisms": mechanisms, "retina": retina}, schema)
+        validate({"mechanisms": mechanisms, "retina": retina}, schema)
 
 
 def test_no_cnns_means_no_mechanisms_and_no_check():
     schema = load_schema(Path(__file__).parents[3] / "schemas" / "config.schema.yaml")
     config = {"mechanisms": {"cnns": {"stimuli": []}}, "retina": {"fit": ["ln"]}}
-    assert validate_config(config, schema)["mechanisms"]["cnns"]["stimuli"] == []
+    assert validate(config, schema)["mechanisms"]["cnns"]["stimuli"] == []

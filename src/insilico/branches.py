@@ -1,0 +1,50 @@
+"""The workflow's branches as a whole: which branches read another's outputs, and the cross-key
+configuration checks of every branch, run by the Snakefile before any job."""
+
+from __future__ import annotations
+
+from insilico.core.config import ConfigError, validate_config
+from insilico.dynamics import config as dynamics
+from insilico.it import config as it
+from insilico.mechanisms import config as mechanisms
+from insilico.retina import config as retina
+
+# (branch, the branches it reads the outputs of, why)
+BRANCH_NEEDS = (
+    ("mechanisms", ("retina",), "mechanisms dissects the retina CNNs"),
+    ("geometry", ("it",), "geometry analyses the IT branch's layers and recordings"),
+    ("factorisation", ("retina", "it"), "factorisation decomposes retina and V4/IT recordings"),
+)
+
+
+def check_branches(config: dict) -> None:
+    """A branch runs only with the branches it reads; factorisation needs IT responses per bin.
+
+    Each branch's data are checked only when it runs, so local retina recordings with no V4/IT
+    data need ``branches: [retina, mechanisms, dynamics]``, nothing about IT.
+    """
+    branches = config["branches"]
+    for branch, needed, why in BRANCH_NEEDS:
+        missing = [name for name in needed if name not in branches]
+        if branch in branches and missing:
+            raise ConfigError(f"config key 'branches': {why}, add {missing} to {branches}")
+    if "factorisation" in branches and not it.has_temporal_it(config):
+        raise ConfigError(
+            "config key 'branches': factorisation decomposes the temporal V4/IT assembly, which "
+            "'data.local.it.temporal_assembly' does not give; add it or leave factorisation out"
+        )
+
+
+# Each branch's own files and keys first, then how the branches fit together.
+CONFIG_CHECKS = (
+    retina.check_config,
+    dynamics.check_config,
+    it.check_config,
+    check_branches,
+    mechanisms.check_config,
+)
+
+
+def validate(config: dict, schema: dict) -> dict:
+    """The validated, default-filled config of the whole workflow (every branch's checks)."""
+    return validate_config(config, schema, CONFIG_CHECKS)

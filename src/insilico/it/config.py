@@ -1,0 +1,91 @@
+"""The IT branch's configuration: models fit the images, the unroll covers the recorded bins,
+enough fit images, and local data name their files."""
+
+from __future__ import annotations
+
+from insilico.core.config import ConfigError
+
+# The local IT files a run needs; the temporal assembly is optional (the per-bin analyses need it).
+LOCAL_IT_REQUIRED = ("assembly", "stimuli_csv", "stimuli_zip")
+
+
+def check_config(config: dict) -> None:
+    it = config["it"]
+    for model, block in it["models"].items():
+        _check_model(model, block["params"], it["image_size"])
+    _check_bins(config)
+    if it["activations"]["n_fit"] > it["task"]["n_train"]:
+        raise ConfigError(
+            f"config key 'it.activations.n_fit': {it['activations']['n_fit']} PCA fit images but "
+            f"only it.task.n_train={it['task']['n_train']} task images"
+        )
+    _check_local_files(config)
+
+
+def _check_model(model: str, params: dict, size: int) -> None:
+    depth = len(params["channels"])
+    if len(params["kernels"]) != depth:
+        raise ConfigError(
+            f"config key 'it.models.{model}.params.kernels': {len(params['kernels'])} kernels "
+            f"for {depth} channel entries"
+        )
+    if size % 2**depth:
+        raise ConfigError(
+            f"config key 'it.image_size': {size} px must be divisible by 2**{depth} "
+            f"(one 2x2 pooling per layer of it.models.{model})"
+        )
+    if model != "convrnn":
+        return
+    bad = [layer for layer in params["recurrent_layers"] if layer > depth]
+    if bad:
+        raise ConfigError(
+            f"config key 'it.models.convrnn.params.recurrent_layers': {bad} exceed the "
+            f"{depth} layers"
+        )
+    if params["train_steps"] < depth:
+        raise ConfigError(
+            f"config key 'it.models.convrnn.params.train_steps': {params['train_steps']} "
+            f"steps cannot reach the top of {depth} layers"
+        )
+
+
+def _check_bins(config: dict) -> None:
+    """The image is on within the unroll, and the unroll reaches the last simulated 10 ms bin."""
+    it = config["it"]
+    temporal = it["temporal"]
+    if temporal["image_on_steps"] > temporal["n_steps"]:
+        raise ConfigError(
+            f"config key 'it.temporal.image_on_steps': {temporal['image_on_steps']} > n_steps "
+            f"{temporal['n_steps']}"
+        )
+    sim = config["data"]["simulated"]["it"]
+    end = max(sim["time_bins_ms"][1], sim["window_ms"][1], it["activations"]["pca_window_ms"][1])
+    if config["data"]["it"]["source"] == "simulated" and end > 10 * temporal["n_steps"]:
+        raise ConfigError(
+            f"config key 'it.temporal.n_steps': {temporal['n_steps']} steps of 10 ms end before "
+            f"{end} ms, the last recorded bin (data.simulated.it.time_bins_ms / window_ms)"
+        )
+    for key in ("time_bins_ms", "window_ms"):
+        low, high = sim[key]
+        if high <= low or low % 10 or high % 10:
+            raise ConfigError(
+                f"config key 'data.simulated.it.{key}': {[low, high]} must be increasing multiples of 10 ms"
+            )
+
+
+def _check_local_files(config: dict) -> None:
+    if "it" not in config["branches"] or config["data"]["it"]["source"] != "local":
+        return
+    local = config["data"]["local"]["it"]
+    missing = [f"'data.local.it.{name}'" for name in LOCAL_IT_REQUIRED if local[name] is None]
+    if missing:
+        raise ConfigError(
+            f"config key(s) {', '.join(missing)}: data.it.source is 'local' but these files "
+            "are not given (or leave IT out of 'branches')"
+        )
+
+
+def has_temporal_it(config: dict) -> bool:
+    """Whether the V4/IT data have responses per time bin (simulated and remote data always do)."""
+    local = config["data"]["it"]["source"] == "local"
+    return not local or config["data"]["local"]["it"]["temporal_assembly"] is not None
