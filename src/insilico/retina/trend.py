@@ -35,7 +35,8 @@ def minutes_to_reach(target: float, slope: float, intercept: float) -> float:
     """Training minutes at which the log-linear trend reaches ``target`` (inf if it never does)."""
     if not slope > 0:
         return float("inf")
-    return float(2.0 ** ((target - intercept) / slope))
+    with np.errstate(over="ignore"):  # a nearly flat trend: inf minutes, not an overflow error
+        return float(np.exp2((target - intercept) / slope))
 
 
 def _fraction_of_ceiling(correlation: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
@@ -68,7 +69,7 @@ def trend(
         s, i = log_linear_fit(minutes, _fraction_of_ceiling(correlation[:, cells], ceiling[cells]))
         boot_slope.append(s)
         boot_minutes.append(minutes_to_reach(target, s, i))
-    low, high = np.percentile(boot_minutes, INTERVAL)
+    low, high = np.percentile(boot_minutes, INTERVAL, method="nearest")  # inf stays inf
     return {
         "largest_minutes": float(minutes[-1]),
         "fraction_at_largest": float(observed[-1]),

@@ -43,6 +43,7 @@ def test_cell_noise_widens_the_interval_around_the_amount():
 
 def test_a_flat_or_falling_curve_never_reaches_the_target():
     assert minutes_to_reach(0.9, 0.0, 0.5) == float("inf")
+    assert minutes_to_reach(0.9, 1e-9, 0.5) == float("inf")  # too far for a float
     row = trend(_curve(0.5, -0.01), np.ones(6), MINUTES, target=0.9, n_points=3)
     assert row["minutes_to_target"] == float("inf")
 
