@@ -153,4 +153,6 @@ def test_the_positive_control_is_dissected_next_to_the_cnn(finished_workflow):
         assert row["recovered"] == cases["recovered"].sum()
         assert row["testable"] == cases["testable"].sum()
     control = read(root / "results/mechanisms/sim01/control/seed0/groundtruth/flash.nc")
-    assert control["channel_layer"].size == 3 + 5  # 3 bipolar types; + 2 amacrine types
+    # layer 1: the 3 bipolar types; layer 2: them + the 3 amacrine types (off, on, polyaxonal: the
+    # tiny retina has an OMS cell)
+    assert control["channel_layer"].size == 3 + 6

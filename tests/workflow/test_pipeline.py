@@ -113,7 +113,7 @@ def test_performance_table_is_cell_by_model(finished_workflow):
     with xr.open_dataset(path, engine="h5netcdf") as performance:
         assert set(performance["correlation"].dims) == {"model", "seed", "cell"}
         assert sorted(performance["model"].values) == ["cnn", "glm", "ln"]
-        assert performance.sizes["cell"] == 4
+        assert performance.sizes["cell"] == 5  # one cell of each of the 5 default types
         assert float(performance["ceiling"].min()) > 0
     summary = pd.read_csv(finished_workflow.root / "results/retina/summary.csv")
     assert len(summary) == len(RECORDINGS) * 3
