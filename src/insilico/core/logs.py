@@ -1,8 +1,16 @@
-"""Logging for pipeline jobs: everything a job says goes to its rule's ``log:`` file."""
+"""Setup every pipeline job shares: its ``log:`` file, and a clean stop when the scheduler ends it.
+
+Everything a job says goes to its rule's ``log:`` file. SLURM ends a job at its time limit or on
+``scancel`` with SIGTERM (SIGKILL follows after its KillWait); Python's default would die at once
+and leave the temporary file of a write in progress (``.name.xxxx.part``) behind, so SIGTERM is
+turned into an exit that runs every ``finally`` block, :func:`insilico.core.io.atomic_path`'s
+clean-up among them.
+"""
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -14,7 +22,7 @@ def job_logger(log_path: str | Path, name: str = "insilico") -> logging.Logger:
 
     The traceback also still reaches stderr, so Snakemake shows the error next to the failed rule;
     for an unreadable input file only its one-line message does (the traceback would bury the name
-    of the file to delete).
+    of the file to delete). Also installs the SIGTERM handler of the module docstring.
     """
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(log_path, mode="w")
@@ -34,4 +42,11 @@ def job_logger(log_path: str | Path, name: str = "insilico") -> logging.Logger:
         previous_hook(kind, value, traceback)
 
     sys.excepthook = log_exception
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     return logging.getLogger(name)
+
+
+def _exit_on_sigterm(signum: int, frame) -> None:
+    """Leave through ``SystemExit`` (status 128 + 15, as the default would) so clean-ups run."""
+    logging.getLogger("insilico").error("job stopped by SIGTERM (a time limit or scancel)")
+    raise SystemExit(128 + signum)

@@ -1,7 +1,9 @@
-"""Job logs: an unreadable input stops a job with one line naming the file, not a traceback."""
+"""Job logs: an unreadable input stops a job with one line naming the file, not a traceback;
+SIGTERM stops it cleanly."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
@@ -21,3 +23,24 @@ def test_an_unreadable_input_stops_the_job_with_one_line(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and str(bad) in lines[0] and "delete it and rerun" in lines[0]
     assert str(bad) in log.read_text()
+
+
+def test_sigterm_mid_write_leaves_no_temporary_file(tmp_path):
+    """As SLURM's scancel or time limit: SIGTERM while an atomic write is open."""
+    log = tmp_path / "job.log"
+    script = (
+        "import time\n"
+        "from insilico.core.io import atomic_path\n"
+        "from insilico.core.logs import job_logger\n"
+        f"job_logger({str(log)!r})\n"
+        f"with atomic_path({str(tmp_path / 'checkpoint.pt')!r}) as tmp:\n"
+        "    tmp.write_bytes(b'half a checkpoint')\n"
+        "    print('writing', flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    job = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert job.stdout.readline() == "writing\n"
+    job.send_signal(signal.SIGTERM)
+    assert job.wait(timeout=30) == 128 + signal.SIGTERM
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["job.log"]
+    assert "stopped by SIGTERM" in log.read_text()
