@@ -554,7 +554,6 @@ class SimulatedRetina:
                 (BIPOLAR_TYPES.index(poly_input) + 1) * n_sub,
             )
         vesicles = np.ones(n_bip * n_sub)
-        recovery = DT / DEPRESSION_RECOVERY_S
 
         drive = np.empty((self.n_cells, n_frames), dtype=np.float32)
         internals = {}
@@ -573,39 +572,28 @@ class SimulatedRetina:
             pooled = contrast @ self._dendrites
             linear = np.concatenate([f(pooled) for f in bip_filters], axis=1)
             rectified = np.maximum(linear - BIPOLAR_THRESHOLD, 0.0)
-            # Depression is a linear recursion in u given the drive: u <- u * c_t + recovery.
-            carry = np.maximum(1.0 - recovery - DEPRESSION_USE_PER_S * DT * rectified, 0.0)
-            available = np.empty_like(rectified)
-            for t in range(rectified.shape[0]):
-                available[t] = vesicles
-                vesicles *= carry[t]
-                vesicles += recovery
-            released = rectified * available
+            released = rectified * _deplete(vesicles, rectified)
             amacrine = ama_filter(released @ self._amacrine_pool)
             activity = amacrine.reshape(-1, n_ama, n_sub).mean(axis=1)
             gain = 1.0 / (1.0 + sum(k * f(activity) for f, k in gain_filters))
             bipolar = released * np.tile(gain, n_bip)
+            net = bipolar @ self._excitation - amacrine @ self._inhibition
             if self.has_oms:
                 # Polyaxonal amacrines pool the rectified fast OFF terminals; OMS cells only.
                 poly = poly_filter(bipolar[:, poly_cols] @ self._polyaxonal_pool)
-                drive[:, span] = (
-                    bipolar @ self._excitation
-                    - amacrine @ self._inhibition
-                    - poly @ self._polyaxonal_inhibition
-                ).T
-            else:
-                drive[:, span] = (bipolar @ self._excitation - amacrine @ self._inhibition).T
+                net = net - poly @ self._polyaxonal_inhibition
+            drive[:, span] = net.T
             if keep_internals:
-                shape = (chunk.shape[0], *self.grid_shape)
-                for b in range(n_bip):
-                    cols = slice(b * n_sub, (b + 1) * n_sub)
-                    internals["bipolar"][b, span] = bipolar[:, cols].reshape(shape)
-                    internals["bipolar_linear"][b, span] = linear[:, cols].reshape(shape)
-                for a in range(n_ama):
-                    cols = slice(a * n_sub, (a + 1) * n_sub)
-                    internals["amacrine"][a, span] = amacrine[:, cols].reshape(shape)
                 if self.has_oms:
-                    internals["amacrine"][n_ama, span] = poly.reshape(shape)
+                    amacrine = np.concatenate([amacrine, poly], axis=1)
+                shape = (chunk.shape[0], *self.grid_shape)
+                for name, signal in (
+                    ("bipolar", bipolar),
+                    ("bipolar_linear", linear),
+                    ("amacrine", amacrine),
+                ):  # (time, type * subunit) -> (type, time, *grid)
+                    by_type = signal.reshape(chunk.shape[0], -1, n_sub).transpose(1, 0, 2)
+                    internals[name][:, span] = by_type.reshape(-1, *shape)
                 internals["gain"][span] = gain.reshape(shape)
         return {"ganglion_drive": drive, **internals}
 
@@ -618,6 +606,22 @@ class SimulatedRetina:
         raise ValueError(
             f"unknown stimulus class {stimulus_class!r}; use whitenoise or naturalscene"
         )
+
+
+def _deplete(vesicles: np.ndarray, rectified: np.ndarray) -> np.ndarray:
+    """Vesicles available at each frame of a chunk; ``vesicles`` carries the state to the next.
+
+    Depression is a linear recursion in the pool u given the drive: u <- u * c_t + recovery, with
+    c_t the fraction a frame's release leaves.
+    """
+    recovery = DT / DEPRESSION_RECOVERY_S
+    carry = np.maximum(1.0 - recovery - DEPRESSION_USE_PER_S * DT * rectified, 0.0)
+    available = np.empty_like(rectified)
+    for t in range(rectified.shape[0]):
+        available[t] = vesicles
+        vesicles *= carry[t]
+        vesicles += recovery
+    return available
 
 
 def spike_counts(rate: np.ndarray, rng: np.random.Generator) -> np.ndarray:
