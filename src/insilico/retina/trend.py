@@ -25,23 +25,29 @@ BOOTSTRAP_SEED = 0
 INTERVAL = (5.0, 95.0)  # percentiles of the bootstrap interval
 
 
-def log_linear_fit(minutes: np.ndarray, fraction: np.ndarray) -> tuple[float, float]:
-    """Least-squares ``fraction = intercept + slope * log2(minutes)``: (slope, intercept)."""
+def log_linear_fit(minutes: np.ndarray, fraction: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares ``fraction = intercept + slope * log2(minutes)``: (slope, intercept).
+
+    ``fraction`` is ``(amounts,)`` or ``(amounts, curves)``: one fit per column.
+    """
     slope, intercept = np.polyfit(np.log2(minutes), fraction, 1)
-    return float(slope), float(intercept)
+    return slope, intercept
 
 
-def minutes_to_reach(target: float, slope: float, intercept: float) -> float:
+def minutes_to_reach(target: float, slope, intercept) -> np.ndarray:
     """Training minutes at which the log-linear trend reaches ``target`` (inf if it never does)."""
-    if not slope > 0:
-        return float("inf")
-    with np.errstate(over="ignore"):  # a nearly flat trend: inf minutes, not an overflow error
-        return float(np.exp2((target - intercept) / slope))
+    slope, intercept = np.asarray(slope, dtype=float), np.asarray(intercept, dtype=float)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # flat trend: inf minutes
+        minutes = np.exp2((target - intercept) / slope)
+    return np.where(slope > 0, minutes, np.inf)
 
 
 def _fraction_of_ceiling(correlation: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
-    """(amounts,) mean correlation over cells / mean ceiling over the same cells."""
-    return np.nanmean(correlation, axis=-1) / np.nanmean(ceiling)
+    """Mean correlation over cells / mean ceiling over the same cells (cells on the last axis).
+
+    ``correlation`` is ``(amounts, [samples,] cells)``, ``ceiling`` ``([samples,] cells)``.
+    """
+    return np.nanmean(correlation, axis=-1) / np.nanmean(ceiling, axis=-1)
 
 
 def trend(
@@ -53,7 +59,8 @@ def trend(
 ) -> dict[str, float]:
     """Trend of one model's learning curve from per-cell correlations ``(amounts, cells)``.
 
-    Fits the largest ``n_points`` amounts; the interval resamples cells with replacement.
+    Fits the largest ``n_points`` amounts; the interval resamples cells with replacement, all
+    bootstrap samples at once.
     """
     order = np.argsort(minutes)[-n_points:]
     if len(order) < 2:
@@ -61,22 +68,20 @@ def trend(
     correlation, minutes = correlation[order], minutes[order]
     observed = _fraction_of_ceiling(correlation, ceiling)
     slope, intercept = log_linear_fit(minutes, observed)
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
     n_cells = correlation.shape[-1]
-    boot_slope, boot_minutes = [], []
-    for _ in range(BOOTSTRAP_SAMPLES):
-        cells = rng.integers(0, n_cells, n_cells)
-        s, i = log_linear_fit(minutes, _fraction_of_ceiling(correlation[:, cells], ceiling[cells]))
-        boot_slope.append(s)
-        boot_minutes.append(minutes_to_reach(target, s, i))
+    cells = np.random.default_rng(BOOTSTRAP_SEED).integers(0, n_cells, (BOOTSTRAP_SAMPLES, n_cells))
+    boot_slope, boot_intercept = log_linear_fit(
+        minutes, _fraction_of_ceiling(correlation[:, cells], ceiling[cells])
+    )
+    boot_minutes = minutes_to_reach(target, boot_slope, boot_intercept)
     low, high = np.percentile(boot_minutes, INTERVAL, method="nearest")  # inf stays inf
     return {
         "largest_minutes": float(minutes[-1]),
         "fraction_at_largest": float(observed[-1]),
-        "gain_per_doubling": slope,
+        "gain_per_doubling": float(slope),
         "gain_per_doubling_sem": float(np.std(boot_slope, ddof=1)),
         "target": float(target),
-        "minutes_to_target": minutes_to_reach(target, slope, intercept),
+        "minutes_to_target": float(minutes_to_reach(target, slope, intercept)),
         "minutes_to_target_low": float(low),
         "minutes_to_target_high": float(high),
     }
