@@ -224,7 +224,9 @@ def test_a_job_the_scheduler_kills_leaves_no_output_and_the_rerun_resumes(
         snakemake.kill()
     killed = {job["id"]: job["state"] for job in slurm_cluster.jobs()}[training["id"]]
     assert killed == "CANCELLED"
-    # Nothing under an output's name; the checkpoint of the last finished epoch stays.
+    # The job left through its SIGTERM handler, which removes a write in progress (whether or not
+    # the signal came mid-write); nothing under an output's name; the last epoch's checkpoint stays.
+    assert "job stopped by SIGTERM" in (workflow.root / KILLED_LOG).read_text()
     assert sorted(path.name for path in (workflow.root / KILLED_RUN).iterdir()) == ["checkpoint.pt"]
     stopped_at = load_torch(checkpoint)["progress"]  # epochs done
     assert 1 <= stopped_at < SLOW_TRAINING["retina"]["train"]["epochs"]
