@@ -34,7 +34,7 @@ log.info(
 )
 write_netcdf(ds, snakemake.output.retina_cp)
 
-ds = app.cnmf_study(recording.test_rate, types, p["cnmf_k"], p["cnmf_l"], seed, p["cnmf_max_time"])
+ds = app.cnmf_study(recording.test_rate, types, p["cnmf_k"], p["cnmf_l"], seed, p["cnmf_max_iter"])
 log.info(
     "retina CNMF: loss %.3f, type purity of motifs %.2f", ds.attrs["final_loss"], ds.attrs["purity"]
 )

@@ -101,9 +101,13 @@ def cp_study(tensor, labels, label_mode, ranks, seed, dims):
     )
 
 
-def cnmf_study(x, labels, k, n_lags, seed, max_time):
-    """CNMF (HALS) of a population response; each motif's share of weight per neuron label."""
-    res = cnmf.fit(x, k, n_lags, "hals", seed=seed, max_iter=300, tol=1e-5, max_time=max_time)
+def cnmf_study(x, labels, k, n_lags, seed, max_iter):
+    """CNMF (HALS) of a population response; each motif's share of weight per neuron label.
+
+    Stops on the loss or after ``max_iter`` iterations, never on time: the motifs are results,
+    so they must not depend on the machine's speed (only the method comparison is timed).
+    """
+    res = cnmf.fit(x, k, n_lags, "hals", seed=seed, max_iter=max_iter, tol=1e-5)
     weight = res.w.sum(axis=2)  # (neurons, motifs)
     classes = np.unique(labels)
     share = np.stack([weight[np.asarray(labels) == c].sum(0) for c in classes]) / (
