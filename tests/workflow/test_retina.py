@@ -258,3 +258,17 @@ def check_ablation(root, tmp_path) -> None:
 
 def test_ablation_trains_one_factor_at_a_time_and_tables_it(finished_workflow, tmp_path):
     check_ablation(finished_workflow.root, tmp_path)
+
+
+def test_longer_reference_run_plans_one_4x_data_fit_per_class(fresh_workflow):
+    """config/reference_longer.yaml: only the 80-minute recordings, their fits and baselines."""
+    presets = ("--configfile", "config/reference.yaml", "config/reference_longer.yaml")
+    jobs = fresh_workflow.planned_jobs("results/retina/ablation.csv", *presets)
+    assert jobs == {
+        "simulate_retina_ablation": 2,  # 4x the reference's 20 minutes, per stimulus class
+        "train_retina_ablation": 4,  # baseline and data 4x, per class
+        "retina_ablation": 2,
+        "retina_ablation_table": 1,
+    }
+    plan = fresh_workflow.snakemake("--dry-run", "results/retina/ablation.csv", *presets).stdout
+    assert "variant=data-4x" in plan and "variant=baseline" in plan

@@ -29,7 +29,17 @@ def load(*names: str) -> dict:
     return config
 
 
-@pytest.mark.parametrize("preset", [(), ("config/tiny.yaml",), ("config/paper.yaml",)])
+@pytest.mark.parametrize(
+    "preset",
+    [
+        (),
+        ("config/tiny.yaml",),
+        ("config/paper.yaml",),
+        ("config/recordings.yaml",),
+        ("config/reference.yaml",),
+        ("config/reference.yaml", "config/reference_longer.yaml"),
+    ],
+)
 def test_shipped_configs_are_valid(preset):
     validate(load("config.yaml", *preset), SCHEMA)
 
