@@ -3,6 +3,8 @@ receptive fields; their outputs and reruns that are exactly right."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -260,15 +262,15 @@ def test_ablation_trains_one_factor_at_a_time_and_tables_it(finished_workflow, t
     check_ablation(finished_workflow.root, tmp_path)
 
 
-def test_longer_reference_run_plans_one_4x_data_fit_per_class(fresh_workflow):
-    """config/reference_longer.yaml: only the 80-minute recordings, their fits and baselines."""
+def test_longer_reference_runs_plan_4x_data_and_24_epochs_per_class(fresh_workflow):
+    """config/reference_longer.yaml: only the 80-minute recordings and the longer fits."""
     presets = ("--configfile", "config/reference.yaml", "config/reference_longer.yaml")
     jobs = fresh_workflow.planned_jobs("results/retina/ablation.csv", *presets)
     assert jobs == {
         "simulate_retina_ablation": 2,  # 4x the reference's 20 minutes, per stimulus class
-        "train_retina_ablation": 4,  # baseline and data 4x, per class
+        "train_retina_ablation": 6,  # baseline, data 4x and 24 epochs, per class
         "retina_ablation": 2,
         "retina_ablation_table": 1,
     }
     plan = fresh_workflow.snakemake("--dry-run", "results/retina/ablation.csv", *presets).stdout
-    assert "variant=data-4x" in plan and "variant=baseline" in plan
+    assert set(re.findall(r"variant=([\w.-]+)", plan)) == {"baseline", "data-4x", "epochs-24"}
