@@ -584,15 +584,14 @@ class SimulatedRetina:
                 net = net - poly @ self._polyaxonal_inhibition
             drive[:, span] = net.T
             if keep_internals:
-                if self.has_oms:
-                    amacrine = np.concatenate([amacrine, poly], axis=1)
+                amacrine_types = [amacrine, poly] if self.has_oms else [amacrine]
                 shape = (chunk.shape[0], *self.grid_shape)
-                for name, signal in (
+                for name, values in (
                     ("bipolar", bipolar),
                     ("bipolar_linear", linear),
-                    ("amacrine", amacrine),
+                    ("amacrine", np.concatenate(amacrine_types, axis=1)),
                 ):  # (time, type * subunit) -> (type, time, *grid)
-                    by_type = signal.reshape(chunk.shape[0], -1, n_sub).transpose(1, 0, 2)
+                    by_type = values.reshape(chunk.shape[0], -1, n_sub).transpose(1, 0, 2)
                     internals[name][:, span] = by_type.reshape(-1, *shape)
                 internals["gain"][span] = gain.reshape(shape)
         return {"ganglion_drive": drive, **internals}
