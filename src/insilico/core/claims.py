@@ -1,0 +1,78 @@
+"""One rule for deciding a claim from replicates, shared by every branch's ``claims.csv``.
+
+A claim is a signed quantity measured on independent replicates (training seeds, cells, images):
+a paired difference (model A minus model B on the same seed or cell), or a value minus a
+threshold. Its 95 % interval is Student's t over the replicates (each replicate one number, so a
+paired design is handled by passing the per-replicate differences). The verdict:
+
+- ``reproduced``: at least ``MIN_REPLICATES`` replicates and the interval excludes zero in the
+  claimed direction;
+- ``not reproduced``: the interval excludes zero in the opposite direction;
+- ``not resolved``: anything else (the interval contains zero, or too few replicates).
+
+``holds`` is true only for ``reproduced``: the sign of a mean never decides a claim on its own.
+numpy and scipy only.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from scipy import stats
+
+MIN_REPLICATES = 3
+Direction = Literal["greater", "less"]
+VERDICTS = ("reproduced", "not reproduced", "not resolved")
+
+
+def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float, int]:
+    """Mean, lower and upper bound of the two-sided t interval, and the number of finite values.
+
+    nan values are dropped; with fewer than two values the bounds are nan.
+    """
+    values = np.asarray(values, float).ravel()
+    values = values[np.isfinite(values)]
+    n = len(values)
+    if n == 0:
+        return np.nan, np.nan, np.nan, 0
+    mean = float(values.mean())
+    if n < 2:
+        return mean, np.nan, np.nan, n
+    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)
+    return mean, float(mean - half), float(mean + half), n
+
+
+def verdict(low: float, high: float, n: int, direction: Direction) -> str:
+    """``reproduced`` / ``not reproduced`` / ``not resolved`` for an interval (see the module)."""
+    if direction not in ("greater", "less"):
+        raise ValueError(f"direction must be 'greater' or 'less', got {direction!r}")
+    if n < MIN_REPLICATES or not (np.isfinite(low) and np.isfinite(high)):
+        return "not resolved"
+    above, below = low > 0, high < 0
+    if (above and direction == "greater") or (below and direction == "less"):
+        return "reproduced"
+    if above or below:
+        return "not reproduced"
+    return "not resolved"
+
+
+def decide(values, direction: Direction, threshold: float = 0.0, confidence: float = 0.95) -> dict:
+    """The claim's row: mean value, interval, replicate count, verdict and ``holds``.
+
+    ``values`` are per-replicate numbers (already paired differences where the design pairs);
+    the claim is ``values - threshold`` compared with zero in ``direction``. The reported
+    ``value``, ``ci_low`` and ``ci_high`` are on the scale of ``values`` (threshold not removed).
+    """
+    mean, low, high, n = t_interval(np.asarray(values, float) - threshold, confidence)
+    decided = verdict(low, high, n, direction)
+    return {
+        "value": mean + threshold,
+        "ci_low": low + threshold,
+        "ci_high": high + threshold,
+        "n": n,
+        "direction": direction,
+        "threshold": threshold,
+        "verdict": decided,
+        "holds": decided == "reproduced",
+    }

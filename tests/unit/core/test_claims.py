@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+from scipy import stats
+
+from insilico.core.claims import decide, t_interval, verdict
+
+
+def test_t_interval_matches_scipy():
+    values = np.array([0.1, 0.3, 0.2, 0.4, 0.25])
+    mean, low, high, n = t_interval(values)
+    expected = stats.t.interval(0.95, n - 1, loc=values.mean(), scale=stats.sem(values))
+    assert n == 5 and mean == pytest.approx(values.mean())
+    assert (low, high) == pytest.approx(expected)
+
+
+def test_nan_replicates_are_dropped_and_one_value_has_no_interval():
+    mean, low, high, n = t_interval([np.nan, 2.0])
+    assert (mean, n) == (2.0, 1) and np.isnan(low) and np.isnan(high)
+
+
+def test_an_interval_that_excludes_zero_in_the_claimed_direction_reproduces():
+    row = decide([0.10, 0.12, 0.11, 0.09], "greater")
+    assert row["verdict"] == "reproduced" and row["holds"]
+    assert decide([0.10, 0.12, 0.11, 0.09], "less")["verdict"] == "not reproduced"
+
+
+def test_a_positive_mean_whose_interval_holds_zero_is_not_resolved():
+    # the case the old rule (sign of the mean) called holding: +0.016 +- 0.017
+    row = decide([0.0, 0.035, 0.013], "greater")
+    assert row["value"] > 0 and row["ci_low"] < 0
+    assert row["verdict"] == "not resolved" and not row["holds"]
+
+
+def test_two_seeds_never_resolve_a_claim():
+    assert verdict(0.1, 0.2, 2, "greater") == "not resolved"
+
+
+def test_threshold_claims_are_reported_on_the_value_scale():
+    row = decide([0.70, 0.72, 0.71], "greater", threshold=0.6)
+    assert row["value"] == pytest.approx(0.71) and row["ci_low"] > 0.6 and row["holds"]
+
+
+def test_a_direction_typo_is_an_error():
+    with pytest.raises(ValueError, match="direction"):
+        verdict(0.1, 0.2, 3, "larger")
