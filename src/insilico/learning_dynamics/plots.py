@@ -34,7 +34,7 @@ def mode_trajectories(dec, hier):
     """Decoupled starts at each depth (normalised strengths) and the 8-item tree from a random
     start."""
     fig, axes = plt.subplots(1, len(dec.depth) + 1, figsize=(4 * (len(dec.depth) + 1), 3.4))
-    for ax, depth in zip(axes, dec.depth.values, strict=True):
+    for ax, depth in zip(axes[:-1], dec.depth.values, strict=True):
         sel = dec.sel(depth=depth)
         t = sel.frac.values * float(sel.horizon)
         for k in range(dec.sizes["mode"]):  # seed 0: each seed has its own singular values
