@@ -140,6 +140,11 @@ def learning_curves(teacher, target, out_frac, n, m, noise_var, s0, times, unlea
     value, ou, ov = noisy_spectrum(sv, n, m, noise_var)
     found = ou > 0
     bulk = marchenko_pastur_values(n, m, noise_var, min(n, m) - int(found.sum()))
+    # Sum rule: |teacher + noise|_F^2 = |teacher|^2 + n m noise_var, so the bulk left beside the
+    # outliers holds what they do not (each outlier takes 2 + 1/theta^2 bulk units, not one).
+    energy = sv @ sv + n * m * noise_var - value[found] @ value[found]
+    if len(bulk) and bulk @ bulk > 0:
+        bulk = bulk * np.sqrt(max(energy, 0.0) / (bulk @ bulk))
     learnt = strengths(times, value[found], s0)
     noise = strengths(times, bulk, s0)
     head = np.asarray(teacher, float)[target]
