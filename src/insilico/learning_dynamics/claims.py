@@ -2,7 +2,7 @@
 over seeds by insilico.core.claims.decide, with the measured deviation of simulation from theory.
 
 Per-seed numbers are computed here from the studies' datasets; tolerances come from the config
-(``learning_dynamics.tolerances``), fixed before the run.
+(``learning_dynamics.tolerances``), set once and not tuned per run.
 """
 
 from __future__ import annotations
