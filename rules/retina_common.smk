@@ -76,9 +76,9 @@ def retina_targets():
     )
 
 
-def retina_file(wildcards):
+def retina_file(wildcards, suffix=".h5"):
     """The file name of a recording relative to a data root, as in the public repository."""
-    return f"{wildcards.experiment}/{wildcards.stimulus}.h5"
+    return f"{wildcards.experiment}/{wildcards.stimulus}{suffix}"
 
 
 def check_remote_retina_checksums():
@@ -105,7 +105,10 @@ def remote_retina_checksum(wildcards):
 
 
 def local_retina_file(wildcards):
-    return str(Path(config["data"]["local"]["retina"]["root"]) / retina_file(wildcards))
+    """The user's file: <root>/<experiment>/<stimulus>.h5, or .nwb with format: nwb."""
+    local = config["data"]["local"]["retina"]
+    suffix = ".nwb" if local["format"] == "nwb" else ".h5"
+    return str(Path(local["root"]) / retina_file(wildcards, suffix))
 
 
 def retina_acquired_files():

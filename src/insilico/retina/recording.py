@@ -14,6 +14,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
 from insilico.core.io import atomic_path
 from insilico.core.units import BIN_SECONDS
@@ -24,6 +25,14 @@ TRAIN_COUNTS = "train/response/binned"
 TEST_STIMULUS = "test/stimulus"
 TEST_REPEATS = "test/repeats"
 TRUE_TEST_RATE = "groundtruth/test_rate"
+
+
+SMOOTHING_SIGMA_BINS = 1.0  # firing_rate_10ms = counts / 0.01 s smoothed by this Gaussian
+
+
+def smoothed_rate(counts: np.ndarray) -> np.ndarray:
+    """firing_rate_10ms as in deep-retina: counts / 0.01 s smoothed by a 1-bin Gaussian."""
+    return gaussian_filter1d(np.asarray(counts) / BIN_SECONDS, SMOOTHING_SIGMA_BINS, axis=-1)
 
 
 class RetinaFileError(ValueError):
