@@ -88,6 +88,9 @@ elif config["data"]["retina"]["source"] == "remote":
 
 else:
 
+    if "retina" in config["branches"]:
+        check_local_retina_files()
+
     rule link_local_retina:
         input:
             source=local_retina_file,

@@ -1,6 +1,7 @@
 # Settings, input functions and targets of the retina branch (rules/retina.smk).
 import math
 import zlib
+from functools import partial
 
 from insilico.retina.config import model_train_params
 from insilico.retina import ablation
@@ -106,6 +107,32 @@ def remote_retina_checksum(wildcards):
 
 def local_retina_file(wildcards):
     return str(Path(config["data"]["local"]["retina"]["root"]) / retina_file(wildcards))
+
+
+def check_local_retina_files():
+    """Open every local recording before any job (metadata only: layout, shapes, the requested
+    cells), so that a fault stops the run in one line naming the file, before anything runs.
+    """
+    from insilico.retina.recording import check_recording
+
+    root = Path(config["data"]["local"]["retina"]["root"])
+    files = [
+        (experiment, root / f"{experiment}/{stimulus}.h5")
+        for experiment, stimulus in retina_recordings()
+    ]
+    cells = config["data"]["retina"]["cells"]
+    check_local_data(
+        [("data.local.retina.root", path, check_recording) for _, path in files]
+        + [
+            (
+                "data.retina.cells",
+                path,
+                partial(check_recording, cells=cells[experiment]),
+            )
+            for experiment, path in files
+            if experiment in cells
+        ]
+    )
 
 
 def retina_acquired_files():
