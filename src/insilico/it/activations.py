@@ -197,7 +197,7 @@ def extract_activations(
 
 def read_activations(path: str | os.PathLike, expected_key: str | None = None) -> xr.Dataset:
     """An activation file; ``expected_key`` (if given) must equal its ``cache_key``."""
-    from insilico.core.io import read_netcdf
+    from insilico.core.io import read_netcdf, rebuild_advice
 
     dataset = read_netcdf(path)
     if "activations" not in dataset or "cache_key" not in dataset.attrs:
@@ -205,6 +205,6 @@ def read_activations(path: str | os.PathLike, expected_key: str | None = None) -
     if expected_key is not None and dataset.attrs["cache_key"] != expected_key:
         raise StaleActivationsError(
             f"{Path(path)} was computed from other inputs (cache key {dataset.attrs['cache_key'][:12]}, "
-            f"expected {expected_key[:12]}); delete it to recompute"
+            f"expected {expected_key[:12]}); {rebuild_advice(path)}"
         )
     return dataset
