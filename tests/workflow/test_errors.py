@@ -4,6 +4,8 @@ command that really rebuilds it."""
 
 from __future__ import annotations
 
+import re
+
 import h5py
 import pytest
 import yaml
@@ -123,3 +125,51 @@ def test_a_faulty_local_it_assembly_stops_the_run_before_any_job(fresh_workflow,
         f"Invalid local data: config key 'data.local.it.assembly': {assembly}: "
         "not a readable netCDF-4 file" in output
     ), output
+
+
+def test_the_advice_for_a_truncated_intermediate_rebuilds_it_and_what_is_made_from_it(
+    fresh_workflow,
+):
+    """A model cut short stops the job that reads it with one line. Deleting the model is not
+    enough (Snakemake does not remake a missing file whose downstream files exist); the command
+    the line names rebuilds the model, the file removed with the failed job, and what follows."""
+    summary = "results/dynamics/summary.csv"
+    fresh_workflow.snakemake("--cores", "2", summary)
+    root = fresh_workflow.root
+    model = sorted(root.glob("results/dynamics/*/models/chunk*.pt"))[0]
+    fixed_points = model.parent.parent / "fixed_points" / model.with_suffix(".nc").name
+    model.write_bytes(model.read_bytes()[:1000])
+    failed = fresh_workflow.snakemake(
+        "--cores", "1", "--forcerun", str(fixed_points.relative_to(root)), summary, check=False
+    )
+    assert failed.returncode != 0
+    relative = str(model.relative_to(root))
+    (line,) = [
+        line
+        for line in (failed.stdout + failed.stderr).splitlines()
+        if line.startswith("UnreadableFileError:")
+    ]
+    assert f"{relative} is unreadable" in line
+    advised = re.search(r"`snakemake (--forcerun \S+)`", line).group(1).split()
+    assert advised == ["--forcerun", relative]
+    assert not fixed_points.exists() and (root / summary).exists()
+    model.unlink()  # the old advice: delete it and rerun
+    assert fresh_workflow.planned_jobs(summary) == {}  # "Nothing to be done"
+    # --forcerun takes several values: the target goes before it.
+    assert fresh_workflow.planned_jobs(summary, *advised) == {
+        "train_dynamics": 1,
+        "dynamics_fixed_points": 1,
+        "dynamics_population": 1,
+    }
+
+
+def test_a_malformed_config_yaml_stops_the_run_naming_file_and_line(fresh_workflow):
+    config = fresh_workflow.root / "config.yaml"
+    lines = config.read_text().splitlines()
+    config.write_text("\n".join([*lines, "broken: [1, 2", "next: 3", ""]))
+    output = refused(fresh_workflow, {}, "--dry-run")
+    assert (
+        f"Invalid configuration: config file config.yaml, line {len(lines) + 2}, column 5: "
+        "not valid YAML: expected ','" in output
+    ), output
+    assert "Traceback" not in output
