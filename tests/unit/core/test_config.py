@@ -95,6 +95,11 @@ def test_model_overrides_only_the_training_keys_it_sets():
             "config key 'data.retina.cells': experiment(s) ['other']",
         ),
         (
+            {"data": {"retina": {"cells": {"sim01": [1, 11]}}}},
+            "config key 'data.retina.cells': experiment 'sim01' asks for cell(s) [11], not in the "
+            "simulated recordings; available cells: 1-10",
+        ),
+        (
             {"data": {"source": "local"}},
             "config key 'data.source' is now one per branch: set data.retina.source and/or "
             "data.it.source",
