@@ -31,6 +31,11 @@ def rebuild_advice(path: str | os.PathLike) -> str:
     )
 
 
+class DataFileError(ValueError):
+    """A data file (the user's, or its copy in resources/) that cannot be used as it is; the
+    message names the file and the fault, so a job prints it alone (each reader subclasses it)."""
+
+
 class UnreadableFileError(OSError):
     """An intermediate file exists but cannot be read (truncated or corrupt)."""
 

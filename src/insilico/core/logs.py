@@ -14,15 +14,15 @@ import signal
 import sys
 from pathlib import Path
 
-from insilico.core.io import WRITE_FAILURES, OutputWriteError, UnreadableFileError
+from insilico.core.io import WRITE_FAILURES, DataFileError, OutputWriteError, UnreadableFileError
 
 
 def job_logger(log_path: str | Path, name: str = "insilico") -> logging.Logger:
     """Send log records to ``log_path``; an uncaught exception is logged there before it propagates.
 
     The traceback also still reaches stderr, so Snakemake shows the error next to the failed rule;
-    for the user's own faults (an unreadable input, a full disk, no permission to write) only their
-    one-line message does (a traceback would bury the name of the file at fault). Also installs
+    for the user's own faults (an unusable data file, an unreadable input, a full disk, no
+    permission to write) only their one-line message does (a traceback would bury the name of the file at fault). Also installs
     the SIGTERM handler of the module docstring.
     """
     previous_hook = sys.excepthook
@@ -55,7 +55,7 @@ def _one_line(error: BaseException) -> bool:
     Writes outside :func:`insilico.core.io.atomic_path` give a plain ``OSError``, whose message
     names its file when it has one.
     """
-    if isinstance(error, UnreadableFileError | OutputWriteError):
+    if isinstance(error, UnreadableFileError | OutputWriteError | DataFileError):
         return True
     return (
         isinstance(error, OSError) and error.errno in WRITE_FAILURES and error.filename is not None

@@ -16,7 +16,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from insilico.core.io import atomic_path
+from insilico.core.io import DataFileError, atomic_path
 from insilico.core.units import BIN_SECONDS
 
 TRAIN_STIMULUS = "train/stimulus"
@@ -27,7 +27,7 @@ TEST_REPEATS = "test/repeats"
 TRUE_TEST_RATE = "groundtruth/test_rate"
 
 
-class RetinaFileError(ValueError):
+class RetinaFileError(DataFileError):
     """A recording that cannot be used as it is; the message names the file and the dataset."""
 
 

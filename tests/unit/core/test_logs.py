@@ -27,6 +27,34 @@ def test_an_unreadable_input_stops_the_job_with_one_line(tmp_path):
     assert str(bad) in log.read_text()
 
 
+def test_an_unusable_data_file_stops_the_job_with_one_line(tmp_path):
+    """A recording in another layout (its copy in resources/ changed after the check before the
+    run): the reader's message names the file and the dataset, and is all that is printed."""
+    bad = tmp_path / "whitenoise.h5"
+    bad.write_text("not HDF5\n")
+    script = (
+        "from insilico.core.logs import job_logger\n"
+        "from insilico.retina.recording import read_recording\n"
+        f"job_logger({str(tmp_path / 'job.log')!r})\n"
+        f"read_recording({str(bad)!r})\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"RetinaFileError: {bad} is not a readable HDF5 file ({_h5py_message(bad)})"
+    ]
+
+
+def _h5py_message(path) -> str:
+    import h5py
+
+    try:
+        h5py.File(path, "r")
+    except OSError as error:
+        return str(error)
+    raise AssertionError(f"{path} opened")
+
+
 # Job scripts in which the disk is full or the log folder may not be written (simulated: the tests
 # may run as root, whom permissions do not stop).
 FULL_DISK = (
