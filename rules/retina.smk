@@ -95,6 +95,9 @@ elif config["data"]["retina"]["source"] == "remote":
 
 elif config["data"]["local"]["retina"]["format"] == "nwb":
 
+    if "retina" in config["branches"]:
+        check_local_retina_files()
+
     rule convert_nwb_retina:
         input:
             source=local_retina_file,
@@ -116,6 +119,9 @@ elif config["data"]["local"]["retina"]["format"] == "nwb":
             "../scripts/retina/convert_nwb.py"
 
 else:
+
+    if "retina" in config["branches"]:
+        check_local_retina_files()
 
     rule link_local_retina:
         input:

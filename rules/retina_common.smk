@@ -1,6 +1,8 @@
 # Settings, input functions and targets of the retina branch (rules/retina.smk).
 import math
 import zlib
+from functools import partial
+from types import SimpleNamespace
 
 from insilico.retina.config import model_train_params
 from insilico.retina import ablation
@@ -109,6 +111,35 @@ def local_retina_file(wildcards):
     local = config["data"]["local"]["retina"]
     suffix = ".nwb" if local["format"] == "nwb" else ".h5"
     return str(Path(local["root"]) / retina_file(wildcards, suffix))
+
+
+def check_local_retina_files():
+    """Open every local recording before any job (metadata only: layout, shapes, the requested
+    cells), so that a fault stops the run in one line naming the file, before anything runs.
+    NWB files are checked for what their conversion needs (insilico.retina.nwb.check_nwb).
+    """
+    from insilico.retina.nwb import check_nwb
+    from insilico.retina.recording import check_recording
+
+    local = config["data"]["local"]["retina"]
+    nwb = local["format"] == "nwb"
+    cells = config["data"]["retina"]["cells"]
+    checks = []
+    for experiment, stimulus in retina_recordings():
+        path = local_retina_file(
+            SimpleNamespace(experiment=experiment, stimulus=stimulus)
+        )
+        wanted = cells.get(experiment)
+        if nwb:
+            check = partial(check_nwb, settings=local["nwb"], cells=wanted)
+            checks.append(("data.local.retina.root", path, check))
+            continue
+        checks.append(("data.local.retina.root", path, check_recording))
+        if wanted is not None:
+            checks.append(
+                ("data.retina.cells", path, partial(check_recording, cells=wanted))
+            )
+    check_local_data(checks)
 
 
 def retina_acquired_files():

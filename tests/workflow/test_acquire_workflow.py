@@ -181,9 +181,8 @@ def test_local_retina_without_it_data_plans_retina_mechanisms_and_dynamics(
 ):
     """A user with local retina recordings and no V4/IT data leaves IT out of `branches`."""
     root = tmp_path / "recordings"
-    for stimulus in ("whitenoise", "naturalscene"):
-        (root / "exp01").mkdir(parents=True, exist_ok=True)
-        (root / "exp01" / f"{stimulus}.h5").write_bytes(b"")  # a dry run reads no file
+    for stimulus in ("whitenoise", "naturalscene"):  # checked (metadata only) before any job
+        simulate_recording(root / "exp01" / f"{stimulus}.h5", stimulus, SMALL_RETINA, seed=3)
     settings = {
         "branches": ["retina", "mechanisms", "dynamics"],
         "data": {

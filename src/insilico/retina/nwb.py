@@ -22,6 +22,7 @@ with one line naming the file and the missing table or series.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,16 +67,12 @@ class Presentation:
         )
 
 
-def _external_frames(series, folder: Path, path: Path) -> np.ndarray:
+def _external_frames(series, folder: Path) -> np.ndarray:
     from PIL import Image
 
     stacks = []
     for name in series.external_file[:]:
         file = folder / str(name)
-        if not file.is_file():
-            raise NwbLayoutError(
-                f"{path}: stimulus series '{series.name}' names {file}: no such file"
-            )
         if file.suffix == ".npy":
             stacks.append(np.load(file, allow_pickle=False))
         else:
@@ -83,14 +80,30 @@ def _external_frames(series, folder: Path, path: Path) -> np.ndarray:
     return np.concatenate(stacks)
 
 
-def _series(nwbfile, name: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Frames ``(T, H, W)`` and frame onsets (s) of the stimulus series ``name``."""
+def _stimulus_series(nwbfile, name: str, path: Path):
+    """The stimulus series ``name``, its external files checked to exist."""
     if name not in nwbfile.stimulus:
         found = sorted(nwbfile.stimulus) or "none"
         raise NwbLayoutError(f"{path}: no stimulus series '{name}' (stimulus series: {found})")
     series = nwbfile.stimulus[name]
+    for file in series.external_file[:] if series.external_file is not None else []:
+        if not (path.parent / str(file)).is_file():
+            raise NwbLayoutError(
+                f"{path}: stimulus series '{name}' names {path.parent / str(file)}: no such file"
+            )
+    if series.external_file is None and len(series.data.shape) != 3:
+        raise NwbLayoutError(
+            f"{path}: stimulus series '{name}' has frames of shape {series.data.shape}, "
+            "expected (T, H, W)"
+        )
+    return series
+
+
+def _series(nwbfile, name: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Frames ``(T, H, W)`` and frame onsets (s) of the stimulus series ``name``."""
+    series = _stimulus_series(nwbfile, name, path)
     if series.external_file is not None:
-        frames = _external_frames(series, path.parent, path)
+        frames = _external_frames(series, path.parent)
     else:
         frames = np.asarray(series.data[:])
     if frames.ndim != 3:
@@ -121,8 +134,9 @@ def _presentation_starts(nwbfile, name: str) -> np.ndarray:
     return np.array([])
 
 
-def _presentation(nwbfile, name: str, path: Path, repeated: bool) -> Presentation:
-    frames, times = _series(nwbfile, name, path)
+def _counted_starts(nwbfile, name: str, path: Path, repeated: bool) -> np.ndarray:
+    """The presentations of ``name``: at least two of the test movie, at most one of the training
+    movie (none: shown at its own timestamps)."""
     starts = _presentation_starts(nwbfile, name)
     if repeated and len(starts) < 2:
         raise NwbLayoutError(
@@ -133,13 +147,24 @@ def _presentation(nwbfile, name: str, path: Path, repeated: bool) -> Presentatio
         raise NwbLayoutError(
             f"{path}: the training movie '{name}' is presented {len(starts)} times, expected once"
         )
+    return starts
+
+
+def _presentation(nwbfile, name: str, path: Path, repeated: bool) -> Presentation:
+    frames, times = _series(nwbfile, name, path)
+    starts = _counted_starts(nwbfile, name, path, repeated)
     return Presentation(frames, times - times[0], starts if len(starts) else times[:1])
 
 
-def _spike_times(nwbfile, path: Path) -> tuple[list[np.ndarray], list[int]]:
+def _units(nwbfile, path: Path):
     units = nwbfile.units
     if units is None or len(units) == 0 or "spike_times" not in units.colnames:
         raise NwbLayoutError(f"{path}: no Units table with spike_times (the cells' spikes)")
+    return units
+
+
+def _spike_times(nwbfile, path: Path) -> tuple[list[np.ndarray], list[int]]:
+    units = _units(nwbfile, path)
     spikes = [np.asarray(units["spike_times"][i], float) for i in range(len(units))]
     return spikes, [int(i) for i in units.id[:]]
 
@@ -155,20 +180,46 @@ def _as_uint8(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return rescale(train), rescale(test), f"rescaled from [{low:g}, {high:g}] to [0, 255]"
 
 
-def convert_nwb(source: str | os.PathLike, dest: str | os.PathLike, settings: dict) -> dict:
-    """Convert one NWB recording to the deep-retina layout at ``dest``; returns what was done.
-
-    ``settings``: ``train_series`` and ``test_series``, the names of the two stimulus series.
-    """
+@contextlib.contextmanager
+def _opened(path: Path):
+    """The NWB file at ``path``, read lazily, closed on exit; one line if it cannot be read."""
     from pynwb import NWBHDF5IO
 
-    path = Path(source)
     try:
         io = NWBHDF5IO(str(path), "r")
         nwbfile = io.read()
     except Exception as error:  # h5py, hdmf and pynwb raise many kinds for a broken file
         raise NwbLayoutError(f"{path}: not a readable NWB file ({error})") from None
     with io:
+        yield nwbfile
+
+
+def check_nwb(source: str | os.PathLike, settings: dict, cells: list[int] | None = None) -> None:
+    """What :func:`convert_nwb` needs is in the file (and the 1-based ``cells``, in unit order),
+    checked without reading frames or spikes: the up-front check before any job."""
+    path = Path(source)
+    if not path.is_file():
+        raise NwbLayoutError(f"{path}: no such file")
+    with _opened(path) as nwbfile:
+        n_units = len(_units(nwbfile, path))
+        missing = sorted(set(cells or []) - set(range(1, n_units + 1)))
+        if missing:
+            raise NwbLayoutError(
+                f"{path}: cells {missing} are not in the recording; available cells: "
+                f"{list(range(1, n_units + 1))} (the units table's rows, in order)"
+            )
+        for name, repeated in ((settings["train_series"], False), (settings["test_series"], True)):
+            _stimulus_series(nwbfile, name, path)
+            _counted_starts(nwbfile, name, path, repeated)
+
+
+def convert_nwb(source: str | os.PathLike, dest: str | os.PathLike, settings: dict) -> dict:
+    """Convert one NWB recording to the deep-retina layout at ``dest``; returns what was done.
+
+    ``settings``: ``train_series`` and ``test_series``, the names of the two stimulus series.
+    """
+    path = Path(source)
+    with _opened(path) as nwbfile:
         spikes, unit_ids = _spike_times(nwbfile, path)
         train = _presentation(nwbfile, settings["train_series"], path, repeated=False)
         test = _presentation(nwbfile, settings["test_series"], path, repeated=True)

@@ -146,3 +146,22 @@ def test_a_file_that_is_not_nwb_is_named(tmp_path):
     source.write_text("not hdf5")
     with pytest.raises(NwbLayoutError, match=r"notes\.nwb: not a readable NWB file"):
         convert_nwb(source, tmp_path / "out.h5", SETTINGS)
+
+
+def test_the_up_front_check_finds_what_the_conversion_would_refuse(tmp_path):
+    from insilico.retina.nwb import check_nwb
+
+    good = _stored(tmp_path / "good.nwb")
+    check_nwb(good, SETTINGS, cells=[1, 2])
+    with pytest.raises(NwbLayoutError, match=r"cells \[3\] are not in the recording; available"):
+        check_nwb(good, SETTINGS, cells=[2, 3])
+    once = _stored(tmp_path / "once.nwb", test_presentations=[3.0])
+    with pytest.raises(NwbLayoutError, match="needs at least two presentations"):
+        check_nwb(once, SETTINGS)
+    external = _external(tmp_path)
+    check_nwb(external, SETTINGS)
+    (tmp_path / "test.npy").unlink()
+    with pytest.raises(NwbLayoutError, match=r"'test' names .*test\.npy: no such file"):
+        check_nwb(external, SETTINGS)
+    with pytest.raises(NwbLayoutError, match="no such file"):
+        check_nwb(tmp_path / "missing.nwb", SETTINGS)
