@@ -38,6 +38,7 @@ include: "rules/acquire.smk"
 include: "rules/geometry.smk"
 include: "rules/factorisation.smk"
 include: "rules/bottleneck.smk"
+include: "rules/efficient_coding.smk"
 
 
 rule all:

@@ -55,6 +55,7 @@ def branch_targets():
         "geometry": geometry_targets,
         "factorisation": factorisation_targets,
         "bottleneck": bottleneck_targets,
+        "efficient_coding": efficient_coding_targets,
     }
     return [path for branch in BRANCHES for path in targets[branch]()]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from insilico.core.config import ConfigError, validate_config
 from insilico.dynamics import config as dynamics
+from insilico.efficient_coding import config as efficient_coding
 from insilico.it import config as it
 from insilico.mechanisms import config as mechanisms
 from insilico.retina import config as retina
@@ -42,6 +43,7 @@ CONFIG_CHECKS = (
     it.check_config,
     check_branches,
     mechanisms.check_config,
+    efficient_coding.check_config,
 )
 
 

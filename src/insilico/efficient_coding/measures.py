@@ -1,0 +1,47 @@
+"""Measures of a receptive field shared by the learned filters and the simulated cells. numpy."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def rms_radius(field: np.ndarray, floor: float = 0.1) -> float:
+    """RMS distance from the energy centre of a 1-D or 2-D field, weighted by its squared value.
+
+    Energy below ``floor`` times the peak's is left out (STA noise spread over the whole field
+    would otherwise set the size); periodic fields are centred on their peak first (the learned
+    filters live on a torus)."""
+    energy = field**2
+    energy = np.where(energy >= floor * energy.max(), energy, 0.0)
+    peak = np.unravel_index(energy.argmax(), energy.shape)
+    energy = np.roll(
+        energy,
+        [s // 2 - p for s, p in zip(energy.shape, peak, strict=True)],
+        axis=range(field.ndim),
+    )
+    grids = np.meshgrid(*[np.arange(s) for s in energy.shape], indexing="ij")
+    centre = [float((g * energy).sum() / energy.sum()) for g in grids]
+    squared = sum((g - c) ** 2 for g, c in zip(grids, centre, strict=True))
+    return float(np.sqrt((squared * energy).sum() / energy.sum()))
+
+
+def polarity(kernel: np.ndarray) -> float:
+    """Energy-weighted sign of a filter, sum k|k| / sum k^2: near +1 ON-like (its strong parts
+    positive), near -1 OFF-like, near 0 for balanced or noisy filters."""
+    return float((kernel * np.abs(kernel)).sum() / np.square(kernel).sum())
+
+
+def on_off_index(filters: np.ndarray) -> float:
+    """Mean over the two strides of minus the product of the two filters' polarities: 1 when each
+    stride's pair is one ON and one OFF filter, -1 when both share a sign."""
+    return float(np.mean([-polarity(filters[i]) * polarity(filters[i + 1]) for i in (0, 2)]))
+
+
+def spatial_size(kernel: np.ndarray) -> float:
+    """RMS spatial radius (pixels) of a learned filter at its peak frame."""
+    return rms_radius(kernel[:, np.abs(kernel).max(axis=0).argmax()])
+
+
+def temporal_width(kernel: np.ndarray) -> float:
+    """RMS temporal width (frames) of a learned filter at its peak pixel."""
+    return rms_radius(kernel[np.abs(kernel).max(axis=1).argmax()])
