@@ -1,0 +1,29 @@
+"""Field measures: sizes, polarity and the ON/OFF index, with their controls."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from insilico.efficient_coding import measures
+
+
+def test_rms_radius_of_a_gaussian_and_on_a_torus():
+    x = np.arange(64)
+    field = np.exp(-((x - 20.0) ** 2) / (2 * 3.0**2))
+    # energy exp(-x^2 / sigma^2): RMS sigma / sqrt(2), a little less with the 10 % floor
+    assert measures.rms_radius(field) == pytest.approx(3.0 / np.sqrt(2), rel=0.15)
+    assert measures.rms_radius(np.roll(field, 44)) == pytest.approx(measures.rms_radius(field))
+    assert measures.rms_radius(
+        np.exp(-((x - 20.0) ** 2) / (2 * 6.0**2))
+    ) > 1.8 * measures.rms_radius(field)
+
+
+def test_on_off_index_separates_opposite_from_equal_signs():
+    rng = np.random.default_rng(0)
+    bump = np.exp(-np.add.outer((np.arange(8) - 4.0) ** 2, (np.arange(6) - 3.0) ** 2) / 4)
+    assert measures.polarity(bump) == pytest.approx(1.0, abs=1e-9)
+    assert measures.polarity(-bump) == pytest.approx(-1.0, abs=1e-9)
+    assert abs(measures.polarity(rng.normal(size=(64, 64)))) < 0.1
+    assert measures.on_off_index(np.stack([bump, -bump, -bump, bump])) == pytest.approx(1.0)
+    assert measures.on_off_index(np.stack([bump, bump, -bump, -bump])) == pytest.approx(-1.0)
