@@ -32,9 +32,18 @@ def polarity(kernel: np.ndarray) -> float:
 
 
 def on_off_index(filters: np.ndarray) -> float:
-    """Mean over the two strides of minus the product of the two filters' polarities: 1 when each
-    stride's pair is one ON and one OFF filter, -1 when both share a sign."""
-    return float(np.mean([-polarity(filters[i]) * polarity(filters[i + 1]) for i in (0, 2)]))
+    """Opposite polarity of the two filters sharing each stride (filters 0, 1 and 2, 3), averaged.
+
+    Per pair: minus the normalised circular cross-correlation at its largest magnitude (over all
+    space-time shifts, since a mosaic's filter is defined up to a shift): 1 when one filter is the
+    other sign-inverted (ON and OFF), -1 when they are equal, near 0 for unrelated filters.
+    """
+    values = []
+    for a, b in ((filters[0], filters[1]), (filters[2], filters[3])):
+        cross = np.fft.ifft2(np.fft.fft2(a) * np.conj(np.fft.fft2(b))).real
+        peak = cross.ravel()[np.abs(cross).argmax()]
+        values.append(-peak / (np.linalg.norm(a) * np.linalg.norm(b)))
+    return float(np.mean(values))
 
 
 def spatial_size(kernel: np.ndarray) -> float:

@@ -27,3 +27,8 @@ def test_on_off_index_separates_opposite_from_equal_signs():
     assert abs(measures.polarity(rng.normal(size=(64, 64)))) < 0.1
     assert measures.on_off_index(np.stack([bump, -bump, -bump, bump])) == pytest.approx(1.0)
     assert measures.on_off_index(np.stack([bump, bump, -bump, -bump])) == pytest.approx(-1.0)
+    # defined up to a shift: a shifted OFF copy is still the ON filter's partner
+    shifted = -np.roll(bump, (3, 2), axis=(0, 1))
+    assert measures.on_off_index(np.stack([bump, shifted, bump, shifted])) == pytest.approx(1.0)
+    noise = rng.normal(size=(4, 32, 32))
+    assert abs(measures.on_off_index(noise)) < 0.25
