@@ -26,6 +26,8 @@ import xarray as xr
 
 from insilico.efficient_coding.waterfill import Noise, sweep
 
+CPU = torch.device("cpu")
+
 
 @dataclass(frozen=True)
 class Model:
@@ -49,18 +51,20 @@ class MosaicBank(torch.nn.Module):
         super().__init__()
         types = max(len(m.strides) for m in models)
         shape = (len(models), types, pixels, frames)
-        self.filters = torch.nn.Parameter(torch.randn(shape, generator=generator) / pixels)
-        self.decoders = torch.nn.Parameter(torch.randn(shape, generator=generator) / pixels)
-        self.thresholds = torch.nn.Parameter(torch.zeros(len(models), types, 1, 1))
-        cells = torch.zeros(len(models), types, pixels, 1)
+        device = generator.device
+        draw = lambda: torch.randn(shape, generator=generator, device=device) / pixels  # noqa: E731
+        self.filters, self.decoders = torch.nn.Parameter(draw()), torch.nn.Parameter(draw())
+        self.thresholds = torch.nn.Parameter(torch.zeros(len(models), types, 1, 1, device=device))
+        cells = torch.zeros(len(models), types, pixels, 1, device=device)
         for i, model in enumerate(models):
             for j, stride in enumerate(model.strides):
                 cells[i, j, ::stride] = 1.0
         self.register_buffer("cells", cells)
+        budget = torch.tensor([m.budget for m in models], device=device)
+        self.register_buffer("budget", budget[:, None, None, None])
         self.register_buffer(
-            "budget", torch.tensor([m.budget for m in models])[:, None, None, None]
+            "rectified", torch.tensor([m.rectified for m in models], device=device)
         )
-        self.register_buffer("rectified", torch.tensor([m.rectified for m in models]))
 
     def drives(self, noisy: torch.Tensor) -> torch.Tensor:
         """Every type's response at every pixel (models, batch, types, pixels, frames)."""
@@ -84,7 +88,9 @@ class MosaicBank(torch.nn.Module):
         """Reconstructions (models, batch, pixels, frames) from budget-scaled noisy responses."""
         drive = self.drives(noisy)
         scale = (self.budget[:, 0, 0, 0] / self.costs(drive))[:, None, None, None, None]
-        rates = scale * drive + noise.output**0.5 * torch.randn(drive.shape, generator=generator)
+        rates = scale * drive + noise.output**0.5 * torch.randn(
+            drive.shape, generator=generator, device=drive.device
+        )
         upsampled = torch.fft.fft2(rates * self.cells[:, None])
         return torch.fft.ifft2(upsampled * torch.fft.fft2(self.decoders)[:, None]).real.sum(dim=2)
 
@@ -102,28 +108,37 @@ def symmetrised(patches: torch.Tensor, generator: torch.Generator) -> torch.Tens
     batch, pixels, frames = flat.shape
     axes = []
     for size in (pixels, frames):
-        shift = torch.randint(size, (batch, 1), generator=generator)
-        sign = 2 * torch.randint(2, (batch, 1), generator=generator) - 1
-        axes.append((sign * torch.arange(size) + shift) % size)
-    rows = torch.arange(batch)[:, None, None]
+        shift = torch.randint(size, (batch, 1), generator=generator, device=flat.device)
+        sign = 2 * torch.randint(2, (batch, 1), generator=generator, device=flat.device) - 1
+        axes.append((sign * torch.arange(size, device=flat.device) + shift) % size)
+    rows = torch.arange(batch, device=flat.device)[:, None, None]
     return flat[rows, axes[0][:, :, None], axes[1][:, None, :]].reshape(patches.shape)
 
 
 def _batch(data: torch.Tensor, index: torch.Tensor, size: int, generator) -> torch.Tensor:
     """``size`` random patches per model from its own patch set: (models, size, pixels, frames)."""
-    picks = torch.randint(data.shape[1], (len(index), size), generator=generator)
+    picks = torch.randint(
+        data.shape[1], (len(index), size), generator=generator, device=data.device
+    )
     return symmetrised(data[index[:, None], picks], generator)
 
 
 def _noisy(patches: torch.Tensor, noise: Noise, generator: torch.Generator) -> torch.Tensor:
-    return patches + noise.input**0.5 * torch.randn(patches.shape, generator=generator)
+    return patches + noise.input**0.5 * torch.randn(
+        patches.shape, generator=generator, device=patches.device
+    )
 
 
-def train(models, patches: np.ndarray, noise: Noise, training: Training, seed: int, log=None):
+def _on(device: torch.device, patches: np.ndarray, models, seed: int):
+    """A seeded generator, the patches and each model's patch-set index, all on ``device``."""
+    generator = torch.Generator(device=device).manual_seed(seed)
+    data = torch.from_numpy(np.ascontiguousarray(patches, dtype=np.float32)).to(device)
+    return generator, data, torch.tensor([m.data for m in models], device=device)
+
+
+def train(models, patches, noise: Noise, training: Training, seed: int, log=None, device=CPU):
     """Adam on random batches of each model's patches (sets, n, pixels, frames), cosine schedule."""
-    generator = torch.Generator().manual_seed(seed)
-    data = torch.from_numpy(np.ascontiguousarray(patches, dtype=np.float32))
-    index = torch.tensor([m.data for m in models])
+    generator, data, index = _on(device, patches, models, seed)
     bank = MosaicBank(models, data.shape[2], data.shape[3], generator)
     optimiser = torch.optim.Adam(bank.parameters(), lr=training.learning_rate)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, training.steps)
@@ -141,20 +156,18 @@ def train(models, patches: np.ndarray, noise: Noise, training: Training, seed: i
     return bank
 
 
-def relative_errors(bank, models, patches: np.ndarray, noise: Noise, seed: int, batches: int):
+def relative_errors(bank, models, patches, noise: Noise, seed: int, batches: int, device=CPU):
     """Each model's squared error over its patches' summed square, on fresh shifts and noise."""
-    generator = torch.Generator().manual_seed(seed)
-    data = torch.from_numpy(np.ascontiguousarray(patches, dtype=np.float32))
-    index = torch.tensor([m.data for m in models])
-    error = torch.zeros(len(models), dtype=torch.float64)
-    total = torch.zeros(len(models), dtype=torch.float64)
+    generator, data, index = _on(device, patches, models, seed)
+    error = torch.zeros(len(models), dtype=torch.float64, device=device)
+    total = torch.zeros(len(models), dtype=torch.float64, device=device)
     with torch.no_grad():
         for _ in range(batches):
             batch = _batch(data, index, 256, generator)
             decoded = bank(_noisy(batch, noise, generator), noise, generator)
             error += (decoded - batch).square().sum(dim=(1, 2, 3)).double()
             total += batch.square().sum(dim=(1, 2, 3)).double()
-    return (error / total).numpy()
+    return (error / total).cpu().numpy()
 
 
 KINDS = ("one", "two", "rectified", "control")
@@ -183,7 +196,7 @@ def _models(spectra: dict, settings: dict, noise: Noise) -> dict:
     return models
 
 
-def trained(patches: dict, spectra: dict, settings: dict, log) -> xr.Dataset:
+def trained(patches: dict, spectra: dict, settings: dict, log, device=CPU) -> xr.Dataset:
     """Train every encoder of every seed and budget (two stacked banks); errors and filters."""
     noise = Noise(settings["noise"]["input"], settings["noise"]["output"])
     training = Training(
@@ -197,23 +210,16 @@ def trained(patches: dict, spectra: dict, settings: dict, log) -> xr.Dataset:
     filters = np.full((*shape, 4, *stacked.shape[2:]), np.nan, dtype=np.float32)
     for group in (("one", "two"), ("rectified", "control")):
         keys = [(s, b, k) for s in seeds for b in budgets for k in group]
-        bank = train(
-            [models[key] for key in keys], stacked, noise, training, settings["train"]["seed"], log
-        )
-        errors = relative_errors(
-            bank,
-            [models[key] for key in keys],
-            stacked,
-            noise,
-            1,
-            settings["train"]["eval_batches"],
-        )
+        group = [models[key] for key in keys]
+        bank = train(group, stacked, noise, training, settings["train"]["seed"], log, device)
+        batches = settings["train"]["eval_batches"]
+        errors = relative_errors(bank, group, stacked, noise, 1, batches, device)
         for i, (seed, budget, kind) in enumerate(keys):
             at = (seeds.index(seed), budgets.index(budget), KINDS.index(kind))
             types = len(models[seed, budget, kind].strides)
             error[at] = errors[i]
             strides[at][:types] = models[seed, budget, kind].strides
-            filters[at][:types] = bank.filters[i, :types].detach().numpy()
+            filters[at][:types] = bank.filters[i, :types].detach().cpu().numpy()
     theory = np.array([[models[s, b, "theory"] for b in budgets] for s in seeds])
     return xr.Dataset(
         {
