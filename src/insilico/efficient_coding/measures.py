@@ -25,12 +25,6 @@ def rms_radius(field: np.ndarray, floor: float = 0.1) -> float:
     return float(np.sqrt((squared * energy).sum() / energy.sum()))
 
 
-def polarity(kernel: np.ndarray) -> float:
-    """Energy-weighted sign of a filter, sum k|k| / sum k^2: near +1 ON-like (its strong parts
-    positive), near -1 OFF-like, near 0 for balanced or noisy filters."""
-    return float((kernel * np.abs(kernel)).sum() / np.square(kernel).sum())
-
-
 def on_off_index(filters: np.ndarray) -> float:
     """Opposite polarity of the two filters sharing each stride (filters 0, 1 and 2, 3), averaged.
 

@@ -35,7 +35,6 @@ def type_ratio(sweep: xr.Dataset, prefix: str = "") -> xr.DataArray:
 def claims(theory: xr.Dataset, trained: xr.Dataset) -> pd.DataFrame:
     """One row per claim: value, interval, n, verdict and holds (core.claims.decide)."""
     gain = theory["one_error"] - theory["two_error"]
-    toy_ratio = type_ratio(theory, "toy_")
     budget_slope = [
         _slope(np.log(theory["budget"]), np.log(type_ratio(theory).sel(seed=s)))
         for s in theory["seed"]
@@ -91,8 +90,6 @@ def claims(theory: xr.Dataset, trained: xr.Dataset) -> pd.DataFrame:
         ),
     }
     table = pd.DataFrame([{"claim": name, **row} for name, row in rows.items()])
-    toy = _slope(np.log(theory["slope"]), np.log(toy_ratio.isel(budget=-1)))
-    table.attrs["toy_ratio_slope_on_spatial_exponent"] = toy
     return table[
         ["claim", "value", "ci_low", "ci_high", "n", "verdict", "holds", "direction", "threshold"]
     ]
