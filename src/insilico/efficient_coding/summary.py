@@ -74,14 +74,14 @@ def claims(theory: xr.Dataset, trained: xr.Dataset) -> pd.DataFrame:
         "type ratio (fine per coarse) falls with a steeper spatial spectrum (slope on tilt)": decide(
             tilt_slope, "less"
         ),
-        "rectified encoder splits into ON and OFF (polarity index)": decide(
+        "rectified encoder splits into ON and OFF (ON/OFF index)": decide(
             [
                 on_off_index(train["filter"].sel(kind="rectified").values[s])
                 for s in range(train.sizes["seed"])
             ],
             "greater",
         ),
-        "negative control: linear encoder with two filters per stride (polarity index)": decide(
+        "negative control: linear encoder with two filters per stride (ON/OFF index)": decide(
             [
                 on_off_index(train["filter"].sel(kind="control").values[s])
                 for s in range(train.sizes["seed"])
