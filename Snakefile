@@ -50,6 +50,7 @@ include: "rules/geometry.smk"
 include: "rules/factorisation.smk"
 include: "rules/bottleneck.smk"
 include: "rules/learning_dynamics.smk"
+include: "rules/efficient_coding.smk"
 
 
 rule all:

@@ -69,6 +69,7 @@ def branch_targets():
         "factorisation": factorisation_targets,
         "bottleneck": bottleneck_targets,
         "learning_dynamics": learning_dynamics_targets,
+        "efficient_coding": efficient_coding_targets,
     }
     return [path for branch in BRANCHES for path in targets[branch]()]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from insilico.core.config import ConfigError, validate_config
 from insilico.dynamics import config as dynamics
+from insilico.efficient_coding import config as efficient_coding
 from insilico.it import config as it
 from insilico.learning_dynamics import config as learning_dynamics
 from insilico.mechanisms import config as mechanisms
@@ -44,6 +45,7 @@ CONFIG_CHECKS = (
     check_branches,
     mechanisms.check_config,
     learning_dynamics.check_config,
+    efficient_coding.check_config,
 )
 
 

@@ -25,6 +25,8 @@ CPU_NETWORK_SCRIPTS = {
     "white noise (a second)",
     "scripts/bottleneck/reference.py": "the simulated retina's STA uses the retina branch's "
     "(torch) STA code, the one that measures the networks",
+    "scripts/efficient_coding/retina_types.py": "the simulated ganglion types' STAs use the retina "
+    "branch's (torch) STA code",
 }
 
 
