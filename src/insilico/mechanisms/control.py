@@ -95,12 +95,8 @@ def circuit_cnn(
     conv1 = np.stack([_bipolar_kernel(retina, b, history, k1) for b in bipolars])
     extra = rng.normal(size=(c1 - n_bip, history, k1, k1))
     scale = np.linalg.norm(conv1.reshape(n_bip, -1), axis=1).mean()
-    extra *= (
-        scale
-        / np.maximum(np.linalg.norm(extra.reshape(len(extra), -1), axis=1), 1e-12)[
-            :, None, None, None
-        ]
-    )
+    norm = np.sqrt((extra**2).sum(axis=(1, 2, 3), keepdims=True))
+    extra *= scale / np.maximum(norm, 1e-12)
     conv1 = np.concatenate([conv1, extra])
     conv2 = np.zeros((c2, c1, k2, k2))
     for b in range(n_bip):
