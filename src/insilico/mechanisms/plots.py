@@ -620,10 +620,11 @@ def power_curve_figure(recovery, path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for experiment, rows in curve.groupby("experiment"):
         rows = rows.sort_values("strength")
-        axes[0].plot(rows["strength"], rows["fraction"], "o-", label=f"controls ({experiment})")
-        low = rows["excess_precision"] - rows["excess_precision_ci_low"]
-        high = rows["excess_precision_ci_high"] - rows["excess_precision"]
-        axes[1].errorbar(rows["strength"], rows["excess_precision"], yerr=[low, high], fmt="o-")
+        x, excess = rows["strength"].to_numpy(float), rows["excess_precision"].to_numpy(float)
+        axes[0].plot(x, rows["fraction"].to_numpy(float), "o-", label=f"controls ({experiment})")
+        low = excess - rows["excess_precision_ci_low"].to_numpy(float)
+        high = rows["excess_precision_ci_high"].to_numpy(float) - excess
+        axes[1].errorbar(x, excess, yerr=[low, high], fmt="o-")
     for i, (_, row) in enumerate(others.iterrows()):
         label = f"{row['model']} {row['stimulus']} seed {row['seed']}"
         for ax, value in zip(axes, (row["fraction"], row["excess_precision"]), strict=True):
