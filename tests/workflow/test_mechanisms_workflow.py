@@ -172,9 +172,9 @@ def test_the_controls_are_dissected_next_to_the_cnn(finished_workflow):
     assert list(pooled["stimulus"]) == ["naturalscene"] and pooled["seeds"].eq(1).all()
     assert (root / "results/mechanisms/power_curve.png").read_bytes()[:4] == b"\x89PNG"
     control = read(root / "results/mechanisms/sim01/control/seed0/groundtruth/flash.nc")
-    # layer 1: the 3 bipolar types; layer 2: them + the 3 amacrine types (off, on, polyaxonal: the
-    # tiny retina has an OMS cell)
-    assert control["channel_layer"].size == 3 + 6
+    # layer 1: the 3 bipolar types and one unused channel (the tiny CNN has 4); layer 2: the bipolar
+    # types + the 3 amacrine types (off, on, polyaxonal: the tiny retina has an OMS cell)
+    assert control["channel_layer"].size == 4 + 6
     assert control.sizes["shuffle"] == 100
 
 
@@ -185,9 +185,14 @@ def test_the_mechanisms_stages_rerun_to_the_same_bits(finished_copy):
     root = finished_copy.root
     before = {path: read(path) for path in sorted((root / RUN / "groundtruth").glob("*.nc"))}
     recovery = (root / "results/mechanisms/recovery.csv").read_text()
-    for path in (root / RUN / "attribution").glob("*.nc"):
-        path.unlink()  # the job reruns, and everything downstream of it on the way to the table
-    finished_copy.snakemake("--cores", "1", "results/mechanisms/recovery.csv")
+    # the job and everything downstream of it on the way to the table
+    finished_copy.snakemake(
+        "--cores",
+        "1",
+        "results/mechanisms/recovery.csv",
+        "--forcerun",
+        f"{RUN}/attribution/flash.nc",
+    )
     assert (root / "results/mechanisms/recovery.csv").read_text() == recovery
     for path, dataset in before.items():
         assert read(path).identical(dataset), path
