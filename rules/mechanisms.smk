@@ -14,17 +14,21 @@ rule mechanisms:
 
 if CONTROL_RUN:
 
-    # The positive control: a CNN written down from the simulated circuit, stored like a trained
-    # one so that every stage below dissects it unchanged.
+    # The controls: the CNN written down from the simulated circuit, it with dense distractor
+    # connections, and an untrained CNN, stored like trained ones so that every stage below
+    # dissects them unchanged.
     rule mechanism_control_model:
         input:
+            fitted=lambda w: [] if w.control == CONTROL else control_reference(w),
             code=code("scripts/mechanisms/control_model.py"),
         output:
-            f"results/mechanisms/{{experiment}}/{CONTROL}/model.pt",
+            "results/mechanisms/{experiment}/{control}/model.pt",
         log:
-            "results/logs/mechanisms/control_model/{experiment}.log",
+            "results/logs/mechanisms/control_model/{experiment}_{control}.log",
         benchmark:
-            "results/benchmarks/mechanisms/control_model/{experiment}.tsv"
+            "results/benchmarks/mechanisms/control_model/{experiment}_{control}.tsv"
+        wildcard_constraints:
+            control="|".join(CONTROLS),
         conda:
             ENV
         threads: 1
@@ -33,6 +37,9 @@ if CONTROL_RUN:
             cells=retina_cells,
             retina=mechanism_truth_params(),
             retina_seed=mechanism_truth_seed,
+            control=lambda w: CONTROLS[w.control],
+            seed=MECHANISMS["controls"]["seed"],
+            channels=config["retina"]["models"]["cnn"]["params"]["channels"],
         script:
             "../scripts/mechanisms/control_model.py"
 
@@ -40,6 +47,7 @@ if CONTROL_RUN:
 rule mechanism_responses:
     input:
         model=mechanism_model,
+        null=mechanism_null_model,
         code=retina_code("scripts/mechanisms/responses.py", ["cnn"]),
     output:
         **mechanism_files("responses"),
@@ -237,6 +245,19 @@ rule mechanisms_summary:
             )
             for table in MECHANISM_TABLES
         },
+        **(
+            {
+                "power_curve": report(
+                    "results/mechanisms/power_curve.png",
+                    caption="../report/mechanisms_power_curve.rst",
+                    category="Mechanisms",
+                    subcategory="Tables",
+                    labels={"figure": "power curve"},
+                )
+            }
+            if CONTROLS
+            else {}
+        ),
     log:
         "results/logs/mechanisms/summary.log",
     benchmark:
@@ -248,5 +269,7 @@ rule mechanisms_summary:
         phenomena=PHENOMENA,
         ground_truth=GROUND_TRUTH,
         agreement=config["mechanisms"]["agreement"],
+        margin=config["mechanisms"]["agreement_margin"],
+        controls=CONTROLS,
     script:
         "../scripts/mechanisms/summary.py"

@@ -6,10 +6,28 @@ MECHANISMS = config["mechanisms"]
 PHENOMENA = MECHANISMS["phenomena"]
 MECHANISM_RUN = "results/mechanisms/{experiment}/{stimulus}/seed{seed}"
 GROUND_TRUTH = config["data"]["retina"]["source"] == "simulated"
-# The positive control runs as a "stimulus" of its own: it was fitted to no stimulus class.
+# The controls run as "stimuli" of their own: they were fitted to no stimulus class. The circuit
+# control ("control"), the dense controls at each distractor strength (percent of the fitted CNN's
+# level in the name) and the untrained CNN.
 CONTROL = "control"
 CONTROL_RUN = GROUND_TRUTH and MECHANISMS["control"]
-MECHANISM_STIMULUS = "whitenoise|naturalscene" + (f"|{CONTROL}" if CONTROL_RUN else "")
+CONTROLS = (
+    {
+        CONTROL: {"model": "control", "strength": 0.0},
+        **{
+            f"dense{round(100 * s)}": {"model": "dense_control", "strength": s}
+            for s in MECHANISMS["controls"]["dense_strengths"]
+        },
+        **(
+            {"untrained": {"model": "untrained", "strength": None}}
+            if MECHANISMS["controls"]["untrained"]
+            else {}
+        ),
+    }
+    if CONTROL_RUN
+    else {}
+)
+MECHANISM_STIMULUS = "|".join(["whitenoise", "naturalscene", *CONTROLS])
 MECHANISM_FIGURES = ["attribution", "reduction"] + (
     ["groundtruth"] if GROUND_TRUTH else []
 )
@@ -18,27 +36,55 @@ MECHANISM_TABLES = ["phenomena", "attribution", "reduction"] + (
 )
 
 
+def mechanism_seeds():
+    """The training seeds whose CNNs are dissected: mechanisms.cnns.seeds, or every retina seed."""
+    return MECHANISMS["cnns"]["seeds"] or config["retina"]["seeds"]
+
+
+def mechanism_experiments():
+    return MECHANISMS["cnns"]["experiments"] or config["data"]["retina"]["experiments"]
+
+
 def mechanism_runs():
-    """(experiment, stimulus, seed) of every CNN to dissect; the positive control of each
-    experiment last, as (experiment, "control", 0), when it runs."""
-    cnns = MECHANISMS["cnns"]
-    experiments = cnns["experiments"] or config["data"]["retina"]["experiments"]
+    """(experiment, stimulus, seed) of every CNN to dissect; the controls of each experiment
+    last, as (experiment, control name, 0), when they run."""
+    experiments = mechanism_experiments()
     fitted = [
         (experiment, stimulus, seed)
         for experiment in experiments
-        for stimulus in cnns["stimuli"]
-        for seed in cnns["seeds"]
+        for stimulus in MECHANISMS["cnns"]["stimuli"]
+        for seed in mechanism_seeds()
     ]
-    if not fitted or not CONTROL_RUN:
+    if not fitted:
         return fitted
-    return fitted + [(experiment, CONTROL, 0) for experiment in experiments]
+    return fitted + [(e, name, 0) for e in experiments for name in CONTROLS]
+
+
+def fitted_cnn(experiment, stimulus, seed):
+    return f"results/retina/{experiment}/{stimulus}/models/cnn/seed{seed}/model.pt"
+
+
+def control_reference(wildcards):
+    """The fitted CNN that sets the dense controls' distractor level and the untrained CNN's
+    architecture: the first dissected stimulus class at the first seed."""
+    stimulus = MECHANISMS["cnns"]["stimuli"][0]
+    return fitted_cnn(wildcards.experiment, stimulus, mechanism_seeds()[0])
 
 
 def mechanism_model(wildcards):
-    """The CNN a mechanism job dissects: a trained one, or the positive control."""
-    if wildcards.stimulus == CONTROL:
-        return f"results/mechanisms/{wildcards.experiment}/{CONTROL}/model.pt"
-    return f"results/retina/{wildcards.experiment}/{wildcards.stimulus}/models/cnn/seed{wildcards.seed}/model.pt"
+    """The CNN a mechanism job dissects: a trained one, or a control."""
+    if wildcards.stimulus in CONTROLS:
+        return (
+            f"results/mechanisms/{wildcards.experiment}/{wildcards.stimulus}/model.pt"
+        )
+    return fitted_cnn(wildcards.experiment, wildcards.stimulus, wildcards.seed)
+
+
+def mechanism_null_model(wildcards):
+    """The null model of a fitted CNN's phenomena: the LN model of the same data and seed."""
+    if wildcards.stimulus in CONTROLS or "ln" not in config["retina"]["fit"]:
+        return []
+    return f"results/retina/{wildcards.experiment}/{wildcards.stimulus}/models/ln/seed{wildcards.seed}/model.pt"
 
 
 def mechanism_files(kind, prefix=""):
@@ -62,6 +108,13 @@ def mechanism_targets():
     figures = [
         f"results/mechanisms/{experiment}/{stimulus}/seed{seed}/figures/{name}.png"
         for experiment, stimulus, seed in mechanism_runs()
+        if stimulus
+        in (CONTROL, *MECHANISMS["cnns"]["stimuli"])  # the other controls: tables
         for name in PHENOMENA + MECHANISM_FIGURES
     ]
-    return figures + [f"results/mechanisms/{table}.csv" for table in MECHANISM_TABLES]
+    power = ["results/mechanisms/power_curve.png"] if CONTROLS else []
+    return (
+        figures
+        + power
+        + [f"results/mechanisms/{table}.csv" for table in MECHANISM_TABLES]
+    )

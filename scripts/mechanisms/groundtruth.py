@@ -29,6 +29,7 @@ for phenomenon in snakemake.params.phenomena:
         retina,
         offsets=offsets,
         permutations=snakemake.params.test["permutations"],
+        shuffles=snakemake.params.test["shuffles"],
         alpha=snakemake.params.test["alpha"],
         seed=snakemake.params.test["seed"],
         batch_size=snakemake.params.batch_size,
@@ -37,7 +38,7 @@ for phenomenon in snakemake.params.phenomena:
     write_netcdf(result, snakemake.output[phenomenon])
     log.info(
         "%s: %d responsive cells; per layer precision %s (chance %s, p %s), overlap %s "
-        "(chance %s, p %s), recovered %s",
+        "(chance %s, p %s), recovered %s; identities shuffled: recovered in %s of shuffles",
         phenomenon,
         result.attrs["n_responsive_cells"],
         result["mean_precision"].values.round(3).tolist(),
@@ -47,4 +48,5 @@ for phenomenon in snakemake.params.phenomena:
         result["mean_overlap_chance"].values.round(3).tolist(),
         result["p_overlap"].values.round(4).tolist(),
         result["recovered"].values.tolist(),
+        result["shuffled_recovered"].mean("shuffle").values.round(3).tolist(),
     )

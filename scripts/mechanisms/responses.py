@@ -18,6 +18,11 @@ from insilico.retina.train import load_model  # noqa: E402
 device = choose_device(log)
 model, meta = load_model(snakemake.input.model)
 model.to(device)
+null = None
+if snakemake.input.null:
+    null_model, null_meta = load_model(snakemake.input.null)
+    null = (null_model.to(device), null_meta)
+    log.info("null model: %s", snakemake.input.null)
 retina = None
 if snakemake.params.retina is not None:
     retina = SimulatedRetina(dict(snakemake.params.retina), snakemake.params.retina_seed)
@@ -31,6 +36,7 @@ for phenomenon in snakemake.params.phenomena:
         model=model,
         meta=meta,
         retina=retina,
+        null=null,
         min_response=snakemake.params.min_response,
         batch_size=snakemake.params.batch_size,
     )

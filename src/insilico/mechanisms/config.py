@@ -8,6 +8,12 @@ from insilico.core.config import ConfigError
 def check_config(config: dict) -> None:
     """The CNNs that section ``mechanisms`` dissects must be ones the retina branch trains."""
     cnns = config["mechanisms"]["cnns"]
+    strengths = config["mechanisms"]["controls"]["dense_strengths"]
+    if len({round(100 * s) for s in strengths}) != len(strengths):
+        raise ConfigError(
+            f"config key 'mechanisms.controls.dense_strengths': {strengths} must differ by at "
+            "least 0.01 (each names its run in percent)"
+        )
     if not cnns["stimuli"]:
         return
     if "cnn" not in config["retina"]["fit"]:

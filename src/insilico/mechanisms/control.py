@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from insilico.mechanisms.attribution import HIDDEN_LAYERS, probe
 from insilico.retina import simulator as rs
 from insilico.retina.models import build_model
 
@@ -59,20 +60,30 @@ def _bipolar_kernel(retina: rs.SimulatedRetina, bipolar_type: str, history: int,
     return temporal[::-1, None, None] * field.reshape(k, k)[None]
 
 
-def circuit_cnn(retina: rs.SimulatedRetina, history: int, cells: list[int] | None = None):
+def circuit_cnn(
+    retina: rs.SimulatedRetina,
+    history: int,
+    cells: list[int] | None = None,
+    channels: tuple[int, int] = (0, 0),
+):
     """The control CNN for ``cells`` of ``retina`` (default all) and its metadata.
 
     Returns ``(model, meta)`` like :func:`insilico.retina.train.load_model` (``cells`` 0-based),
-    with channel order
-    ``retina.bipolar_types`` in layer 1 and bipolar types then ``retina.amacrine_types`` in
-    layer 2, and the input standardised to Weber contrast.
+    with channel order ``retina.bipolar_types`` in layer 1 and bipolar types then
+    ``retina.amacrine_types`` in layer 2, and the input standardised to Weber contrast.
+    ``channels``: the layers' channel counts, as a fitted CNN's (at least the true types): the
+    channels past the true types are seeded random filters (layer 1) and random mixtures of
+    layer 1 (layer 2) that no cell reads out, as a fitted CNN's unused channels. They give the
+    identity-label permutation test as many relabellings as on a fitted CNN (three channels
+    have only six, never below p = 0.05).
     """
     cells = list(range(retina.n_cells)) if cells is None else list(cells)
     k1, k2 = CONTROL_KERNELS
     bipolars, amacrines = list(retina.bipolar_types), list(retina.amacrine_types)
     n_bip, n_ama = len(bipolars), len(amacrines)
+    c1, c2 = max(channels[0], n_bip), max(channels[1], n_bip + n_ama)
     hparams = {
-        "channels": [n_bip, n_bip + n_ama],
+        "channels": [c1, c2],
         "kernels": [k1, k2],
         "noise_std": 0.0,
         "batchnorm": False,
@@ -80,8 +91,14 @@ def circuit_cnn(retina: rs.SimulatedRetina, history: int, cells: list[int] | Non
         "l1_activity": 0.0,
     }
     model = build_model("cnn", history=history, size=retina.size, n_cells=len(cells), **hparams)
+    rng = np.random.default_rng([retina.seed, rs._stream("control extra channels")])
     conv1 = np.stack([_bipolar_kernel(retina, b, history, k1) for b in bipolars])
-    conv2 = np.zeros((n_bip + n_ama, n_bip, k2, k2))
+    extra = rng.normal(size=(c1 - n_bip, history, k1, k1))
+    scale = np.linalg.norm(conv1.reshape(n_bip, -1), axis=1).mean()
+    norm = np.sqrt((extra**2).sum(axis=(1, 2, 3), keepdims=True))
+    extra *= scale / np.maximum(norm, 1e-12)
+    conv1 = np.concatenate([conv1, extra])
+    conv2 = np.zeros((c2, c1, k2, k2))
     for b in range(n_bip):
         conv2[b, b, k2 // 2, k2 // 2] = 1.0
     pool = _gaussian(_centred_grid(k2), np.zeros(2), rs.AMACRINE_SIGMA_PX).reshape(k2, k2)
@@ -91,7 +108,10 @@ def circuit_cnn(retina: rs.SimulatedRetina, history: int, cells: list[int] | Non
         kernel = poly_pool.reshape(k2, k2) if amacrine_type == rs.POLYAXONAL else pool
         for bipolar_type in inputs:
             conv2[n_bip + a, bipolars.index(bipolar_type)] = kernel / kernel.sum() / len(inputs)
-    readout = _readout(retina, cells, retina.size - k1 - k2 + 2, (k1 + k2 - 2) / 2)
+    conv2[n_bip + n_ama :, :, k2 // 2, k2 // 2] = rng.normal(size=(c2 - n_bip - n_ama, c1)) / c1
+    n_out = retina.size - k1 - k2 + 2
+    readout = _readout(retina, cells, n_out, (k1 + k2 - 2) / 2)
+    readout = np.pad(readout, ((0, 0), (0, (c2 - n_bip - n_ama) * n_out * n_out)))
     with torch.no_grad():
         model.conv1.weight.copy_(torch.as_tensor(conv1, dtype=torch.float32))
         model.conv1.bias.fill_(-rs.BIPOLAR_THRESHOLD)
@@ -100,7 +120,6 @@ def circuit_cnn(retina: rs.SimulatedRetina, history: int, cells: list[int] | Non
         model.readout.weight.copy_(torch.as_tensor(readout, dtype=torch.float32))
         model.readout.bias.zero_()
     model.eval()
-    _calibrate(model, retina, history)
     meta = {
         "history": history,
         "size": retina.size,
@@ -112,14 +131,14 @@ def circuit_cnn(retina: rs.SimulatedRetina, history: int, cells: list[int] | Non
         "model_params": {"history": history, **hparams},
         "control": "circuit",
     }
+    calibrate_output(model, probe_windows(retina, meta), retina.max_rate)
     return model, meta
 
 
-def control_payload(retina: rs.SimulatedRetina, history: int, cells: list[int] | None = None):
-    """The control in the format of a trained model file (:func:`insilico.retina.train.load_model`
-    rebuilds it), so the pipeline's mechanism stages dissect it like any fitted CNN."""
-    model, meta = circuit_cnn(retina, history, cells)
-    return {**meta, "state_dict": model.state_dict()}
+def _unit_points(n_out: int, offset: float) -> np.ndarray:
+    """Pixel positions ``(n_out * n_out, 2)`` of the layer-2 units, row-major."""
+    coords = np.arange(n_out) + offset
+    return np.stack(np.meshgrid(coords, coords, indexing="ij"), axis=-1).reshape(-1, 2)
 
 
 def _readout(retina, cells: list[int], n_out: int, offset: float) -> np.ndarray:
@@ -130,8 +149,7 @@ def _readout(retina, cells: list[int], n_out: int, offset: float) -> np.ndarray:
     at pixel ``(i + offset, j + offset)``.
     """
     bipolars, amacrines = list(retina.bipolar_types), list(retina.amacrine_types)
-    coords = np.arange(n_out) + offset
-    points = np.stack(np.meshgrid(coords, coords, indexing="ij"), axis=-1).reshape(-1, 2)
+    points = _unit_points(n_out, offset)
     surround = float(np.mean(rs.SURROUND_STRENGTH))
     weights = np.zeros((len(cells), len(bipolars) + len(amacrines), n_out * n_out))
     for i, cell in enumerate(cells):
@@ -150,20 +168,122 @@ def _readout(retina, cells: list[int], n_out: int, offset: float) -> np.ndarray:
     return weights.reshape(len(cells), -1)
 
 
-@torch.no_grad()
-def _calibrate(model: torch.nn.Module, retina, history: int) -> None:
-    """Scale and shift the readout as the simulator calibrates its cells: on seeded white
-    noise, the drive quantile CALIBRATION_THRESHOLD_QUANTILE sits at the softplus knee and
-    CALIBRATION_PEAK_QUANTILE fires at about ``max_rate`` (softplus is ~linear above the knee)."""
+def probe_windows(retina: rs.SimulatedRetina, meta: dict) -> torch.Tensor:
+    """Windows ``(T - history + 1, history, H, W)`` of the simulator's seeded calibration-length
+    white noise, standardised as ``meta``'s model expects its input."""
     rng = np.random.default_rng([retina.seed, rs._stream("control calibration")])
     n_frames = int(round(rs.CALIBRATION_SECONDS / rs.DT))
     movie = rs.white_noise_movie(n_frames, retina.size, rng).astype(np.float32)
-    x = torch.as_tensor((movie - rs.GREY) / rs.GREY)
-    windows = x.unfold(0, history, 1).permute(0, 3, 1, 2)  # (T - history + 1, history, H, W)
-    hidden = model.act2(model.conv2(model.act1(model.conv1(windows))))
-    drive = model.readout(hidden.flatten(1)).numpy()
+    x = torch.as_tensor((movie - meta["stimulus_mean"]) / meta["stimulus_std"], dtype=torch.float32)
+    return x.unfold(0, meta["history"], 1).permute(0, 3, 1, 2)
+
+
+def _hidden(model: torch.nn.Module, windows: torch.Tensor) -> torch.Tensor:
+    """The last hidden layer's activity ``(windows, channels, units)``, what the readout reads."""
+    with probe(model) as activity:
+        model(windows)
+    return activity[max(HIDDEN_LAYERS)].flatten(2)
+
+
+@torch.no_grad()
+def calibrate_output(model: torch.nn.Module, windows: torch.Tensor, max_rate: float) -> None:
+    """Scale and shift the output drive as the simulator calibrates its cells: on the probe, the
+    drive quantile CALIBRATION_THRESHOLD_QUANTILE sits at the softplus knee and
+    CALIBRATION_PEAK_QUANTILE fires at about ``max_rate`` (softplus is ~linear above the knee)."""
+    drive = model.norm_out(model.readout(_hidden(model, windows).flatten(1))).numpy()
     threshold = np.quantile(drive, rs.CALIBRATION_THRESHOLD_QUANTILE, axis=0)
     peak = np.quantile(drive, rs.CALIBRATION_PEAK_QUANTILE, axis=0)
-    gain = retina.max_rate / np.maximum(peak - threshold, 1e-9)
-    model.readout.weight.mul_(torch.as_tensor(gain, dtype=torch.float32)[:, None])
-    model.readout.bias.copy_(torch.as_tensor(-gain * threshold, dtype=torch.float32))
+    gain = torch.as_tensor(max_rate / np.maximum(peak - threshold, 1e-9), dtype=torch.float32)
+    shift = -gain * torch.as_tensor(threshold, dtype=torch.float32)
+    if isinstance(model.norm_out, torch.nn.BatchNorm1d):
+        scaled, bias = model.norm_out.weight, model.norm_out.bias
+    else:
+        scaled, bias = model.readout.weight, model.readout.bias
+    scaled.mul_(gain.reshape(-1, *[1] * (scaled.dim() - 1)))
+    bias.copy_(gain * bias + shift)
+
+
+@torch.no_grad()
+def channel_contributions(model: torch.nn.Module, windows: torch.Tensor) -> np.ndarray:
+    """``(cell, channel)``: the standard deviation over the probe of each last-layer channel's
+    part of the cell's readout drive (how strongly the channel reaches the cell)."""
+    hidden = _hidden(model, windows)
+    weight = model.readout.weight.reshape(model.readout.out_features, hidden.shape[1], -1)
+    return torch.einsum("wcu,kcu->wkc", hidden, weight).std(0).numpy()
+
+
+def distractor_levels(model: torch.nn.Module, meta: dict, retina) -> tuple[np.ndarray, np.ndarray]:
+    """A fitted CNN's off-pathway connections: each (cell, channel) contribution relative to the
+    cell's strongest channel, every channel but the strongest, and the sign of its weights.
+
+    Which channels a fitted CNN uses is unknown; every channel but each cell's strongest stands
+    for its off-pathway weights (an upper bound on the distractors it holds).
+    """
+    model.eval()
+    contributions = channel_contributions(model, probe_windows(retina, meta))
+    relative = contributions / np.maximum(contributions.max(1, keepdims=True), 1e-12)
+    weight = model.readout.weight.detach().reshape(*contributions.shape, -1).sum(-1).numpy()
+    off = np.ones_like(relative, dtype=bool)
+    off[np.arange(len(off)), contributions.argmax(1)] = False
+    return relative[off], np.where(weight[off] < 0, -1.0, 1.0)
+
+
+def dense_control(
+    retina, history: int, levels, strength: float, seed: int, cells=None, channels=(0, 0)
+):
+    """The circuit control plus a connection from every channel to every cell it is not wired to.
+
+    Each added connection is the cell's centre Gaussian on the channel, its sign and size drawn
+    (seeded) from a fitted CNN's off-pathway connections ``levels`` (:func:`distractor_levels`):
+    its contribution is ``strength`` times the drawn relative level times the cell's strongest
+    true contribution, so ``strength`` 1 holds the fitted CNN's distractors and 0 is the circuit
+    control. The output is calibrated again. Returns ``(model, meta)`` as :func:`circuit_cnn`.
+    """
+    model, meta = circuit_cnn(retina, history, cells, channels)
+    windows = probe_windows(retina, meta)
+    true = channel_contributions(model, windows)
+    relative, signs = levels
+    n_cells, n_channels = true.shape
+    n_out = int(round(np.sqrt(model.readout.in_features // n_channels)))
+    points = _unit_points(n_out, (sum(CONTROL_KERNELS) - 2) / 2)
+    weight = model.readout.weight.detach().reshape(n_cells, n_channels, -1)
+    off = weight.abs().sum(-1) == 0
+    draw = np.random.default_rng(seed).integers(0, len(relative), (n_cells, n_channels))
+    cells = range(retina.n_cells) if cells is None else cells
+    with torch.no_grad():
+        for i, cell in enumerate(cells):
+            w = _gaussian(points, retina.cell_centres[cell], rs.CENTRE_SIGMA_PX)
+            for c in np.flatnonzero(off[i].numpy()):
+                weight[i, c] = torch.as_tensor(signs[draw[i, c]] * w / w.sum())
+        unit = channel_contributions(model, windows)
+        target = strength * relative[draw] * true.max(1, keepdims=True)
+        scale = np.divide(target, unit, out=np.zeros_like(unit), where=off.numpy() & (unit > 0))
+        weight.mul_(
+            torch.as_tensor(np.where(off.numpy(), scale, 1.0), dtype=torch.float32)[..., None]
+        )
+    calibrate_output(model, windows, retina.max_rate)
+    return model, {**meta, "control": "dense", "strength": float(strength)}
+
+
+def untrained_cnn(retina, fitted_meta: dict, seed: int):
+    """The fitted CNN's architecture at a seeded random initialisation, its output calibrated
+    like the simulator's cells so that it responds: the negative control."""
+    hparams = {key: value for key, value in fitted_meta["model_params"].items() if key != "history"}
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = build_model(
+            fitted_meta["kind"],
+            history=fitted_meta["history"],
+            size=fitted_meta["size"],
+            n_cells=fitted_meta["n_cells"],
+            **hparams,
+        )
+    model.eval()
+    calibrate_output(model, probe_windows(retina, fitted_meta), retina.max_rate)
+    return model, {**fitted_meta, "control": "untrained"}
+
+
+def payload(model: torch.nn.Module, meta: dict) -> dict:
+    """A control in the format of a trained model file (:func:`insilico.retina.train.load_model`
+    rebuilds it), so the pipeline's mechanism stages dissect it like any fitted CNN."""
+    return {**meta, "state_dict": model.state_dict()}

@@ -446,6 +446,7 @@ def run_experiment(
     model,
     meta: dict,
     retina=None,
+    null=None,
     min_response: float,
     batch_size: int = 4096,
 ) -> xr.Dataset:
@@ -453,7 +454,8 @@ def run_experiment(
 
     Returns the stimulus Dataset with ``rate (source, condition, cell, time)``, ``rest_rate
     (source, cell)`` and ``summary_*`` variables; ``source`` is ``cnn`` and, with a retina,
-    ``truth``.
+    ``truth``. ``null``: ``(model, meta)`` of a null model (the LN model) whose key numbers
+    join the ``key_numbers`` attribute as ``null``, the baseline a CNN must beat.
     """
     cells = list(meta["cell_names"])
     rates = [cnn_rates(model, meta, stimulus, batch_size)]
@@ -476,7 +478,21 @@ def run_experiment(
     summary = summarise(rate, rest, stimulus, min_response)
     out = out.merge(summary)
     out.attrs["min_response"] = min_response
-    out.attrs["key_numbers"] = json.dumps(
-        {source: key_numbers(out, stimulus, source) for source in sources}
-    )
+    numbers = {source: key_numbers(out, stimulus, source) for source in sources}
+    if null is not None:
+        numbers["null"] = _null_numbers(*null, stimulus, min_response, batch_size)
+    out.attrs["key_numbers"] = json.dumps(numbers)
     return out
+
+
+def _null_numbers(model, meta, stimulus, min_response, batch_size) -> dict[str, float]:
+    """The null model's key numbers for the stimulus (its rates summarised as the CNN's)."""
+    rate = xr.DataArray(
+        cnn_rates(model, meta, stimulus, batch_size)[None],
+        dims=("source", "condition", "cell", "time"),
+        coords={"source": ["null"], "cell": list(meta["cell_names"])},
+    )
+    rest = xr.DataArray(
+        cnn_rest(model, meta)[None], dims=("source", "cell"), coords=rate["source"].coords
+    ).assign_coords(cell=list(meta["cell_names"]))
+    return key_numbers(summarise(rate, rest, stimulus, min_response), stimulus, "null")

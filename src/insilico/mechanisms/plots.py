@@ -607,3 +607,34 @@ def groundtruth_figure(groundtruths: dict[str, xr.Dataset], path, label: str = "
             ax.legend(fontsize="xx-small")
     fig.suptitle(f"Does attribution recover the true circuit? {label}".strip())
     save_figure(fig, path)
+
+
+def power_curve_figure(recovery, path) -> None:
+    """The method's power curve: recovery of the circuit control (strength 0) and the dense
+    controls against the distractor strength, with the fitted CNNs and the untrained CNN drawn
+    as levels to read against it (``recovery``: the recovery table)."""
+    runs = recovery[recovery["seed"].astype(str) != "all"]
+    curve = runs[runs["model"].isin(["control", "dense_control"])].copy()
+    curve["strength"] = curve["strength"].astype(float)
+    others = runs[runs["model"].isin(["cnn", "untrained"])]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for experiment, rows in curve.groupby("experiment"):
+        rows = rows.sort_values("strength")
+        x, excess = rows["strength"].to_numpy(float), rows["excess_precision"].to_numpy(float)
+        axes[0].plot(x, rows["fraction"].to_numpy(float), "o-", label=f"controls ({experiment})")
+        low = excess - rows["excess_precision_ci_low"].to_numpy(float)
+        high = rows["excess_precision_ci_high"].to_numpy(float) - excess
+        axes[1].errorbar(x, excess, yerr=[low, high], fmt="o-")
+    for i, (_, row) in enumerate(others.iterrows()):
+        label = f"{row['model']} {row['stimulus']} seed {row['seed']}"
+        for ax, value in zip(axes, (row["fraction"], row["excess_precision"]), strict=True):
+            ax.axhline(value, color=f"C{i + 1}", ls=":", label=label)
+    axes[1].axhline(0.0, color="k", lw=0.5)
+    axes[0].set_ylabel("fraction of (phenomenon, layer) cases recovered")
+    axes[1].set_ylabel("precision - chance (mean over cells, 95 % t interval)")
+    for ax in axes:
+        ax.set_xlabel("distractor strength (fraction of the fitted CNN's off-pathway level)")
+    axes[0].set_ylim(-0.02, 1.02)
+    axes[0].legend(fontsize=7)
+    fig.suptitle("Attribution's power curve: recovery as distractor connections grow")
+    save_figure(fig, path)

@@ -8,68 +8,106 @@ quantity or layer).
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from insilico.core import claims
 from insilico.mechanisms.experiments import IDENTIFICATION_SCORES, key_numbers
 
 Runs = Mapping[tuple[str, str, int], Mapping[str, xr.Dataset]]
 
 
 CONTROL = "control"  # the positive control's run is named like a stimulus class
+CIRCUIT = {CONTROL: {"model": "control", "strength": 0.0}}
 
 
-def _model(stimulus: str) -> str:
-    """Which model a run dissects: a fitted CNN, or the positive control built from the circuit."""
-    return "control" if stimulus == CONTROL else "cnn"
-
-
-def _key(run: tuple[str, str, int], phenomenon: str) -> dict:
+def _key(run: tuple[str, str, int], phenomenon: str, controls: Mapping = CIRCUIT) -> dict:
+    """The columns that name a row: which model (a fitted CNN or a control) and phenomenon."""
     experiment, stimulus, seed = run
     return {
         "experiment": experiment,
-        "model": _model(stimulus),
+        "model": controls[stimulus]["model"] if stimulus in controls else "cnn",
         "stimulus": stimulus,
         "seed": seed,
         "phenomenon": phenomenon,
     }
 
 
-def phenomena_table(
-    responses: Runs, reductions: Runs, tolerances: Mapping[str, Mapping[str, float]]
-) -> pd.DataFrame:
-    """Headline numbers per phenomenon for the CNN, the simulated retina and the reduced CNN.
+def _null_numbers(responses: Runs) -> dict[tuple[str, str], dict]:
+    """The null model's key numbers per (experiment, phenomenon): of the first fitted run that
+    has one, so a control (fitted to no data) is held to the same baseline."""
+    out: dict[tuple[str, str], dict] = {}
+    for (experiment, _, _), per_phenomenon in responses.items():
+        for phenomenon, data in per_phenomenon.items():
+            numbers = json.loads(data.attrs["key_numbers"])
+            if "null" in numbers:
+                out.setdefault((experiment, phenomenon), numbers["null"])
+    return out
 
-    With a simulated retina, each model agrees with it on a quantity when the difference is at
-    most ``tolerances[phenomenon][quantity]`` (absolute, in the quantity's units); a value that
-    is NaN (no responsive cell) fails. Without one (recorded data) the pass columns are empty.
+
+def phenomena_table(
+    responses: Runs,
+    reductions: Runs,
+    tolerances: Mapping[str, Mapping[str, float]],
+    margin: float,
+    controls: Mapping = CIRCUIT,
+) -> pd.DataFrame:
+    """Headline numbers per phenomenon: the simulated retina's (truth), the CNN's, the reduced
+    CNN's and the null model's (the LN model of the same data and seed; for a control, of the
+    experiment's first fitted run).
+
+    A model passes a key number when it is closer to the truth than the null by ``margin`` of
+    the truth-null distance, ``|model - truth| <= (1 - margin) |null - truth|``. A key number
+    whose null lies within ``tolerances[phenomenon][quantity]`` of the truth (no null, or a
+    null that already shows it) is untestable and passes nowhere; ``null_within_tolerance``
+    says how many the old rule (within tolerance of the truth) would have let the null pass.
+    Without a simulated retina (recorded data) the pass columns are empty.
     """
+    nulls = _null_numbers(responses)
     rows = []
     for run, per_phenomenon in responses.items():
         for phenomenon, data in per_phenomenon.items():
             numbers = json.loads(data.attrs["key_numbers"])
             reduced = key_numbers(reductions[run][phenomenon], data, "reduced")
+            null = numbers.get("null", nulls.get((run[0], phenomenon), {}))
+            has_truth = "truth" in numbers
             for quantity, value in numbers["cnn"].items():
                 truth = numbers.get("truth", {}).get(quantity, np.nan)
+                baseline = null.get(quantity, np.nan)
                 tolerance = _tolerance(tolerances, phenomenon, quantity)
+                testable = bool(abs(baseline - truth) > tolerance)  # NaN: untestable
                 rows.append(
                     {
-                        **_key(run, phenomenon),
+                        **_key(run, phenomenon, controls),
                         "quantity": quantity,
                         "truth": truth,
                         "cnn": value,
                         "reduced_cnn": reduced[quantity],
+                        "null": baseline,
                         "tolerance": tolerance,
-                        "cnn_pass": _agrees(value, truth, tolerance, "truth" in numbers),
-                        "reduced_pass": _agrees(
-                            reduced[quantity], truth, tolerance, "truth" in numbers
+                        "testable": testable if has_truth else None,
+                        "cnn_pass": _beats_null(
+                            value, truth, baseline, margin, testable, has_truth
                         ),
+                        "reduced_pass": _beats_null(
+                            reduced[quantity], truth, baseline, margin, testable, has_truth
+                        ),
+                        "null_within_tolerance": _agrees(baseline, truth, tolerance, has_truth),
                     }
                 )
     return pd.DataFrame(rows)
+
+
+def _beats_null(value, truth, null, margin, testable, has_truth) -> bool | None:
+    """Closer to the truth than the null by ``margin`` of their distance (False when NaN or
+    untestable); None without a truth."""
+    if not has_truth:
+        return None
+    return bool(testable and abs(value - truth) <= (1 - margin) * abs(null - truth))
 
 
 def _tolerance(tolerances: Mapping[str, Mapping[str, float]], phenomenon: str, quantity: str):
@@ -97,14 +135,14 @@ def _ranking(attribution: xr.Dataset, layer: int, top: int = 3) -> str:
     return " > ".join(str(c) for c in importance["channel"].values[order])
 
 
-def attribution_table(attributions: Runs) -> pd.DataFrame:
+def attribution_table(attributions: Runs, controls: Mapping = CIRCUIT) -> pd.DataFrame:
     """Completeness of the integrated gradients and the top channels per phenomenon."""
     rows = []
     for run, per_phenomenon in attributions.items():
         for phenomenon, data in per_phenomenon.items():
             rows.append(
                 {
-                    **_key(run, phenomenon),
+                    **_key(run, phenomenon, controls),
                     "steps": data.attrs["steps"],
                     "max_completeness_error_hz": data.attrs["max_completeness_error"],
                     "relative_completeness_error": data.attrs["relative_completeness_error"],
@@ -116,12 +154,12 @@ def attribution_table(attributions: Runs) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def reduction_table(reductions: Runs) -> pd.DataFrame:
+def reduction_table(reductions: Runs, controls: Mapping = CIRCUIT) -> pd.DataFrame:
     """How few channels suffice: channels kept per layer (median and range over cells)."""
     rows = []
     for run, per_phenomenon in reductions.items():
         for phenomenon, data in per_phenomenon.items():
-            row = {**_key(run, phenomenon), "tolerance": data.attrs["tolerance"]}
+            row = {**_key(run, phenomenon, controls), "tolerance": data.attrs["tolerance"]}
             for layer in data["layer"].values:
                 kept = data["n_kept"].sel(layer=layer).values
                 row[f"layer{layer}_channels"] = int((data["channel_layer"] == layer).sum())
@@ -132,7 +170,7 @@ def reduction_table(reductions: Runs) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def groundtruth_table(groundtruths: Runs) -> pd.DataFrame:
+def groundtruth_table(groundtruths: Runs, controls: Mapping = CIRCUIT) -> pd.DataFrame:
     """Ground-truth scores per phenomenon and layer (means over responsive cells)."""
     rows = []
     for run, per_phenomenon in groundtruths.items():
@@ -142,7 +180,7 @@ def groundtruth_table(groundtruths: Runs) -> pd.DataFrame:
                 channels = data["channel_layer"] == layer
                 rows.append(
                     {
-                        **_key(run, phenomenon),
+                        **_key(run, phenomenon, controls),
                         "layer": int(layer),
                         "responsive_cells": data.attrs["n_responsive_cells"],
                         "identity_r": float(data["identity_r"].where(channels).mean()),
@@ -156,31 +194,80 @@ def groundtruth_table(groundtruths: Runs) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def recovery_table(groundtruth: pd.DataFrame) -> pd.DataFrame:
-    """Per dissected model, how many (phenomenon, layer) cases recover the true pathways.
+def _run_recovery(per_phenomenon: Mapping[str, xr.Dataset]) -> dict:
+    """One dissected model's recovery over its (phenomenon, layer) cases, with intervals.
 
-    ``testable`` cases are those where a selection could reach significance at all (enough
-    cells respond in both the model and the simulator); ``fraction_testable`` is the share of them
-    recovered. The positive control's row says whether the method works on a known answer; the
-    fitted CNNs' rows then say whether they learned that circuit.
+    ``excess_precision``: per responsive cell, precision minus chance averaged over the cases,
+    its t interval over cells (:func:`insilico.core.claims.decide`, claimed > 0);
+    ``shuffled_rate``: the share of testable cases (all cases when none is) recovered with the
+    channels' identities shuffled, its t interval over shuffles (the negative control, near
+    ``alpha`` when the test holds its level).
     """
-    keys = ["experiment", "model", "stimulus", "seed"]
+    datasets = list(per_phenomenon.values())
+    recovered = np.concatenate([d["recovered"].values for d in datasets]).astype(bool)
+    testable = np.concatenate([d["testable"].values for d in datasets]).astype(bool)
+    shuffled = np.concatenate([d["shuffled_recovered"].values for d in datasets]).astype(bool)
+    excess = np.stack([(d["precision"] - d["chance"]).values for d in datasets])  # (p, cell, layer)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a cell that never responds: NaN
+        per_cell = np.nanmean(excess.transpose(1, 0, 2).reshape(excess.shape[1], -1), axis=1)
+    decided = claims.decide(per_cell, "greater")
+    rate, low, high, n = claims.t_interval(
+        (shuffled[testable] if testable.any() else shuffled).mean(0)
+    )
+    return {
+        "cases": len(recovered),
+        "recovered": int(recovered.sum()),
+        "testable": int(testable.sum()),
+        "recovered_testable": int((recovered & testable).sum()),
+        "fraction": float(recovered.mean()),
+        "fraction_testable": float(recovered[testable].mean()) if testable.any() else np.nan,
+        "excess_precision": decided["value"],
+        "excess_precision_ci_low": decided["ci_low"],
+        "excess_precision_ci_high": decided["ci_high"],
+        "cells": decided["n"],
+        "verdict": decided["verdict"],
+        "shuffled_rate": rate,
+        "shuffled_rate_ci_low": low,
+        "shuffled_rate_ci_high": high,
+        "shuffles": n,
+    }
+
+
+def recovery_table(groundtruths: Runs, controls: Mapping = CIRCUIT) -> pd.DataFrame:
+    """Per dissected model, how many (phenomenon, layer) cases recover the true pathways, with
+    intervals (:func:`_run_recovery`); then per experiment and stimulus class one row over every
+    seed's CNN (``seed`` "all": the mean count and its t interval over seeds).
+
+    ``testable`` cases are those where a selection could reach significance at all. The
+    controls' rows say what the method finds on known answers: the circuit control and the
+    dense controls (``strength``: distractors as a fraction of a fitted CNN's level; the power
+    curve), the untrained CNN (a negative control: near ``alpha``); the fitted CNNs' rows are
+    read against them.
+    """
     rows = []
-    for key, cases in groundtruth.groupby(keys, sort=False):
-        testable = cases["testable"].astype(bool)
-        recovered = cases["recovered"].astype(bool)
-        rows.append(
+    for run, per_phenomenon in groundtruths.items():
+        key = _key(run, "", controls)
+        del key["phenomenon"]
+        strength = controls.get(run[1], {}).get("strength")
+        rows.append({**key, "strength": strength, **_run_recovery(per_phenomenon)})
+    table = pd.DataFrame(rows)
+    fitted = table[table["model"] == "cnn"]
+    pooled = []
+    for (experiment, stimulus), runs in fitted.groupby(["experiment", "stimulus"], sort=False):
+        mean, low, high, n = claims.t_interval(runs["recovered"])
+        pooled.append(
             {
-                **dict(zip(keys, key, strict=True)),
-                "cases": len(cases),
-                "recovered": int(recovered.sum()),
-                "testable": int(testable.sum()),
-                "recovered_testable": int((recovered & testable).sum()),
-                "fraction": float(recovered.mean()),
-                "fraction_testable": float(recovered[testable].mean())
-                if testable.any()
-                else np.nan,
-                "mean_precision": float(cases["precision"].mean()),
+                "experiment": experiment,
+                "model": "cnn",
+                "stimulus": stimulus,
+                "seed": "all",
+                "cases": int(runs["cases"].iloc[0]),
+                "recovered": mean,
+                "recovered_ci_low": low,
+                "recovered_ci_high": high,
+                "seeds": n,
+                "fraction": float(runs["fraction"].mean()),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.concat([table, pd.DataFrame(pooled)], ignore_index=True)

@@ -448,30 +448,70 @@ def test_projected_share_passes_missing_amacrine_shares_to_their_bipolar_inputs(
     np.testing.assert_allclose(groundtruth.projected_share(retina, share, with_amacrine), share)
 
 
-def test_smallest_precision_p_says_when_a_test_has_no_power():
-    right = np.array([[True, False, False]] * 2)
-    kept = np.array([[True, False, False]] * 2)
-    assert groundtruth.smallest_precision_p(right, kept) == pytest.approx(1 / 9)
-    assert groundtruth.smallest_precision_p(np.tile(right, (4, 1)), np.tile(kept, (4, 1))) < 0.05
+def _null_layer(rng, n_cells=10, n_channels=8, n_signals=5):
+    """A layer under the null: channel gains shared by every cell (the same channels dominate
+    each one), identities drawn at random, nothing linking identity to importance."""
+    gains = rng.lognormal(0.0, 1.0, n_channels)
+    importance = gains * rng.lognormal(0.0, 0.2, (n_cells, n_channels))
+    kept = importance >= np.sort(importance, 1)[:, [-3]]  # the top 3 channels of each cell
+    identity = rng.integers(0, n_signals, n_channels)
+    wired = np.pad(rng.random((n_cells, n_signals)) < 0.4, ((0, 0), (0, 1)))
+    seen = rng.dirichlet(np.ones(n_signals), n_cells) * wired[:, :-1]
+    seen /= np.maximum(seen.sum(1, keepdims=True), 1e-12)
+    return kept, importance, identity, wired, seen
 
 
-def test_permutation_pvalues_detect_selection_of_true_pathways():
+def test_joint_permutation_test_rejects_at_the_nominal_rate_on_a_null_simulation():
     rng = np.random.default_rng(0)
-    right = rng.random((12, 8)) < 0.4
-    right[:, 0], right[:, 1] = True, False
-    importance = np.where(right, 5.0, 0.1)
-    identity = np.where(right[0], 0, 1)
-    true_share = np.tile([1.0, 0.0], (12, 1))
-    kwargs = {"identity": identity, "true_share": true_share, "permutations": 500, "seed": 0}
-    good = groundtruth.permutation_pvalues(right, right, importance, **kwargs)
-    assert good[0] < 0.01
-    bad = groundtruth.permutation_pvalues(
-        right, ~right | ~right.any(1, keepdims=True), importance[:, ::-1], **kwargs
+    rejections = []
+    for seed in range(600):
+        test = groundtruth.permutation_test(
+            *_null_layer(rng), permutations=400, shuffles=0, seed=seed
+        )
+        rejections.append(test["p"] < 0.05)
+    rate = np.mean(rejections, axis=0)  # precision test, overlap test
+    assert ((rate >= 0.03) & (rate <= 0.07)).all(), rate
+
+
+def test_shuffled_identities_reject_near_alpha_and_true_ones_far_above():
+    """The negative control (identities shuffled, >= 100 shuffles) stays near alpha while the
+    true identities of a clearly wired layer are found."""
+    rng = np.random.default_rng(1)
+    n_cells, n_channels = 10, 8
+    identity = np.arange(n_channels) % 5
+    wired = np.pad(rng.random((n_cells, 5)) < 0.4, ((0, 0), (0, 1)))
+    wired[:, 0] = True
+    importance = np.where(wired[:, identity], 5.0, 0.1) * rng.lognormal(0, 0.2, (n_cells, 8))
+    kept = wired[:, identity]
+    seen = wired[:, :5] / wired[:, :5].sum(1, keepdims=True)
+    test = groundtruth.permutation_test(
+        kept, importance, identity, wired, seen, permutations=500, shuffles=200, seed=0
     )
-    assert bad[0] > 0.5
-    assert np.isnan(
-        groundtruth.permutation_pvalues(right[:0], right[:0], importance[:0], **kwargs)
-    ).all()
+    assert (test["p"] < 0.01).all()
+    assert test["smallest_p"] < 0.01
+    shuffled = (test["shuffled_p"] < 0.05).all(0)
+    assert shuffled.mean() <= 0.10, shuffled.mean()
+
+
+def test_a_layer_of_three_channels_is_not_testable():
+    """Six relabellings in all: the best selection's p-value is at least 1/12, never below 0.05."""
+    rng = np.random.default_rng(2)
+    kept, importance, _, wired, seen = _null_layer(rng, n_channels=3)
+    test = groundtruth.permutation_test(
+        kept, importance, np.array([0, 1, 2]), wired, seen, permutations=2000, shuffles=10, seed=0
+    )
+    assert test["smallest_p"] >= 1 / 12 > 0.05
+    empty = groundtruth.permutation_test(
+        kept[:0],
+        importance[:0],
+        np.array([0, 1, 2]),
+        wired[:0],
+        seen[:0],
+        permutations=10,
+        shuffles=4,
+        seed=0,
+    )
+    assert np.isnan(empty["p"]).all() and empty["shuffled_p"].shape == (2, 4)
 
 
 def test_check_scores_are_fractions_and_say_whether_the_circuit_was_recovered(cnn, retina, flash):
@@ -494,6 +534,7 @@ def test_check_scores_are_fractions_and_say_whether_the_circuit_was_recovered(cn
         retina,
         offsets=offsets,
         permutations=50,
+        shuffles=20,
         alpha=0.05,
         seed=0,
         batch_size=512,
