@@ -28,7 +28,7 @@ from torch.nn import functional as F
 from insilico.core.checkpoint import RunState, digest, fingerprint, seeded
 from insilico.core.device import autocast, choose_device
 from insilico.core.io import load_torch, save_torch, write_netcdf
-from insilico.it.models import MODELS, model_module
+from insilico.it.models import MODELS, model_kind, model_module
 
 TRAIN_KEYS = frozenset(
     {
@@ -45,8 +45,9 @@ _EVAL_BATCH = 512
 
 
 def build_it_model(kind: str, *, size: int, n_classes: int, **hparams: Any) -> torch.nn.Module:
-    """Build an IT-branch model; unknown kinds or hyperparameters are errors, not ignored."""
-    model_class = getattr(importlib.import_module(model_module(kind)), MODELS[kind][1])
+    """Build an IT-branch model (``kind``: a configured model name such as ``convrnn_lstm``);
+    unknown kinds or hyperparameters are errors, not ignored."""
+    model_class = getattr(importlib.import_module(model_module(kind)), MODELS[model_kind(kind)][1])
     allowed = model_class.DEFAULT_HPARAMS
     unknown = sorted(set(hparams) - set(allowed))
     if unknown:
@@ -157,10 +158,11 @@ def train_classifier(
         )
         if optimizer is not None:  # an untrained control has nothing to resume
             run.resume()
+        n_parameters = sum(p.numel() for p in model.parameters())
         log.info(
             "%s: %d parameters, %d training / %d test images of %dx%d px, %d steps",
             kind,
-            sum(p.numel() for p in model.parameters()),
+            n_parameters,
             len(x_train),
             len(x_test),
             size,
@@ -176,8 +178,10 @@ def train_classifier(
             batch = torch.randint(len(x_train), (params["batch_size"],), generator=generator)
             batch = batch.to(device)
             with autocast(device):
-                logits = model(x_train[batch]).float()
-            loss = F.cross_entropy(logits, y_train[batch])
+                logits = model.step_logits(x_train[batch]).float()  # (steps, B, classes)
+            # every trained step counts alike (a ConvRNN's readout over its whole presentation)
+            targets = y_train[batch].expand(len(logits), -1)
+            loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten())
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -222,6 +226,7 @@ def train_classifier(
         "steps": steps,
         "seed": params["seed"],
         "test_accuracy": final_accuracy,
+        "n_parameters": n_parameters,
     }
     save_torch(
         {**meta, "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}},

@@ -31,13 +31,17 @@ from insilico.it.protocol.ceiling import (
     ordered_regions,
     region_medians,
 )
+from insilico.it.protocol.latency import features_at, fit_latency, step_of_bins
 from insilico.it.protocol.pls import (
     N_COMPONENTS,
     cross_validated_r,
     cross_validated_r_by_group,
     effective_components,
 )
-from insilico.it.protocol.splits import stratified_shuffle_splits
+from insilico.it.protocol.splits import training_masks
+
+# Leading PCA components the latency is fitted on (the ridge fits stay small and fast).
+LATENCY_FEATURES = 50
 
 
 def select_layer_held_out(per_split: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -60,19 +64,8 @@ def select_layer_held_out(per_split: np.ndarray) -> tuple[np.ndarray, np.ndarray
 # --- scoring one model ---------------------------------------------------------------------------
 
 
-def _steps_for(start_ms: int, end_ms: int, n_steps: int) -> np.ndarray:
-    from insilico.it.activations import window_steps
-
-    if end_ms > n_steps * IT_BIN_MS:
-        raise ValueError(
-            f"time bin {start_ms}-{end_ms} ms lies beyond the model's {n_steps} steps of 10 ms; "
-            "raise it.temporal.n_steps"
-        )
-    return window_steps((start_ms, end_ms), n_steps)
-
-
-def _layer_features(path: str, ids: np.ndarray, window, bins):
-    """(static (1, N, k), per-bin (bins or 1, N, k), attrs) of one activation file, stimuli aligned."""
+def _read_values(path: str, ids: np.ndarray) -> tuple[np.ndarray, dict]:
+    """``(N, steps, k)`` activations of one file in the order of ``ids``, and its attributes."""
     from insilico.it.activations import read_activations
 
     acts = read_activations(path)
@@ -81,13 +74,44 @@ def _layer_features(path: str, ids: np.ndarray, window, bins):
         raise ValueError(
             f"{path} lacks {int((order < 0).sum())} recorded stimuli, e.g. {list(ids[order < 0][:3])}"
         )
-    values = acts["activations"].values[order]  # (N, steps, k)
-    if not int(acts.attrs["temporal"]):
-        return values[:, 0][None], values[:, 0][None], acts.attrs
-    n_steps = values.shape[1]
-    static = values[:, _steps_for(*window, n_steps)].mean(1)[None]
-    per_bin = [values[:, _steps_for(s, e, n_steps)].mean(1) for s, e in bins]
-    return static, np.stack(per_bin) if per_bin else None, acts.attrs
+    return acts["activations"].values[order], dict(acts.attrs)
+
+
+def window_features(values: np.ndarray, window, latency_ms: int) -> np.ndarray:
+    """``(1, N, k)``: a temporal model's mean over the steps whose bins (``latency + 10 t``) lie
+    in ``window``; a feedforward model's only step."""
+    if values.shape[1] == 1:
+        return values[:, 0][None]
+    starts = latency_ms + IT_BIN_MS * np.arange(values.shape[1])
+    inside = (starts >= window[0]) & (starts + IT_BIN_MS <= window[1])
+    if not inside.any():
+        raise ValueError(
+            f"no model step falls in the window {list(window)} ms with latency {latency_ms} ms "
+            f"({values.shape[1]} steps of {IT_BIN_MS} ms): raise it.temporal.n_steps"
+        )
+    return values[:, inside].mean(1)[None]
+
+
+def bin_features(values: np.ndarray, bin_starts, latency_ms: int) -> np.ndarray:
+    """``(bins or 1, N, k)``: a temporal model's step ``(start - latency) / 10`` per bin (silent
+    before the latency); a feedforward model's only step, shared by every bin."""
+    if values.shape[1] == 1:
+        return values[:, 0][None]
+    return features_at(values, step_of_bins(bin_starts, latency_ms, values.shape[1]))
+
+
+def _latencies(values, targets_t, masks, bin_starts, labels, grid, n_features):
+    """Latency per split fitted on that split's training stimuli
+    (:func:`insilico.it.protocol.latency.fit_latency`, the first ``n_features`` components)."""
+    if values.shape[1] == 1 or len(grid) == 1 or not len(bin_starts):
+        return np.full(len(masks), int(grid[0]))
+    reduced = values[..., :n_features]
+    return np.asarray(
+        [
+            fit_latency(reduced[train], targets_t[:, train], bin_starts, grid, labels[train])
+            for train in masks
+        ]
+    )
 
 
 def score_model(
@@ -101,140 +125,205 @@ def score_model(
     device: str = "cpu",
     temporal_layers: str = "all",
     solved: np.ndarray | None = None,
+    split_source: str = "brainscore",
+    latency_grid_ms=(0,),
 ) -> xr.Dataset:
     """Held-out Pearson r per neuroid for every layer, split and time bin, plus region medians.
 
-    The static benchmark regresses on the window of the time-averaged assembly; a ConvRNN's
-    features there are the mean over its steps inside the window (step t covers [10 t, 10 t + 10)
-    ms). The temporal benchmark fits every 10 ms bin separately: a ConvRNN's step t is mapped to
-    the bin starting at 10 t ms, a feedforward model gives the same features to every bin.
+    The static benchmark regresses on the window of the time-averaged assembly; the temporal one
+    fits every 10 ms bin separately. A ConvRNN's step t stands for the bin starting at
+    ``latency + 10 t`` ms (its window features: the mean over the steps inside the window), the
+    latency fitted per layer, region and split on that split's training stimuli from
+    ``latency_grid_ms`` (:mod:`insilico.it.protocol.latency`; without time bins the first grid
+    value); a feedforward model gives the same features to every bin.
     ``temporal_layers="best"`` fits the bins only for each region's best static layer (highest
     mean over splits), the layer whose curve is plotted; the other layers' bins stay nan.
     ``solved`` (per stimulus, ``early``/``late``/``unsolved``, from
-    :mod:`insilico.it.solution_times`): the best layer's static and per-bin scores are also
-    computed on the early- and late-solved held-out images apart, and category decoding from it
-    (the same decoder as the solution times) is averaged per group and bin. Without
-    time bins (only a time-averaged assembly) the temporal benchmark is left out: no bins, no fits.
+    :mod:`insilico.it.solution_times`): the best layer's scores on early- and late-solved images
+    apart, and its per-image category decoding per bin (the solution-time decoder).
     """
     if temporal_layers not in ("all", "best"):
         raise ValueError(f"temporal_layers must be 'all' or 'best', got {temporal_layers!r}")
-    masks = stratified_shuffle_splits(neural["object_name"].values, n_splits, train_fraction, seed)
+    objects = neural["object_name"].values.astype(str)
+    masks = training_masks(objects, n_splits, train_fraction, seed, split_source)
     ids = neural["stimulus_id"].values.astype(str)
     region_of = neural["region"].values.astype(str)
     regions = ordered_regions(region_of)
-    bins = list(zip(neural["time_bin_start"].values, neural["time_bin_end"].values, strict=True))
+    bin_starts = neural["time_bin_start"].values.astype(int)
     window = (int(neural.attrs["window_start_ms"]), int(neural.attrs["window_end_ms"]))
     layers = list(activation_paths)
-    n_train = int(masks[0].sum())
-    r_window = np.full((len(layers), n_splits, neural.sizes["neuroid"]), np.nan)
-    r_bins = np.full((len(layers), len(bins), n_splits, neural.sizes["neuroid"]), np.nan)
-    components, keys, attrs = [], {}, {}
+    shape = (len(layers), n_splits, neural.sizes["neuroid"])
+    r_window, r_bins = (
+        np.full(shape, np.nan),
+        np.full((len(layers), len(bin_starts), *shape[1:]), np.nan),
+    )
+    latency = np.zeros((len(layers), n_splits, len(regions)), int)
     targets_t = {
         region: np.moveaxis(neural["rates"].values[:, region_of == region], 2, 0)
         for region in regions
     }  # (bins, N, q) per region
-
-    def fit_bins(i, per_bin, region):
-        cols = region_of == region
-        r_bins[i][:, :, cols] = cross_validated_r(
-            per_bin, targets_t[region], masks, n_components, device
-        )
-
+    values, attrs = {}, {}
     for i, layer in enumerate(layers):
-        static, per_bin, attrs = _layer_features(activation_paths[layer], ids, window, bins)
-        keys[layer] = attrs["cache_key"]
-        components.append(effective_components(n_components, n_train, static.shape[-1]))
-        for region in regions:
-            cols = region_of == region
-            target = neural["rates_window"].values[:, cols][None]
-            r_window[i, :, cols] = cross_validated_r(static, target, masks, n_components, device)[
-                0
-            ].T
-            if temporal_layers == "all" and bins:
-                fit_bins(i, per_bin, region)
-    if temporal_layers == "best" and bins:
-        static_scores = np.nanmean(region_medians(r_window, region_of, regions), axis=1)  # (L, R)
+        values[layer], attrs[layer] = _read_values(activation_paths[layer], ids)
         for r, region in enumerate(regions):
+            latency[i, :, r] = _latencies(
+                values[layer],
+                targets_t[region],
+                masks,
+                bin_starts,
+                objects,
+                latency_grid_ms,
+                LATENCY_FEATURES,
+            )
+    fit = _Fitter(neural, masks, latency, n_components, device, region_of, regions, targets_t)
+    for i, layer in enumerate(layers):
+        for r in range(len(regions)):
+            fit.window(r_window, i, values[layer], r)
+            if temporal_layers == "all" and len(bin_starts):
+                fit.bins(r_bins, i, values[layer], r)
+    if temporal_layers == "best" and len(bin_starts):
+        static_scores = np.nanmean(region_medians(r_window, region_of, regions), axis=1)  # (L, R)
+        for r in range(len(regions)):
             i = int(np.nanargmax(static_scores[:, r]))
-            _, per_bin, _ = _layer_features(activation_paths[layers[i]], ids, window, bins)
-            fit_bins(i, per_bin, region)
+            fit.bins(r_bins, i, values[layers[i]], r)
     score_window = region_medians(r_window, region_of, regions)  # (L, S, R)
-    score_bins = region_medians(r_bins, region_of, regions)  # (L, bins, S, R)
-    grouped = {}
+    result = _score_dataset(neural, layers, regions, r_window, r_bins, latency, score_window)
+    last = attrs[layers[-1]]
+    result.attrs.update(
+        {
+            "kind": last.get("kind", ""),
+            "temporal": int(last.get("temporal", 0)),
+            "test_accuracy": float(last.get("test_accuracy", np.nan)),
+            "steps_trained": int(last.get("steps_trained", 0)),
+            "n_parameters": int(last.get("n_parameters", 0)),
+            "window_start_ms": window[0],
+            "window_end_ms": window[1],
+            "cache_keys": str({layer: attrs[layer]["cache_key"] for layer in layers}),
+            "temporal_layers": temporal_layers,
+            "latency_grid_ms": str(list(latency_grid_ms)),
+            "protocol": (
+                f"PLS {n_components} components (no scaling), {n_splits} stratified (object_name) "
+                f"shuffle splits ({split_source} draw, seed {seed}), train fraction "
+                f"{train_fraction}; Pearson r per neuroid on held-out stimuli, median over neuroids"
+            ),
+        }
+    )
+    result["n_components"] = (
+        "layer",
+        np.asarray(
+            [
+                effective_components(n_components, int(masks[0].sum()), values[layer].shape[-1])
+                for layer in layers
+            ]
+        ),
+    )
     if solved is not None:
         grouped = _scores_by_group(
             neural,
-            activation_paths,
+            values,
             masks,
+            latency,
             np.asarray(solved).astype(str),
             score_window,
             n_components=n_components,
             device=device,
         )
-    result = xr.Dataset(
+        for name, (dims, array) in grouped.items():
+            result[name] = (dims, array)
+        result = result.assign_coords(solved_group=list(SOLVED_GROUPS))
+    return result
+
+
+class _Fitter:
+    """Cross-validated PLS fits of one layer for one region, splits grouped by their latency."""
+
+    def __init__(self, neural, masks, latency, n_components, device, region_of, regions, targets_t):
+        self.neural, self.masks, self.latency = neural, masks, latency
+        self.n_components, self.device = n_components, device
+        self.region_of, self.regions, self.targets_t = region_of, regions, targets_t
+        self.window_ms = (int(neural.attrs["window_start_ms"]), int(neural.attrs["window_end_ms"]))
+        self.bin_starts = neural["time_bin_start"].values.astype(int)
+
+    def _groups(self, i, r):
+        lat = self.latency[i, :, r]
+        return [(int(value), np.flatnonzero(lat == value)) for value in np.unique(lat)]
+
+    def window(self, out, i, values, r):
+        """``out[i, splits, cols]``: r of the time-averaged window."""
+        cols = self.region_of == self.regions[r]
+        target = self.neural["rates_window"].values[:, cols][None]
+        for latency, splits in self._groups(i, r):
+            x = window_features(values, self.window_ms, latency)
+            r_split = cross_validated_r(
+                x, target, self.masks[splits], self.n_components, self.device
+            )
+            out[i][np.ix_(splits, np.flatnonzero(cols))] = r_split[0]
+
+    def bins(self, out, i, values, r):
+        """``out[i, bins, splits, cols]``: r per time bin."""
+        cols = np.flatnonzero(self.region_of == self.regions[r])
+        for latency, splits in self._groups(i, r):
+            x = bin_features(values, self.bin_starts, latency)
+            r_split = cross_validated_r(
+                x,
+                self.targets_t[self.regions[r]],
+                self.masks[splits],
+                self.n_components,
+                self.device,
+            )  # (bins, splits, q)
+            out[i][:, splits[:, None], cols[None]] = r_split
+
+
+def _score_dataset(neural, layers, regions, r_window, r_bins, latency, score_window):
+    region_of = neural["region"].values.astype(str)
+    return xr.Dataset(
         {
             "r_window": (("layer", "split", "neuroid"), r_window),
             "r": (("layer", "time_bin", "split", "neuroid"), r_bins),
             "score_window": (("layer", "split", "region"), score_window),
-            "score": (("layer", "time_bin", "split", "region"), score_bins),
-            "n_components": ("layer", np.asarray(components)),
+            "score": (
+                ("layer", "time_bin", "split", "region"),
+                region_medians(r_bins, region_of, regions),
+            ),
+            "latency_ms": (("layer", "split", "region"), latency),
         },
         coords={
             "layer": layers,
-            "split": np.arange(n_splits),
+            "split": np.arange(r_window.shape[1]),
             "region": regions,
             "neuroid_id": ("neuroid", neural["neuroid_id"].values),
             "neuroid_region": ("neuroid", region_of),
             "time_bin_start": ("time_bin", neural["time_bin_start"].values),
             "time_bin_end": ("time_bin", neural["time_bin_end"].values),
         },
-        attrs={
-            "kind": attrs.get("kind", ""),
-            "temporal": int(attrs.get("temporal", 0)),
-            "test_accuracy": float(attrs.get("test_accuracy", np.nan)),
-            "steps_trained": int(attrs.get("steps_trained", 0)),
-            "window_start_ms": window[0],
-            "window_end_ms": window[1],
-            "cache_keys": str(keys),
-            "temporal_layers": temporal_layers,
-            "protocol": (
-                f"PLS {n_components} components (no scaling), {n_splits} stratified (object_name) "
-                f"shuffle splits, train fraction {train_fraction}, seed {seed}; Pearson r per neuroid "
-                "on held-out stimuli, median over neuroids"
-            ),
-        },
     )
-    for name, (dims, values) in grouped.items():
-        result[name] = (dims, values)
-    if grouped:
-        result = result.assign_coords(solved_group=list(SOLVED_GROUPS))
-    return result
 
 
 SOLVED_GROUPS = ("early", "late")
 
 
-def _scores_by_group(
-    neural, activation_paths, masks, solved, score_window, *, n_components, device
-):
+def _scores_by_group(neural, values, masks, latency, solved, score_window, *, n_components, device):
     """Static and per-bin scores of each region's best layer on early/late-solved images apart,
-    and category decoding from that layer per group and bin (:func:`score_model`)."""
+    its category decoding per group and bin, and its per-image decoding ``performance`` (the
+    solution-time decoder, :func:`score_model`); features at the layer's median latency."""
     from insilico.it.solution_times import image_performance
 
-    ids = neural["stimulus_id"].values.astype(str)
     region_of = neural["region"].values.astype(str)
     regions = ordered_regions(region_of)
-    bins = list(zip(neural["time_bin_start"].values, neural["time_bin_end"].values, strict=True))
+    bin_starts = neural["time_bin_start"].values.astype(int)
     window = (int(neural.attrs["window_start_ms"]), int(neural.attrs["window_end_ms"]))
-    layers = list(activation_paths)
+    layers = list(values)
     best = np.nanmean(score_window, axis=1).argmax(0)  # (R,)
-    n_groups, n_bins, n_splits = len(SOLVED_GROUPS), len(bins), masks.shape[0]
+    n_groups, n_bins, n_splits = len(SOLVED_GROUPS), len(bin_starts), masks.shape[0]
     window_scores = np.full((n_groups, n_splits, len(regions)), np.nan)
     bin_scores = np.full((n_groups, n_bins, n_splits, len(regions)), np.nan)
     decoding = np.full((n_groups, n_bins, len(regions)), np.nan)
+    performance = np.full((len(regions), len(solved), n_bins), np.nan)
     labels = neural["category_name"].values.astype(str)
     for r, region in enumerate(regions):
-        static, per_bin, _ = _layer_features(activation_paths[layers[best[r]]], ids, window, bins)
+        lat = int(np.median(latency[best[r], :, r]))
+        static = window_features(values[layers[best[r]]], window, lat)
+        per_bin = bin_features(values[layers[best[r]]], bin_starts, lat)
         cols = region_of == region
         target = neural["rates_window"].values[:, cols][None]
         target_t = np.moveaxis(neural["rates"].values[:, cols], 2, 0)
@@ -246,14 +335,17 @@ def _scores_by_group(
             per_bin, target_t, masks, solved, SOLVED_GROUPS, n_components, device
         )  # (G, bins or 1, S, q)
         bin_scores[..., r] = np.nanmedian(by_group_t, axis=-1)
-        performance = image_performance(np.moveaxis(per_bin, 0, -1), labels)  # (N, bins or 1)
+        performance[r] = np.broadcast_to(
+            image_performance(np.moveaxis(per_bin, 0, -1), labels), performance[r].shape
+        )  # (N, bins or 1)
         for g, name in enumerate(SOLVED_GROUPS):
-            decoding[g, :, r] = performance[solved == name].mean(0)
+            decoding[g, :, r] = performance[r][solved == name].mean(0)
     return {
         "score_window_group": (("solved_group", "split", "region"), window_scores),
         "score_group": (("solved_group", "time_bin", "split", "region"), bin_scores),
         "decoding_group": (("solved_group", "time_bin", "region"), decoding),
         "group_layer": ("region", np.asarray([layers[i] for i in best])),
+        "performance": (("region", "stimulus", "time_bin"), performance),
     }
 
 
