@@ -184,7 +184,7 @@ rule train_it:
     resources:
         gpu=1,
     params:
-        model=lambda wildcards: IT["models"][wildcards.it_model]["params"],
+        model=it_model_params,
         train=it_train_params,
         checkpoint="results/it/models/{it_model}/{it_state}/seed{seed}/checkpoint.pt",
     script:
@@ -244,7 +244,7 @@ rule it_predictivity:
         gpu=1 if IT["score"]["device"] == "cuda" else 0,
     params:
         layers=lambda wildcards: it_layers(wildcards.it_model),
-        score=IT["score"],
+        score=it_score_params,
     script:
         "../scripts/it/predictivity.py"
 
