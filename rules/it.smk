@@ -281,7 +281,10 @@ rule it_summary:
     params:
         runs=it_runs(),
         formula=IT["score"]["ceiling_formula"],
-        claims=IT["claims"],
+        claims={
+            **IT["claims"],
+            "simulated": config["data"]["it"]["source"] == "simulated",
+        },
     script:
         "../scripts/it/summary.py"
 

@@ -177,6 +177,8 @@ def extract_activations(
             "pca_explained_variance": explained[layer],
             "test_accuracy": float(meta["test_accuracy"]),
             "steps_trained": int(meta["steps"]),
+            "n_parameters": int(meta.get("n_parameters", 0)),
+            "multiply_adds": int(meta.get("multiply_adds", 0)),
             "cache_key": keys[layer],
             "inputs": json.dumps(inputs, sort_keys=True),
             "preprocessing": json.dumps(

@@ -57,6 +57,31 @@ def build_it_model(kind: str, *, size: int, n_classes: int, **hparams: Any) -> t
     return model_class(size=size, n_classes=n_classes, **{**allowed, **hparams})
 
 
+@torch.no_grad()
+def multiply_adds(model: torch.nn.Module, size: int) -> int:
+    """Multiply-adds of one image through the trained schedule (every unrolled step of a ConvRNN),
+    counted on the convolutions and linear layers: the compute a deeper CNN is matched against."""
+    total = 0
+
+    def count(module, inputs, output):
+        nonlocal total
+        if isinstance(module, torch.nn.Conv2d):
+            kernel = module.kernel_size[0] * module.kernel_size[1]
+            total += output.numel() * kernel * module.in_channels // module.groups
+        else:
+            total += output.numel() * module.in_features
+
+    hooks = [
+        module.register_forward_hook(count)
+        for module in model.modules()
+        if isinstance(module, torch.nn.Conv2d | torch.nn.Linear)
+    ]
+    model.step_logits(torch.zeros(1, 1, size, size, device=next(model.parameters()).device))
+    for hook in hooks:
+        hook.remove()
+    return total
+
+
 def standardise(images: np.ndarray, mean: float, std: float, device: torch.device) -> torch.Tensor:
     """uint8 ``(n, h, w)`` -> float32 ``(n, 1, h, w)`` on ``device``, ``(x / 255 - mean) / std``."""
     x = torch.from_numpy(np.ascontiguousarray(images)).to(device)
@@ -227,6 +252,7 @@ def train_classifier(
         "seed": params["seed"],
         "test_accuracy": final_accuracy,
         "n_parameters": n_parameters,
+        "multiply_adds": multiply_adds(model, size),
     }
     save_torch(
         {**meta, "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}},

@@ -196,6 +196,7 @@ def score_model(
             "test_accuracy": float(last.get("test_accuracy", np.nan)),
             "steps_trained": int(last.get("steps_trained", 0)),
             "n_parameters": int(last.get("n_parameters", 0)),
+            "multiply_adds": int(last.get("multiply_adds", 0)),
             "window_start_ms": window[0],
             "window_end_ms": window[1],
             "cache_keys": str({layer: attrs[layer]["cache_key"] for layer in layers}),
@@ -357,120 +358,40 @@ def summarize(scores: dict[tuple[str, str, int], xr.Dataset], neural: xr.Dataset
 
     The best layer per run and region is chosen on held-out splits
     (:func:`select_layer_held_out`); the temporal curve (``best_score_t``) is that of the layer
-    with the best mean static score among the layers fitted per bin (``temporal_layer``).
+    with the best mean static score among the layers fitted per bin (``temporal_layer``), with
+    that layer's fitted latency (median over splits).
     """
     if formula not in CEILING_FORMULAS:
         raise ValueError(
             f"unknown ceiling formula {formula!r}; use one of {sorted(CEILING_FORMULAS)}"
         )
     ceiling = ceilings(neural)
-    regions = list(ceiling["region"].values)
-    models = list(dict.fromkeys(key[0] for key in scores))
-    states = list(dict.fromkeys(key[1] for key in scores))
-    seeds = sorted({key[2] for key in scores})
-    layers = list(dict.fromkeys(layer for ds in scores.values() for layer in ds["layer"].values))
-    n_splits = next(iter(scores.values())).sizes["split"]
-    n_bins = neural.sizes["time_bin"]
-    shape = (len(models), len(states), len(seeds))
-    score = np.full((*shape, len(layers), len(regions), n_splits), np.nan)
-    score_t = np.full((*shape, len(layers), len(regions), n_bins, n_splits), np.nan)
-    accuracy = np.full(shape, np.nan)
-    for (model, state, seed), ds in scores.items():
-        at = (models.index(model), states.index(state), seeds.index(seed))
-        for layer in ds["layer"].values:
-            j = layers.index(layer)
-            score[(*at, j)] = (
-                ds["score_window"]
-                .sel(layer=layer)
-                .transpose("region", "split")
-                .sel(region=regions)
-                .values
-            )
-            score_t[(*at, j)] = (
-                ds["score"]
-                .sel(layer=layer)
-                .transpose("region", "time_bin", "split")
-                .sel(region=regions)
-                .values
-            )
-        accuracy[at] = ds.attrs["test_accuracy"]
-    mean, sem = mean_sem(score)
-    mean_t, sem_t = mean_sem(score_t)
-    best = np.full((*shape, len(regions)), np.nan)
-    best_sem = np.full_like(best, np.nan)
-    best_layer = np.full((*shape, len(regions)), "", dtype=object)
-    agreement = np.full_like(best, np.nan)
-    temporal_layer = np.full((*shape, len(regions)), "", dtype=object)
-    best_t = np.full((*shape, len(regions), n_bins), np.nan)
-    best_t_sem = np.full_like(best_t, np.nan)
-    rows = []
-    for index in np.ndindex(*shape):
-        if np.isnan(score[index]).all():
-            continue
-        model, state, seed = models[index[0]], states[index[1]], seeds[index[2]]
-        for r, region in enumerate(regions):
-            chosen, held_out = select_layer_held_out(score[index][:, r])
-            counts = np.bincount(chosen, minlength=len(layers))
-            mode = int(counts.argmax())
-            best[(*index, r)], best_sem[(*index, r)] = mean_sem(held_out)
-            best_layer[(*index, r)] = layers[mode]
-            agreement[(*index, r)] = counts[mode] / n_splits
-            # the temporal curve: the best static layer among those fitted per bin
-            fitted = ~np.isnan(mean_t[index][:, r]).all(axis=-1)
-            static_mean = np.where(fitted, np.nan_to_num(mean[index][:, r], nan=-np.inf), -np.inf)
-            curve = int(np.argmax(static_mean)) if fitted.any() else mode
-            temporal_layer[(*index, r)] = layers[curve]
-            best_t[(*index, r)] = mean_t[index][curve, r]
-            best_t_sem[(*index, r)] = sem_t[index][curve, r]
-            c = float(ceiling["ceiling"].sel(region=region))
-            row = {
-                "model": model,
-                "state": state,
-                "seed": seed,
-                "region": region,
-                "best_layer": layers[mode],
-                "layer_choice_agreement": agreement[(*index, r)],
-                "raw_r": best[(*index, r)],
-                "raw_r_sem": best_sem[(*index, r)],
-                "ceiling": c,
-                "ceiling_sem": float(ceiling["ceiling_sem"].sel(region=region)),
-                "ceiled_score": float(ceiled_score(best[(*index, r)], c, formula)),
-                "ceiled_formula": CEILING_FORMULAS[formula],
-                "test_accuracy": accuracy[index],
-            }
-            if "true_ceiling" in ceiling:
-                row["true_ceiling"] = float(ceiling["true_ceiling"].sel(region=region))
-            rows.append(row)
+    runs = _Runs(scores, list(ceiling["region"].values), neural.sizes["time_bin"])
+    best = _best_layers(runs)
+    rows = _table_rows(runs, best, ceiling, formula)
     dims = ("model", "state", "seed")
-    grouped = _grouped_summary(scores, models, states, seeds, regions)
     summary = xr.Dataset(
         {
-            "score": ((*dims, "layer", "region"), mean),
-            "score_sem": ((*dims, "layer", "region"), sem),
-            "score_split": ((*dims, "layer", "region", "split"), score),
-            "score_t": ((*dims, "layer", "region", "time_bin"), mean_t),
-            "score_t_sem": ((*dims, "layer", "region", "time_bin"), sem_t),
-            "best_score": ((*dims, "region"), best),
-            "best_score_sem": ((*dims, "region"), best_sem),
-            "best_layer": ((*dims, "region"), best_layer.astype(str)),
-            "layer_choice_agreement": ((*dims, "region"), agreement),
-            "temporal_layer": ((*dims, "region"), temporal_layer.astype(str)),
-            "best_score_t": ((*dims, "region", "time_bin"), best_t),
-            "best_score_t_sem": ((*dims, "region", "time_bin"), best_t_sem),
+            "score": ((*dims, "layer", "region"), runs.mean),
+            "score_sem": ((*dims, "layer", "region"), runs.sem),
+            "score_split": ((*dims, "layer", "region", "split"), runs.score),
+            "score_t": ((*dims, "layer", "region", "time_bin"), runs.mean_t),
+            "score_t_sem": ((*dims, "layer", "region", "time_bin"), runs.sem_t),
+            **{name: ((*dims, "region", *extra), best[name]) for name, extra in _BEST_DIMS.items()},
             "ceiled_score": (
                 (*dims, "region"),
-                ceiled_score(best, ceiling["ceiling"].values, formula),
+                ceiled_score(best["best_score"], ceiling["ceiling"].values, formula),
             ),
-            "test_accuracy": (dims, accuracy),
+            **{name: (dims, values) for name, values in runs.per_run.items()},
             **{name: ceiling[name] for name in ceiling.data_vars},
         },
         coords={
-            "model": models,
-            "state": states,
-            "seed": seeds,
-            "layer": layers,
-            "region": regions,
-            "split": np.arange(n_splits),
+            "model": runs.models,
+            "state": runs.states,
+            "seed": runs.seeds,
+            "layer": runs.layers,
+            "region": runs.regions,
+            "split": np.arange(runs.n_splits),
             "time_bin_start": ("time_bin", neural["time_bin_start"].values),
             "time_bin_end": ("time_bin", neural["time_bin_end"].values),
         },
@@ -484,11 +405,126 @@ def summarize(scores: dict[tuple[str, str, int], xr.Dataset], neural: xr.Dataset
             "protocol": next(iter(scores.values())).attrs["protocol"],
         },
     )
+    grouped = _grouped_summary(scores, runs.models, runs.states, runs.seeds, runs.regions)
     if grouped:
         summary = summary.assign_coords(solved_group=list(SOLVED_GROUPS))
         for name, (dims_, values) in grouped.items():
             summary[name] = (dims_, values)
     return summary, pd.DataFrame(rows)
+
+
+# name -> dims after (model, state, seed, region) of the best-layer arrays of :func:`summarize`
+_BEST_DIMS = {
+    "best_score": (),
+    "best_score_sem": (),
+    "best_layer": (),
+    "layer_choice_agreement": (),
+    "temporal_layer": (),
+    "latency_ms": (),
+    "best_score_t": ("time_bin",),
+    "best_score_t_sem": ("time_bin",),
+}
+_RUN_ATTRS = {"test_accuracy": float, "n_parameters": int, "multiply_adds": int}
+
+
+class _Runs:
+    """Every run's split scores on one grid ``(model, state, seed, layer, region, ...)``."""
+
+    def __init__(self, scores, regions, n_bins):
+        self.regions = regions
+        self.models = list(dict.fromkeys(key[0] for key in scores))
+        self.states = list(dict.fromkeys(key[1] for key in scores))
+        self.seeds = sorted({key[2] for key in scores})
+        self.layers = list(
+            dict.fromkeys(layer for ds in scores.values() for layer in ds["layer"].values)
+        )
+        self.n_splits, self.n_bins = next(iter(scores.values())).sizes["split"], n_bins
+        self.shape = (len(self.models), len(self.states), len(self.seeds))
+        grid = (*self.shape, len(self.layers), len(regions))
+        self.score = np.full((*grid, self.n_splits), np.nan)
+        self.score_t = np.full((*grid, n_bins, self.n_splits), np.nan)
+        self.latency = np.zeros(grid)
+        self.per_run = {name: np.full(self.shape, np.nan) for name in _RUN_ATTRS}
+        for key, ds in scores.items():
+            self._add(key, ds)
+        self.mean, self.sem = mean_sem(self.score)
+        self.mean_t, self.sem_t = mean_sem(self.score_t)
+
+    def _add(self, key, ds):
+        at = (self.models.index(key[0]), self.states.index(key[1]), self.seeds.index(key[2]))
+        for layer in ds["layer"].values:
+            where = (*at, self.layers.index(layer))
+            one = ds.sel(layer=layer, region=self.regions)
+            self.score[where] = one["score_window"].transpose("region", "split").values
+            self.score_t[where] = one["score"].transpose("region", "time_bin", "split").values
+            if "latency_ms" in one:
+                self.latency[where] = one["latency_ms"].median("split").values
+        for name, cast in _RUN_ATTRS.items():
+            self.per_run[name][at] = cast(ds.attrs.get(name, np.nan))
+
+
+def _best_layers(runs: _Runs) -> dict[str, np.ndarray]:
+    """Best layer per run and region (held-out choice) and the temporal curve's layer."""
+    shape = (*runs.shape, len(runs.regions))
+    out = {
+        name: np.full((*shape, *([runs.n_bins] * len(extra))), np.nan)
+        for name, extra in _BEST_DIMS.items()
+    }
+    for name in ("best_layer", "temporal_layer"):
+        out[name] = np.full(shape, "", dtype=object)
+    for index in np.ndindex(*runs.shape):
+        if np.isnan(runs.score[index]).all():
+            continue
+        for r in range(len(runs.regions)):
+            at = (*index, r)
+            chosen, held_out = select_layer_held_out(runs.score[index][:, r])
+            counts = np.bincount(chosen, minlength=len(runs.layers))
+            mode = int(counts.argmax())
+            out["best_score"][at], out["best_score_sem"][at] = mean_sem(held_out)
+            out["best_layer"][at] = runs.layers[mode]
+            out["layer_choice_agreement"][at] = counts[mode] / runs.n_splits
+            # the temporal curve: the best static layer among those fitted per bin
+            fitted = ~np.isnan(runs.mean_t[index][:, r]).all(axis=-1)
+            static = np.where(fitted, np.nan_to_num(runs.mean[index][:, r], nan=-np.inf), -np.inf)
+            curve = int(np.argmax(static)) if fitted.any() else mode
+            out["temporal_layer"][at] = runs.layers[curve]
+            out["latency_ms"][at] = runs.latency[index][curve, r]
+            out["best_score_t"][at] = runs.mean_t[index][curve, r]
+            out["best_score_t_sem"][at] = runs.sem_t[index][curve, r]
+    out["best_layer"] = out["best_layer"].astype(str)
+    out["temporal_layer"] = out["temporal_layer"].astype(str)
+    return out
+
+
+def _table_rows(runs: _Runs, best: dict, ceiling: xr.Dataset, formula: str) -> list[dict]:
+    """One row of results/it/summary.csv per run and region."""
+    rows = []
+    for index in np.ndindex(*runs.shape):
+        if np.isnan(runs.score[index]).all():
+            continue
+        for r, region in enumerate(runs.regions):
+            at = (*index, r)
+            c = float(ceiling["ceiling"].sel(region=region))
+            row = {
+                "model": runs.models[index[0]],
+                "state": runs.states[index[1]],
+                "seed": runs.seeds[index[2]],
+                "region": region,
+                "best_layer": best["best_layer"][at],
+                "layer_choice_agreement": best["layer_choice_agreement"][at],
+                "raw_r": best["best_score"][at],
+                "raw_r_sem": best["best_score_sem"][at],
+                "ceiling": c,
+                "ceiling_sem": float(ceiling["ceiling_sem"].sel(region=region)),
+                "ceiled_score": float(ceiled_score(best["best_score"][at], c, formula)),
+                "ceiled_formula": CEILING_FORMULAS[formula],
+                "latency_ms": best["latency_ms"][at],
+                **{name: values[index] for name, values in runs.per_run.items()},
+            }
+            if "true_ceiling" in ceiling:
+                row["true_ceiling"] = float(ceiling["true_ceiling"].sel(region=region))
+            rows.append(row)
+    return rows
 
 
 def _grouped_summary(scores, models, states, seeds, regions) -> dict:
@@ -505,6 +541,8 @@ def _grouped_summary(scores, models, states, seeds, regions) -> dict:
         "score_group_sem": np.full((*shape, n_bins), np.nan),
         "decoding_group": np.full((*shape, n_bins), np.nan),
     }
+    n_stimuli = first.sizes["stimulus"]
+    performance = np.full((*shape[:3], len(regions), n_stimuli, n_bins), np.nan)
     for (model, state, seed), ds in scores.items():
         at = (models.index(model), states.index(state), seeds.index(seed))
         window = (
@@ -523,8 +561,16 @@ def _grouped_summary(scores, models, states, seeds, regions) -> dict:
             ds["decoding_group"].sel(region=regions).transpose("solved_group", "region", "time_bin")
         )
         out["decoding_group"][at] = decoding.values
+        performance[at] = ds["performance"].sel(region=regions).values
     dims = ("model", "state", "seed", "solved_group", "region")
     return {
-        name: ((*dims, "time_bin") if values.ndim == 6 else dims, values)
-        for name, values in out.items()
+        **{
+            name: ((*dims, "time_bin") if values.ndim == 6 else dims, values)
+            for name, values in out.items()
+        },
+        # per-image category decoding of each region's best layer (the solution-time decoder)
+        "image_performance": (
+            ("model", "state", "seed", "region", "stimulus", "time_bin"),
+            performance,
+        ),
     }
