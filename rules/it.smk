@@ -311,6 +311,18 @@ rule plot_it:
                     category="IT",
                     labels={"figure": "late-solved images"},
                 ),
+                "late_bars": report(
+                    "results/it/figures/late_predictivity.png",
+                    caption="../report/it_late_predictivity.rst",
+                    category="IT",
+                    labels={"figure": "predictivity per depth and cell"},
+                ),
+                "solution_scatter": report(
+                    "results/it/figures/solution_times.png",
+                    caption="../report/it_solution_times.rst",
+                    category="IT",
+                    labels={"figure": "model vs IT solution times"},
+                ),
             }
             if IT_TEMPORAL
             else {}
@@ -339,5 +351,7 @@ rule plot_it:
         "results/benchmarks/it/plots.tsv"
     conda:
         ENV
+    params:
+        late_start_ms=IT["claims"]["late_start_ms"],
     script:
         "../scripts/it/plot.py"

@@ -65,7 +65,8 @@ def it_model_params(wildcards):
 
 def it_score_params(wildcards):
     """Scoring settings of one run: training seed s draws its splits with ``score.seed + s``
-    (seed 0 gets Brain-Score's own draw), so intervals over seeds include split variability."""
+    (seed 0 gets Brain-Score's own draw), so intervals over seeds include split variability.
+    """
     return {**IT["score"], "seed": IT["score"]["seed"] + int(wildcards.seed)}
 
 
@@ -167,7 +168,16 @@ def it_targets():
         for name in (
             "predictivity_by_layer",
             "performance_vs_predictivity",
-            *(["temporal_predictivity", "late_solved"] if IT_TEMPORAL else []),
+            *(
+                [
+                    "temporal_predictivity",
+                    "late_solved",
+                    "late_predictivity",
+                    "solution_times",
+                ]
+                if IT_TEMPORAL
+                else []
+            ),
             "stimuli",
         )
     ]

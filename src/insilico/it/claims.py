@@ -248,6 +248,15 @@ def model_solution_time_correlation(summary: xr.Dataset, times: xr.Dataset, mode
     return np.asarray(out, float)
 
 
+def recording_claims(
+    times: xr.Dataset, late_start_ms: int, confidence: float = 0.95, simulated: bool = True
+) -> pd.DataFrame:
+    """The rows of :func:`paper_claims` measured on the recordings alone (no model)."""
+    table = _Table(confidence, simulated)
+    _recording_claims(table, times, late_start_ms)
+    return table.frame()
+
+
 def recordings_onset_bin(performance: np.ndarray) -> int:
     """First bin whose mean decoding reaches halfway from chance (0.5) to its peak: where IT has
     responded (bins before it are at chance by construction, never a baseline)."""
