@@ -64,3 +64,59 @@ def test_brainscore_splits_are_scikit_learns_stratified_draw():
     assert not np.array_equal(masks, training_masks(labels, 10, 0.9, 1, "project"))
     with pytest.raises(ValueError, match="unknown split source"):
         training_masks(labels, 10, 0.9, 1, "other")
+
+
+def test_score_model_scores_each_bin_at_the_fitted_latency(tmp_path):
+    """A temporal 'model' whose step t carries what the neurons show 40 ms later: the scoring
+    fits 40 ms on every split's training stimuli, and the per-bin scores are high there but not
+    with the latency fixed at 0."""
+    import xarray as xr
+
+    from insilico.core.io import write_netcdf
+    from insilico.it.protocol.score import score_model
+
+    rng = np.random.default_rng(3)
+    n, steps, bins = 120, 26, np.arange(70, 170, 10)
+    latent = rng.standard_normal((n, steps, 6))
+    weights = rng.standard_normal((6, 8))
+    rates = np.stack([latent[:, (b - 40) // 10] @ weights for b in bins], -1)
+    rates = rates + 0.3 * rng.standard_normal(rates.shape)
+    neural = xr.Dataset(
+        {
+            "rates": (("stimulus", "neuroid", "time_bin"), rates),
+            "rates_window": (("stimulus", "neuroid"), rates.mean(-1)),
+        },
+        coords={
+            "stimulus_id": ("stimulus", [f"s{i}" for i in range(n)]),
+            "object_name": ("stimulus", [f"o{i % 12}" for i in range(n)]),
+            "neuroid_id": ("neuroid", [f"n{i}" for i in range(8)]),
+            "region": ("neuroid", ["V4"] * 4 + ["IT"] * 4),
+            "time_bin_start": ("time_bin", bins),
+            "time_bin_end": ("time_bin", bins + 10),
+        },
+        attrs={"window_start_ms": 70, "window_end_ms": 170},
+    )
+    path = tmp_path / "layer.nc"
+    write_netcdf(
+        xr.Dataset(
+            {"activations": (("stimulus", "time_step", "feature"), latent)},
+            coords={
+                "stimulus_id": ("stimulus", neural["stimulus_id"].values),
+                "time_step": np.arange(steps),
+            },
+            attrs={
+                "cache_key": "k",
+                "temporal": 1,
+                "kind": "convrnn",
+                "test_accuracy": 0.5,
+                "steps_trained": 1,
+            },
+        ),
+        path,
+    )
+    kwargs = {"n_splits": 3, "train_fraction": 0.9, "seed": 1, "n_components": 5}
+    fitted = score_model(neural, {"conv1": str(path)}, latency_grid_ms=GRID, **kwargs)
+    assert (fitted["latency_ms"] == 40).all()
+    assert float(fitted["score"].mean()) > 0.8
+    fixed = score_model(neural, {"conv1": str(path)}, latency_grid_ms=[0], **kwargs)
+    assert (fixed["latency_ms"] == 0).all() and float(fixed["score"].mean()) < 0.3

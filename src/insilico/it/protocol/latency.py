@@ -44,22 +44,29 @@ def _fold_of(labels: np.ndarray, n_folds: int, rng: np.random.Generator) -> np.n
     return folds
 
 
-def _ridge_hat(x_train: np.ndarray, x_test: np.ndarray) -> np.ndarray:
-    """Test-by-train matrix of a ridge regression (penalty: the mean eigenvalue) on centred data."""
-    mean = x_train.mean(0)
-    a, b = x_train - mean, x_test - mean
-    gram = a.T @ a
-    penalty = np.trace(gram) / max(gram.shape[0], 1) + 1e-12
-    return b @ np.linalg.solve(gram + penalty * np.eye(len(gram)), a.T)
-
-
-def _pearson_median(pred: np.ndarray, target: np.ndarray) -> float:
-    pred, target = pred - pred.mean(0), target - target.mean(0)
-    denominator = np.sqrt((pred**2).sum(0) * (target**2).sum(0))
-    r = np.where(
-        denominator > 0, (pred * target).sum(0) / np.where(denominator > 0, denominator, 1), 0
-    )
-    return float(np.median(r))
+def _held_out_r(values, targets, test) -> np.ndarray:
+    """``(n_steps, bins, q)``: Pearson r on the ``test`` stimuli of a ridge regression from the
+    features at every step to the responses in every bin, fitted on the others (penalty: the mean
+    eigenvalue of the training Gram matrix); a constant prediction scores 0."""
+    train = ~test
+    y = targets[:, train] - targets[:, train].mean(1, keepdims=True)  # (bins, n, q)
+    bins, n, q = y.shape
+    y_flat = np.moveaxis(y, 0, 1).reshape(n, bins * q)
+    truth = targets[:, test] - targets[:, test].mean(1, keepdims=True)  # (bins, m, q)
+    out = np.zeros((values.shape[1], bins, q))
+    for step in range(values.shape[1]):
+        x = values[train, step]
+        mean = x.mean(0)
+        a, b = x - mean, values[test, step] - mean
+        gram = a.T @ a
+        penalty = np.trace(gram) / max(len(gram), 1) + 1e-12
+        weights = np.linalg.solve(gram + penalty * np.eye(len(gram)), a.T @ y_flat)
+        pred = np.moveaxis((b @ weights).reshape(len(b), bins, q), 1, 0)  # (bins, m, q)
+        pred = pred - pred.mean(1, keepdims=True)
+        denominator = np.sqrt((pred**2).sum(1) * (truth**2).sum(1))
+        safe = np.where(denominator > 0, denominator, 1)
+        out[step] = np.where(denominator > 0, (pred * truth).sum(1) / safe, 0)
+    return out
 
 
 def latency_curve(
@@ -68,35 +75,36 @@ def latency_curve(
     bin_starts_ms,
     grid_ms,
     labels: np.ndarray,
+    groups: np.ndarray | None = None,
     *,
     n_folds: int = 3,
     seed: int = 0,
 ) -> np.ndarray:
-    """Inner cross-validated score of every latency in ``grid_ms`` (see the module docstring).
+    """Inner cross-validated score of every latency in ``grid_ms`` (see the module docstring):
+    ``(grid,)``, or ``(grid, n_groups)`` with ``groups`` (a label per neuroid, e.g. its region;
+    the median over neuroids is then taken per group, in ``np.unique(groups)`` order).
 
     ``values`` ``(N, n_steps, k)`` model features of the training stimuli, ``targets``
     ``(bins, N, q)`` their responses, ``labels`` the stratification (object) per stimulus.
     """
     folds = _fold_of(np.asarray(labels), n_folds, np.random.default_rng(seed))
-    n_steps = values.shape[1]
-    scores = np.zeros(len(grid_ms))
-    for fold in range(n_folds):
-        test = folds == fold
-        centred = targets[:, ~test] - targets[:, ~test].mean(1, keepdims=True)
-        hats = {}
-        for g, latency in enumerate(grid_ms):
-            steps = step_of_bins(bin_starts_ms, latency, n_steps)
-            for b, step in enumerate(steps):
-                if step < 0:
-                    continue  # silent: r = 0
-                if step not in hats:
-                    hats[step] = _ridge_hat(values[~test, step], values[test, step])
-                pred = hats[step] @ centred[b]
-                scores[g] += _pearson_median(pred, targets[b, test])
-    return scores / (n_folds * len(bin_starts_ms))
+    by_group = groups is not None
+    groups = np.asarray(groups) if by_group else np.zeros(targets.shape[-1], int)
+    names = np.unique(groups)
+    n_steps, n_bins = values.shape[1], len(bin_starts_ms)
+    r = np.mean([_held_out_r(values, targets, folds == fold) for fold in range(n_folds)], 0)
+    medians = np.stack([np.median(r[..., groups == name], -1) for name in names], -1)
+    scores = np.zeros((len(grid_ms), len(names)))  # silent bins (before the latency) add 0
+    for g, latency in enumerate(grid_ms):
+        steps = step_of_bins(bin_starts_ms, latency, n_steps)
+        mapped = steps >= 0
+        scores[g] = medians[steps[mapped], np.flatnonzero(mapped)].sum(0) / n_bins
+    return scores if by_group else scores[:, 0]
 
 
-def fit_latency(values, targets, bin_starts_ms, grid_ms, labels, **kwargs) -> int:
-    """The latency of ``grid_ms`` with the best inner cross-validated score (the first on ties)."""
-    curve = latency_curve(values, targets, bin_starts_ms, grid_ms, labels, **kwargs)
-    return int(np.asarray(grid_ms)[int(np.argmax(curve))])
+def fit_latency(values, targets, bin_starts_ms, grid_ms, labels, groups=None, **kwargs):
+    """The latency of ``grid_ms`` with the best inner cross-validated score (the first on ties);
+    with ``groups``, one per group (``np.unique(groups)`` order)."""
+    curve = latency_curve(values, targets, bin_starts_ms, grid_ms, labels, groups, **kwargs)
+    best = np.asarray(grid_ms)[np.argmax(curve, axis=0)]
+    return best.astype(int) if groups is not None else int(best)

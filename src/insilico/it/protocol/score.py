@@ -41,7 +41,7 @@ from insilico.it.protocol.pls import (
 from insilico.it.protocol.splits import training_masks
 
 # Leading PCA components the latency is fitted on (the ridge fits stay small and fast).
-LATENCY_FEATURES = 50
+LATENCY_FEATURES = 20
 
 
 def select_layer_held_out(per_split: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -100,15 +100,19 @@ def bin_features(values: np.ndarray, bin_starts, latency_ms: int) -> np.ndarray:
     return features_at(values, step_of_bins(bin_starts, latency_ms, values.shape[1]))
 
 
-def _latencies(values, targets_t, masks, bin_starts, labels, grid, n_features):
-    """Latency per split fitted on that split's training stimuli
-    (:func:`insilico.it.protocol.latency.fit_latency`, the first ``n_features`` components)."""
+def _latencies(values, targets_t, masks, bin_starts, labels, grid, regions, region_of):
+    """Latency ``(splits, regions)`` fitted on each split's training stimuli
+    (:func:`insilico.it.protocol.latency.fit_latency`, the leading ``LATENCY_FEATURES``
+    components), all regions at once."""
     if values.shape[1] == 1 or len(grid) == 1 or not len(bin_starts):
-        return np.full(len(masks), int(grid[0]))
-    reduced = values[..., :n_features]
-    return np.asarray(
+        return np.full((len(masks), len(regions)), int(grid[0]))
+    reduced = values[..., :LATENCY_FEATURES]
+    order = [list(np.unique(region_of)).index(region) for region in regions]
+    return np.stack(
         [
-            fit_latency(reduced[train], targets_t[:, train], bin_starts, grid, labels[train])
+            fit_latency(
+                reduced[train], targets_t[:, train], bin_starts, grid, labels[train], region_of
+            )[order]
             for train in masks
         ]
     )
@@ -163,18 +167,19 @@ def score_model(
         for region in regions
     }  # (bins, N, q) per region
     values, attrs = {}, {}
+    all_targets = np.moveaxis(neural["rates"].values, 2, 0)  # (bins, N, neuroids)
     for i, layer in enumerate(layers):
         values[layer], attrs[layer] = _read_values(activation_paths[layer], ids)
-        for r, region in enumerate(regions):
-            latency[i, :, r] = _latencies(
-                values[layer],
-                targets_t[region],
-                masks,
-                bin_starts,
-                objects,
-                latency_grid_ms,
-                LATENCY_FEATURES,
-            )
+        latency[i] = _latencies(
+            values[layer],
+            all_targets,
+            masks,
+            bin_starts,
+            objects,
+            latency_grid_ms,
+            regions,
+            region_of,
+        )
     fit = _Fitter(neural, masks, latency, n_components, device, region_of, regions, targets_t)
     for i, layer in enumerate(layers):
         for r in range(len(regions)):
