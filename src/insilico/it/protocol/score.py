@@ -134,17 +134,14 @@ def score_model(
 ) -> xr.Dataset:
     """Held-out Pearson r per neuroid for every layer, split and time bin, plus region medians.
 
-    The static benchmark regresses on the window of the time-averaged assembly; the temporal one
-    fits every 10 ms bin separately. A ConvRNN's step t stands for the bin starting at
-    ``latency + 10 t`` ms (its window features: the mean over the steps inside the window), the
-    latency fitted per layer, region and split on that split's training stimuli from
-    ``latency_grid_ms`` (:mod:`insilico.it.protocol.latency`; without time bins the first grid
-    value); a feedforward model gives the same features to every bin.
-    ``temporal_layers="best"`` fits the bins only for each region's best static layer (highest
-    mean over splits), the layer whose curve is plotted; the other layers' bins stay nan.
-    ``solved`` (per stimulus, ``early``/``late``/``unsolved``, from
-    :mod:`insilico.it.solution_times`): the best layer's scores on early- and late-solved images
-    apart, and its per-image category decoding per bin (the solution-time decoder).
+    Static benchmark: the window of the time-averaged assembly; temporal: every 10 ms bin fitted
+    apart. A ConvRNN's step t stands for the bin at ``latency + 10 t`` ms (window features: the
+    mean over its steps inside the window), the latency fitted per layer, region and split on the
+    split's training stimuli from ``latency_grid_ms`` (:mod:`insilico.it.protocol.latency`; the
+    first value without bins); a feedforward model gives the same features to every bin.
+    ``temporal_layers="best"`` fits bins only for each region's best static layer (the plotted
+    curve). ``solved`` (``early``/``late``/``unsolved`` per stimulus): the best layer's scores on
+    early- and late-solved images apart and its per-image decoding per bin.
     """
     if temporal_layers not in ("all", "best"):
         raise ValueError(f"temporal_layers must be 'all' or 'best', got {temporal_layers!r}")
@@ -156,71 +153,33 @@ def score_model(
     bin_starts = neural["time_bin_start"].values.astype(int)
     window = (int(neural.attrs["window_start_ms"]), int(neural.attrs["window_end_ms"]))
     layers = list(activation_paths)
-    shape = (len(layers), n_splits, neural.sizes["neuroid"])
-    r_window, r_bins = (
-        np.full(shape, np.nan),
-        np.full((len(layers), len(bin_starts), *shape[1:]), np.nan),
-    )
-    latency = np.zeros((len(layers), n_splits, len(regions)), int)
-    targets_t = {
-        region: np.moveaxis(neural["rates"].values[:, region_of == region], 2, 0)
-        for region in regions
-    }  # (bins, N, q) per region
     values, attrs = {}, {}
-    all_targets = np.moveaxis(neural["rates"].values, 2, 0)  # (bins, N, neuroids)
-    for i, layer in enumerate(layers):
+    for layer in layers:
         values[layer], attrs[layer] = _read_values(activation_paths[layer], ids)
-        latency[i] = _latencies(
-            values[layer],
-            all_targets,
-            masks,
-            bin_starts,
-            objects,
-            latency_grid_ms,
-            regions,
-            region_of,
-        )
-    fit = _Fitter(neural, masks, latency, n_components, device, region_of, regions, targets_t)
-    for i, layer in enumerate(layers):
-        for r in range(len(regions)):
-            fit.window(r_window, i, values[layer], r)
-            if temporal_layers == "all" and len(bin_starts):
-                fit.bins(r_bins, i, values[layer], r)
-    if temporal_layers == "best" and len(bin_starts):
-        static_scores = np.nanmean(region_medians(r_window, region_of, regions), axis=1)  # (L, R)
-        for r in range(len(regions)):
-            i = int(np.nanargmax(static_scores[:, r]))
-            fit.bins(r_bins, i, values[layers[i]], r)
+    all_targets = np.moveaxis(neural["rates"].values, 2, 0)  # (bins, N, neuroids)
+    latency = np.stack(
+        [
+            _latencies(
+                v, all_targets, masks, bin_starts, objects, latency_grid_ms, regions, region_of
+            )
+            for v in values.values()
+        ]
+    )  # (layers, splits, regions)
+    fit = _Fitter(neural, masks, latency, n_components, device, region_of, regions)
+    r_window, r_bins = fit.all_layers(values, temporal_layers)
     score_window = region_medians(r_window, region_of, regions)  # (L, S, R)
     result = _score_dataset(neural, layers, regions, r_window, r_bins, latency, score_window)
-    last = attrs[layers[-1]]
-    result.attrs.update(
-        {
-            "kind": last.get("kind", ""),
-            "temporal": int(last.get("temporal", 0)),
-            "test_accuracy": float(last.get("test_accuracy", np.nan)),
-            "steps_trained": int(last.get("steps_trained", 0)),
-            "n_parameters": int(last.get("n_parameters", 0)),
-            "multiply_adds": int(last.get("multiply_adds", 0)),
-            "window_start_ms": window[0],
-            "window_end_ms": window[1],
-            "cache_keys": str({layer: attrs[layer]["cache_key"] for layer in layers}),
-            "temporal_layers": temporal_layers,
-            "latency_grid_ms": str(list(latency_grid_ms)),
-            "protocol": (
-                f"PLS {n_components} components (no scaling), {n_splits} stratified (object_name) "
-                f"shuffle splits ({split_source} draw, seed {seed}), train fraction "
-                f"{train_fraction}; Pearson r per neuroid on held-out stimuli, median over neuroids"
-            ),
-        }
+    result.attrs.update(_run_attrs(attrs, window, temporal_layers, latency_grid_ms))
+    result.attrs["protocol"] = (
+        f"PLS {n_components} components (no scaling), {n_splits} stratified (object_name) "
+        f"shuffle splits ({split_source} draw, seed {seed}), train fraction "
+        f"{train_fraction}; Pearson r per neuroid on held-out stimuli, median over neuroids"
     )
+    n_train = int(masks[0].sum())
     result["n_components"] = (
         "layer",
         np.asarray(
-            [
-                effective_components(n_components, int(masks[0].sum()), values[layer].shape[-1])
-                for layer in layers
-            ]
+            [effective_components(n_components, n_train, values[x].shape[-1]) for x in layers]
         ),
     )
     if solved is not None:
@@ -240,15 +199,56 @@ def score_model(
     return result
 
 
+def _run_attrs(attrs: dict, window, temporal_layers: str, latency_grid_ms) -> dict:
+    """The model's own attributes (from its top layer's file) and the scoring settings."""
+    last = attrs[list(attrs)[-1]]
+    return {
+        "kind": last.get("kind", ""),
+        "temporal": int(last.get("temporal", 0)),
+        "test_accuracy": float(last.get("test_accuracy", np.nan)),
+        "steps_trained": int(last.get("steps_trained", 0)),
+        "n_parameters": int(last.get("n_parameters", 0)),
+        "multiply_adds": int(last.get("multiply_adds", 0)),
+        "window_start_ms": window[0],
+        "window_end_ms": window[1],
+        "cache_keys": str({layer: attrs[layer]["cache_key"] for layer in attrs}),
+        "temporal_layers": temporal_layers,
+        "latency_grid_ms": str(list(latency_grid_ms)),
+    }
+
+
 class _Fitter:
     """Cross-validated PLS fits of one layer for one region, splits grouped by their latency."""
 
-    def __init__(self, neural, masks, latency, n_components, device, region_of, regions, targets_t):
+    def __init__(self, neural, masks, latency, n_components, device, region_of, regions):
         self.neural, self.masks, self.latency = neural, masks, latency
         self.n_components, self.device = n_components, device
-        self.region_of, self.regions, self.targets_t = region_of, regions, targets_t
+        self.region_of, self.regions = region_of, regions
+        self.targets_t = {
+            region: np.moveaxis(neural["rates"].values[:, region_of == region], 2, 0)
+            for region in regions
+        }  # (bins, N, q) per region
         self.window_ms = (int(neural.attrs["window_start_ms"]), int(neural.attrs["window_end_ms"]))
         self.bin_starts = neural["time_bin_start"].values.astype(int)
+
+    def all_layers(self, values: dict, temporal_layers: str):
+        """``r_window`` ``(layers, splits, neuroids)`` and ``r_bins`` ``(layers, bins, splits,
+        neuroids)``; bins for every layer or only each region's best static layer."""
+        layers, n_bins = list(values), len(self.bin_starts)
+        shape = (len(layers), len(self.masks), len(self.region_of))
+        r_window = np.full(shape, np.nan)
+        r_bins = np.full((len(layers), n_bins, *shape[1:]), np.nan)
+        for i, layer in enumerate(layers):
+            for r in range(len(self.regions)):
+                self.window(r_window, i, values[layer], r)
+                if temporal_layers == "all" and n_bins:
+                    self.bins(r_bins, i, values[layer], r)
+        if temporal_layers == "best" and n_bins:
+            static = np.nanmean(region_medians(r_window, self.region_of, self.regions), axis=1)
+            for r in range(len(self.regions)):
+                i = int(np.nanargmax(static[:, r]))
+                self.bins(r_bins, i, values[layers[i]], r)
+        return r_window, r_bins
 
     def _groups(self, i, r):
         lat = self.latency[i, :, r]
