@@ -35,6 +35,7 @@ scores = score_model(
     solved=solved,
     split_source=score["split_source"],
     latency_grid_ms=score["latency_grid_ms"],
+    latency=score.get("latency", "onset"),
 )
 log.info(
     "median r over neuroids, mean over splits (70-170 ms window):\n%s",

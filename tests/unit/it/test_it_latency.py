@@ -6,7 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from insilico.it.protocol.latency import fit_latency, latency_curve, step_of_bins
+from insilico.it.protocol.latency import (
+    fit_latency,
+    latency_curve,
+    onset_latency,
+    step_of_bins,
+)
 from insilico.it.protocol.splits import training_masks
 
 BINS = np.arange(70, 260, 10)
@@ -85,6 +90,12 @@ def test_score_model_scores_each_bin_at_the_fitted_latency(tmp_path):
         {
             "rates": (("stimulus", "neuroid", "time_bin"), rates),
             "rates_window": (("stimulus", "neuroid"), rates.mean(-1)),
+            # the split-half ceiling reaches half its peak at 110 ms (the onset option's latency)
+            "consistency": (
+                ("split", "neuroid", "time_bin"),
+                np.broadcast_to(np.where(bins >= 110, 0.8, 0.05), (3, 8, len(bins))),
+            ),
+            "consistency_window": (("split", "neuroid"), np.full((3, 8), 0.8)),
         },
         coords={
             "stimulus_id": ("stimulus", [f"s{i}" for i in range(n)]),
@@ -120,3 +131,12 @@ def test_score_model_scores_each_bin_at_the_fitted_latency(tmp_path):
     assert float(fitted["score"].mean()) > 0.8
     fixed = score_model(neural, {"conv1": str(path)}, latency_grid_ms=[0], **kwargs)
     assert (fixed["latency_ms"] == 0).all() and float(fixed["score"].mean()) < 0.3
+    onset = score_model(neural, {"conv1": str(path)}, latency="onset", **kwargs)
+    assert (onset["latency_ms"] == 110).all() and onset.attrs["latency"] == "onset"
+
+
+def test_onset_latency_is_the_first_bin_at_half_the_peak_ceiling():
+    ceiling = np.where(BINS >= 100, 0.9, 0.05) + 0.02 * np.random.default_rng(0).random(len(BINS))
+    ceiling[BINS == 90] = 0.3  # rising, below half the peak
+    assert onset_latency(ceiling, BINS) == 100
+    assert onset_latency(np.r_[np.nan, ceiling[1:]], BINS) == 100

@@ -6,8 +6,10 @@ without a latency its image-off decay would be scored against bins where the neu
 driven. Before the latency a model has no state yet: those bins get constant (silent) features,
 which the protocol scores 0.
 
-The latency is a choice and is made on training stimuli only: for every outer split of the
-protocol, each latency of a small grid is scored by an inner k-fold ridge regression on that
+Two ways to set it. ``onset`` (the default, no fitting): per region, the start of the first bin
+where the split-half ceiling reaches half its peak (:func:`onset_latency`), the recordings' own
+response onset, the same for every model, layer and split. ``fit``: a choice made on training
+stimuli only: for every outer split of the protocol, each latency of a small grid is scored by an inner k-fold ridge regression on that
 split's training stimuli (features at the mapped step -> responses in the bin, Pearson r on the
 inner held-out stimuli, median over neuroids, mean over bins), and the best one is used for that
 split's held-out score. numpy only.
@@ -18,6 +20,13 @@ from __future__ import annotations
 import numpy as np
 
 from insilico.core.units import IT_BIN_MS
+
+
+def onset_latency(ceiling_t: np.ndarray, bin_starts_ms) -> int:
+    """Start (ms) of the first bin whose ceiling reaches half its peak: ``ceiling_t`` ``(bins,)``."""
+    ceiling_t = np.nan_to_num(np.asarray(ceiling_t, float), nan=-np.inf)
+    first = np.flatnonzero(ceiling_t >= ceiling_t.max() / 2)[0]
+    return int(np.asarray(bin_starts_ms)[first])
 
 
 def step_of_bins(bin_starts_ms, latency_ms: int, n_steps: int) -> np.ndarray:

@@ -31,7 +31,7 @@ from insilico.it.protocol.ceiling import (
     ordered_regions,
     region_medians,
 )
-from insilico.it.protocol.latency import features_at, fit_latency, step_of_bins
+from insilico.it.protocol.latency import features_at, fit_latency, onset_latency, step_of_bins
 from insilico.it.protocol.pls import (
     N_COMPONENTS,
     cross_validated_r,
@@ -131,20 +131,23 @@ def score_model(
     solved: np.ndarray | None = None,
     split_source: str = "brainscore",
     latency_grid_ms=(0,),
+    latency: str = "fit",
 ) -> xr.Dataset:
     """Held-out Pearson r per neuroid for every layer, split and time bin, plus region medians.
 
     Static benchmark: the window of the time-averaged assembly; temporal: every 10 ms bin fitted
     apart. A ConvRNN's step t stands for the bin at ``latency + 10 t`` ms (window features: the
-    mean over its steps inside the window), the latency fitted per layer, region and split on the
-    split's training stimuli from ``latency_grid_ms`` (:mod:`insilico.it.protocol.latency`; the
-    first value without bins); a feedforward model gives the same features to every bin.
+    mean over its steps inside the window), the latency (``latency``) fitted per layer, region and
+    split on the split's training stimuli from ``latency_grid_ms``, or the region's response onset
+    (:mod:`insilico.it.protocol.latency`; the first grid value without bins); a feedforward model
+    gives the same features to every bin.
     ``temporal_layers="best"`` fits bins only for each region's best static layer (the plotted
     curve). ``solved`` (``early``/``late``/``unsolved`` per stimulus): the best layer's scores on
     early- and late-solved images apart and its per-image decoding per bin.
     """
     if temporal_layers not in ("all", "best"):
         raise ValueError(f"temporal_layers must be 'all' or 'best', got {temporal_layers!r}")
+    method = latency
     objects = neural["object_name"].values.astype(str)
     masks = training_masks(objects, n_splits, train_fraction, seed, split_source)
     ids = neural["stimulus_id"].values.astype(str)
@@ -156,20 +159,26 @@ def score_model(
     values, attrs = {}, {}
     for layer in layers:
         values[layer], attrs[layer] = _read_values(activation_paths[layer], ids)
-    all_targets = np.moveaxis(neural["rates"].values, 2, 0)  # (bins, N, neuroids)
-    latency = np.stack(
-        [
-            _latencies(
-                v, all_targets, masks, bin_starts, objects, latency_grid_ms, regions, region_of
-            )
-            for v in values.values()
-        ]
-    )  # (layers, splits, regions)
+    if latency == "onset" and len(bin_starts):
+        onset = [onset_latency(c, bin_starts) for c in ceilings(neural)["ceiling_t"].values.T]
+        latency = np.broadcast_to(np.asarray(onset), (len(layers), n_splits, len(regions)))
+    elif latency in ("fit", "onset"):
+        targets = np.moveaxis(neural["rates"].values, 2, 0)  # (bins, N, neuroids)
+        grid = latency_grid_ms if latency == "fit" else latency_grid_ms[:1]
+        latency = np.stack(
+            [
+                _latencies(v, targets, masks, bin_starts, objects, grid, regions, region_of)
+                for v in values.values()
+            ]
+        )  # (layers, splits, regions)
+    else:
+        raise ValueError(f"latency must be 'fit' or 'onset', got {latency!r}")
     fit = _Fitter(neural, masks, latency, n_components, device, region_of, regions)
     r_window, r_bins = fit.all_layers(values, temporal_layers)
     score_window = region_medians(r_window, region_of, regions)  # (L, S, R)
     result = _score_dataset(neural, layers, regions, r_window, r_bins, latency, score_window)
     result.attrs.update(_run_attrs(attrs, window, temporal_layers, latency_grid_ms))
+    result.attrs["latency"] = method
     result.attrs["protocol"] = (
         f"PLS {n_components} components (no scaling), {n_splits} stratified (object_name) "
         f"shuffle splits ({split_source} draw, seed {seed}), train fraction "
