@@ -261,7 +261,7 @@ def temporal_predictivity(scores: xr.Dataset, path) -> None:
     axes[0, 0].set_ylabel("median Pearson r (PLS-25 per bin, held-out)")
     fig.suptitle(
         "Predictivity over time: ConvRNN step t mapped to the bin starting at latency + 10 t ms "
-        "(latency fitted per split on training stimuli); a CNN gives the same features to every bin"
+        f"(latency: {scores.attrs.get('latency', 'fit')}); a CNN gives the same features to every bin"
     )
     save_figure(fig, path)
 
@@ -319,7 +319,7 @@ def late_predictivity(scores: xr.Dataset, late_start_ms: int, path) -> None:
 
 def solution_time_scatter(times: xr.Dataset, scores: xr.Dataset, path) -> None:
     """One panel per trained ConvRNN: its object solution time per image (seed 0, the same
-    decoder and criterion as the recordings', its bins at its fitted latency) against the
+    decoder and criterion as the recordings', its bins at its latency) against the
     recordings'; title: Spearman r per seed and its mean with the 95 % t interval."""
     from insilico.it.claims import model_solution_time_correlation
     from insilico.it.solution_times import solution_times

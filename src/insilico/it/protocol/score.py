@@ -417,6 +417,7 @@ def summarize(scores: dict[tuple[str, str, int], xr.Dataset], neural: xr.Dataset
             "n_categories": int(len(np.unique(neural["category_name"].values))),
             "layer_selection": "per split, the layer with the best mean score over the other splits",
             "protocol": next(iter(scores.values())).attrs["protocol"],
+            "latency": next(iter(scores.values())).attrs.get("latency", "fit"),
         },
     )
     grouped = _grouped_summary(scores, runs.models, runs.states, runs.seeds, runs.regions)
