@@ -284,7 +284,11 @@ def late_predictivity(scores: xr.Dataset, late_start_ms: int, path) -> None:
     models = [str(m) for m in scores["model"].values]
     late = scores["time_bin_start"].values >= late_start_ms
     fig, axes = plt.subplots(
-        1, len(regions), figsize=(1.4 * len(models) + 3, 4.2), squeeze=False, layout="constrained"
+        1,
+        len(regions),
+        figsize=((1.4 * len(models) + 2) * len(regions) + 2, 4.2),
+        squeeze=False,
+        layout="constrained",
     )
     for ax, region in zip(axes[0], regions, strict=True):
         at = {"state": "trained", "region": region}
@@ -309,7 +313,8 @@ def late_predictivity(scores: xr.Dataset, late_start_ms: int, path) -> None:
             rotation=90,
             fontsize="small",
         )
-        ax.set_title(f"{region}: window (left) and >= {late_start_ms} ms (right)")
+        ax.set_title(region)
+        ax.set_xlabel(f"per model: window | bins >= {late_start_ms} ms")
         ax.set_ylabel("median Pearson r (held-out), trained")
         ax.grid(alpha=0.3, axis="y")
     axes[0, -1].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small")
