@@ -193,7 +193,7 @@ rule train_it:
     resources:
         gpu=1,
     params:
-        model=lambda wildcards: IT["models"][wildcards.it_model]["params"],
+        model=it_model_params,
         train=it_train_params,
         checkpoint="results/it/models/{it_model}/{it_state}/seed{seed}/checkpoint.pt",
     script:
@@ -253,7 +253,7 @@ rule it_predictivity:
         gpu=1 if IT["score"]["device"] == "cuda" else 0,
     params:
         layers=lambda wildcards: it_layers(wildcards.it_model),
-        score=IT["score"],
+        score=it_score_params,
     script:
         "../scripts/it/predictivity.py"
 
@@ -290,7 +290,10 @@ rule it_summary:
     params:
         runs=it_runs(),
         formula=IT["score"]["ceiling_formula"],
-        claims=IT["claims"],
+        claims={
+            **IT["claims"],
+            "simulated": config["data"]["it"]["source"] == "simulated",
+        },
     script:
         "../scripts/it/summary.py"
 
@@ -316,6 +319,18 @@ rule plot_it:
                     caption="../report/it_late_solved.rst",
                     category="IT",
                     labels={"figure": "late-solved images"},
+                ),
+                "late_bars": report(
+                    "results/it/figures/late_predictivity.png",
+                    caption="../report/it_late_predictivity.rst",
+                    category="IT",
+                    labels={"figure": "predictivity per depth and cell"},
+                ),
+                "solution_scatter": report(
+                    "results/it/figures/solution_times.png",
+                    caption="../report/it_solution_times.rst",
+                    category="IT",
+                    labels={"figure": "model vs IT solution times"},
                 ),
             }
             if IT_TEMPORAL
@@ -345,5 +360,7 @@ rule plot_it:
         "results/benchmarks/it/plots.tsv"
     conda:
         ENV
+    params:
+        late_start_ms=IT["claims"]["late_start_ms"],
     script:
         "../scripts/it/plot.py"

@@ -4,6 +4,7 @@ import re
 
 from insilico.it.config import has_temporal_it
 from insilico.it.cache_keys import network_key, preprocessing_key
+from insilico.it.models import model_kind as it_model_kind
 from insilico.it.models import model_module as it_model_module
 
 IT = config["it"]
@@ -51,6 +52,22 @@ IT_FILE_KINDS = {file: name for name, file in IT_FILES.items()}
 def it_code(script, model):
     """The code of ``script`` running the IT network ``model`` (its module is loaded by name)."""
     return code(script, it_model_module(model))
+
+
+def it_model_params(wildcards):
+    """A model's hyperparameters; a ConvRNN is trained on the schedule it is scored on."""
+    params = dict(IT["models"][wildcards.it_model]["params"])
+    if it_model_kind(wildcards.it_model) == "convrnn":
+        params["train_steps"] = IT["temporal"]["n_steps"]
+        params["image_on_steps"] = IT["temporal"]["image_on_steps"]
+    return params
+
+
+def it_score_params(wildcards):
+    """Scoring settings of one run: training seed s draws its splits with ``score.seed + s``
+    (seed 0 gets Brain-Score's own draw), so intervals over seeds include split variability.
+    """
+    return {**IT["score"], "seed": IT["score"]["seed"] + int(wildcards.seed)}
 
 
 def it_object_params():
@@ -166,7 +183,16 @@ def it_targets():
         for name in (
             "predictivity_by_layer",
             "performance_vs_predictivity",
-            *(["temporal_predictivity", "late_solved"] if IT_TEMPORAL else []),
+            *(
+                [
+                    "temporal_predictivity",
+                    "late_solved",
+                    "late_predictivity",
+                    "solution_times",
+                ]
+                if IT_TEMPORAL
+                else []
+            ),
             "stimuli",
         )
     ]

@@ -33,9 +33,16 @@ scores = score_model(
     device=score["device"],
     temporal_layers=score["temporal_layers"],
     solved=solved,
+    split_source=score["split_source"],
+    latency_grid_ms=score["latency_grid_ms"],
+    latency=score.get("latency", "onset"),
 )
 log.info(
     "median r over neuroids, mean over splits (70-170 ms window):\n%s",
     scores["score_window"].mean("split").to_pandas().round(3).to_string(),
+)
+log.info(
+    "fitted latency (ms), median over splits:\n%s",
+    scores["latency_ms"].median("split").to_pandas().to_string(),
 )
 write_netcdf(scores, snakemake.output[0])

@@ -99,17 +99,7 @@ def extract_activations(
     """
     model, meta = load_it_model(model_path)
     model.to(device)
-    size = preprocessing["image_size"]
-    if meta["size"] != size or images.shape[-1] != size:
-        raise ValueError(
-            f"model {model_path} takes {meta['size']} px images; stimuli are {images.shape[-1]} px "
-            f"and it.preprocessing says {size}"
-        )
-    unknown = sorted(set(layers) - set(model.layer_names))
-    if unknown:
-        raise ValueError(
-            f"model {model_path} has no layer(s) {unknown}; it has {model.layer_names}"
-        )
+    _check_inputs(model, meta, model_path, images, layers, preprocessing["image_size"])
     n_steps, image_on = preprocessing["n_steps"], preprocessing["image_on_steps"]
     temporal = bool(model.temporal)
     fit_steps = window_steps(preprocessing["pca_window_ms"], n_steps) if temporal else None
@@ -120,27 +110,9 @@ def extract_activations(
     keys = {layer: cache_key(inputs, layer, preprocessing) for layer in layers}
 
     with torch.no_grad():
-        # Pass 1, fit images: every layer's features (window mean for a ConvRNN), then its basis.
-        fit: dict[str, list[torch.Tensor]] = {layer: [] for layer in layers}
-        for batch in x_fit.split(batch_size):
-            out = model.features(batch, n_steps, image_on)
-            for layer in layers:
-                features = _flat(out[layer], temporal)
-                features = features[fit_steps].mean(0) if temporal else features[0]
-                fit[layer].append(features.float().cpu())
-        bases, explained, n_raw = {}, {}, {}
-        for layer in layers:
-            features = torch.cat(fit.pop(layer)).numpy()
-            n_raw[layer] = features.shape[1]
-            if preprocessing["reduction"] == "pca" and n_raw[layer] > preprocessing["max_features"]:
-                mean, components, ratios = pca_basis(features, preprocessing["max_features"])
-                bases[layer] = (
-                    torch.from_numpy(mean).to(device, torch.float32),
-                    torch.from_numpy(components).to(device, torch.float32),
-                )
-                explained[layer] = float(ratios.sum())
-            else:
-                bases[layer], explained[layer] = None, 1.0
+        bases, explained, n_raw = _fit_bases(
+            model, x_fit, layers, preprocessing, fit_steps, batch_size, device
+        )
         # Pass 2, stimuli: every batch is projected on the device before it is kept.
         kept: dict[str, list[torch.Tensor]] = {layer: [] for layer in layers}
         for batch in x.split(batch_size):
@@ -155,20 +127,7 @@ def extract_activations(
     steps = np.arange(n_steps) if temporal else np.array([-1])
     for layer, out_path in zip(layers, out_paths, strict=True):
         values = torch.cat(kept.pop(layer), dim=1).numpy()  # (time_steps, stimuli, features)
-        activations = xr.DataArray(
-            values.transpose(1, 0, 2),
-            dims=("stimulus", "time_step", "feature"),
-            coords={
-                "stimulus_id": ("stimulus", stimuli["stimulus_id"].to_numpy().astype(str)),
-                "object_name": ("stimulus", stimuli["object_name"].to_numpy().astype(str)),
-                "category_name": ("stimulus", stimuli["category_name"].to_numpy().astype(str)),
-                "time_step": steps,
-                "step_start_ms": ("time_step", np.where(steps >= 0, steps * IT_BIN_MS, -1)),
-                "step_end_ms": ("time_step", np.where(steps >= 0, (steps + 1) * IT_BIN_MS, -1)),
-            },
-            name="activations",
-        )
-        dataset = activations.to_dataset()
+        dataset = _layer_dataset(values, stimuli, steps)
         dataset.attrs = {
             "layer": layer,
             "kind": meta["kind"],
@@ -177,6 +136,8 @@ def extract_activations(
             "pca_explained_variance": explained[layer],
             "test_accuracy": float(meta["test_accuracy"]),
             "steps_trained": int(meta["steps"]),
+            "n_parameters": int(meta.get("n_parameters", 0)),
+            "multiply_adds": int(meta.get("multiply_adds", 0)),
             "cache_key": keys[layer],
             "inputs": json.dumps(inputs, sort_keys=True),
             "preprocessing": json.dumps(
@@ -193,6 +154,65 @@ def extract_activations(
             values.shape[0],
             keys[layer][:12],
         )
+
+
+def _layer_dataset(values: np.ndarray, stimuli: pd.DataFrame, steps: np.ndarray) -> xr.Dataset:
+    """``values`` ``(time_steps, stimuli, features)`` as the activation file's data and coords."""
+    activations = xr.DataArray(
+        values.transpose(1, 0, 2),
+        dims=("stimulus", "time_step", "feature"),
+        coords={
+            "stimulus_id": ("stimulus", stimuli["stimulus_id"].to_numpy().astype(str)),
+            "object_name": ("stimulus", stimuli["object_name"].to_numpy().astype(str)),
+            "category_name": ("stimulus", stimuli["category_name"].to_numpy().astype(str)),
+            "time_step": steps,
+            "step_start_ms": ("time_step", np.where(steps >= 0, steps * IT_BIN_MS, -1)),
+            "step_end_ms": ("time_step", np.where(steps >= 0, (steps + 1) * IT_BIN_MS, -1)),
+        },
+        name="activations",
+    )
+    return activations.to_dataset()
+
+
+def _check_inputs(model, meta, model_path, images, layers, size) -> None:
+    if meta["size"] != size or images.shape[-1] != size:
+        raise ValueError(
+            f"model {model_path} takes {meta['size']} px images; stimuli are {images.shape[-1]} px "
+            f"and it.preprocessing says {size}"
+        )
+    unknown = sorted(set(layers) - set(model.layer_names))
+    if unknown:
+        raise ValueError(
+            f"model {model_path} has no layer(s) {unknown}; it has {model.layer_names}"
+        )
+
+
+def _fit_bases(model, x_fit, layers, preprocessing, fit_steps, batch_size, device):
+    """Pass 1, fit images: every layer's features (window mean for a ConvRNN), then its PCA
+    basis (``None`` where no reduction is needed); returns (bases, explained variance, raw size)."""
+    n_steps, image_on = preprocessing["n_steps"], preprocessing["image_on_steps"]
+    temporal = bool(model.temporal)
+    fit: dict[str, list[torch.Tensor]] = {layer: [] for layer in layers}
+    for batch in x_fit.split(batch_size):
+        out = model.features(batch, n_steps, image_on)
+        for layer in layers:
+            features = _flat(out[layer], temporal)
+            features = features[fit_steps].mean(0) if temporal else features[0]
+            fit[layer].append(features.float().cpu())
+    bases, explained, n_raw = {}, {}, {}
+    for layer in layers:
+        features = torch.cat(fit.pop(layer)).numpy()
+        n_raw[layer] = features.shape[1]
+        if preprocessing["reduction"] == "pca" and n_raw[layer] > preprocessing["max_features"]:
+            mean, components, ratios = pca_basis(features, preprocessing["max_features"])
+            bases[layer] = (
+                torch.from_numpy(mean).to(device, torch.float32),
+                torch.from_numpy(components).to(device, torch.float32),
+            )
+            explained[layer] = float(ratios.sum())
+        else:
+            bases[layer], explained[layer] = None, 1.0
+    return bases, explained, n_raw
 
 
 def read_activations(path: str | os.PathLike, expected_key: str | None = None) -> xr.Dataset:

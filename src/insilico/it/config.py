@@ -4,6 +4,7 @@ enough fit images, and local data name their files."""
 from __future__ import annotations
 
 from insilico.core.config import ConfigError
+from insilico.it.models import model_kind
 
 # The local IT files a run needs; the temporal assembly is optional (the per-bin analyses need it).
 LOCAL_IT_REQUIRED = ("assembly", "stimuli_csv", "stimuli_zip")
@@ -12,7 +13,7 @@ LOCAL_IT_REQUIRED = ("assembly", "stimuli_csv", "stimuli_zip")
 def check_config(config: dict) -> None:
     it = config["it"]
     for model, block in it["models"].items():
-        _check_model(model, block["params"], it["image_size"])
+        _check_model(model, block["params"], it["image_size"], it["temporal"]["n_steps"])
     _check_bins(config)
     if it["activations"]["n_fit"] > it["task"]["n_train"]:
         raise ConfigError(
@@ -22,7 +23,7 @@ def check_config(config: dict) -> None:
     _check_local_files(config)
 
 
-def _check_model(model: str, params: dict, size: int) -> None:
+def _check_model(model: str, params: dict, size: int, n_steps: int) -> None:
     depth = len(params["channels"])
     if len(params["kernels"]) != depth:
         raise ConfigError(
@@ -34,18 +35,18 @@ def _check_model(model: str, params: dict, size: int) -> None:
             f"config key 'it.image_size': {size} px must be divisible by 2**{depth} "
             f"(one 2x2 pooling per layer of it.models.{model})"
         )
-    if model != "convrnn":
+    if model_kind(model) != "convrnn":
         return
     bad = [layer for layer in params["recurrent_layers"] if layer > depth]
     if bad:
         raise ConfigError(
-            f"config key 'it.models.convrnn.params.recurrent_layers': {bad} exceed the "
+            f"config key 'it.models.{model}.params.recurrent_layers': {bad} exceed the "
             f"{depth} layers"
         )
-    if params["train_steps"] < depth:
+    if n_steps < depth:
         raise ConfigError(
-            f"config key 'it.models.convrnn.params.train_steps': {params['train_steps']} "
-            f"steps cannot reach the top of {depth} layers"
+            f"config key 'it.temporal.n_steps': {n_steps} steps (the ConvRNNs' training and "
+            f"scoring schedule) cannot reach the top of it.models.{model}'s {depth} layers"
         )
 
 

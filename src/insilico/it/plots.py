@@ -19,12 +19,36 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from insilico.core.claims import t_interval  # noqa: E402
 from insilico.core.io import save_figure  # noqa: E402
 from insilico.core.stats import pearson  # noqa: E402
+from insilico.it.models import model_kind  # noqa: E402
 
 REGION_COLORS = {"V1": "tab:green", "V2": "tab:olive", "V4": "tab:blue", "IT": "tab:red"}
-MODEL_MARKERS = {"cnn": "o", "convrnn": "s"}
-MODEL_LABELS = {"cnn": "feedforward CNN", "convrnn": "ConvRNN"}
+MODEL_MARKERS = {
+    "cnn": "o",
+    "cnn_deep": "^",
+    "cnn_deeper": "v",
+    "convrnn": "s",
+    "convrnn_lstm": "D",
+    "convrnn_vanilla": "P",
+}
+MODEL_LABELS = {
+    "cnn": "CNN (4 conv)",
+    "cnn_deep": "CNN deep",
+    "cnn_deeper": "CNN deeper",
+    "convrnn": "ConvRNN, reciprocal gated",
+    "convrnn_lstm": "ConvRNN, LSTM cell",
+    "convrnn_vanilla": "ConvRNN, vanilla cell",
+}
+MODEL_COLORS = {
+    "cnn": "tab:purple",
+    "cnn_deep": "mediumorchid",
+    "cnn_deeper": "indigo",
+    "convrnn": "tab:orange",
+    "convrnn_lstm": "tab:green",
+    "convrnn_vanilla": "tab:brown",
+}
 STATE_STYLES = {"trained": "-", "untrained": "--"}
 
 
@@ -179,7 +203,6 @@ def temporal_predictivity(scores: xr.Dataset, path) -> None:
     ceilings c (dashed) and sqrt(c) (dotted) in black."""
     regions = [str(r) for r in scores["region"].values]
     centers = (scores["time_bin_start"].values + scores["time_bin_end"].values) / 2
-    colors = {"cnn": "tab:purple", "convrnn": "tab:orange"}
     fig, axes = plt.subplots(
         1,
         len(regions),
@@ -205,12 +228,12 @@ def temporal_predictivity(scores: xr.Dataset, path) -> None:
                 )
                 if np.isnan(curve).all():
                     continue
-                layer = str(
-                    scores["temporal_layer"]
-                    .sel(model=model, state=state, region=region)
-                    .values.flat[0]
-                )
-                color = colors.get(model, "tab:gray")
+                at = {"model": model, "state": state, "region": region}
+                layer = str(scores["temporal_layer"].sel(at).values.flat[0])
+                color = MODEL_COLORS.get(model, "tab:gray")
+                latency = ""
+                if "latency_ms" in scores and model_kind(model) == "convrnn":
+                    latency = f", latency {float(scores['latency_ms'].sel(at).median()):.0f} ms"
                 ax.plot(
                     centers,
                     curve,
@@ -218,7 +241,7 @@ def temporal_predictivity(scores: xr.Dataset, path) -> None:
                     ls=STATE_STYLES.get(state, "-"),
                     marker="o" if state == "trained" else None,
                     ms=3,
-                    label=f"{MODEL_LABELS.get(model, model)}, {state} ({layer})",
+                    label=f"{MODEL_LABELS.get(model, model)}, {state} ({layer}{latency})",
                 )
                 ax.fill_between(centers, curve - band, curve + band, color=color, alpha=0.15, lw=0)
         c = scores["ceiling_t"].sel(region=region).values
@@ -237,9 +260,100 @@ def temporal_predictivity(scores: xr.Dataset, path) -> None:
         )
     axes[0, 0].set_ylabel("median Pearson r (PLS-25 per bin, held-out)")
     fig.suptitle(
-        "Predictivity over time: ConvRNN step t mapped to the bin starting at 10 t ms; "
-        "the feedforward CNN gives the same features to every bin"
+        "Predictivity over time: ConvRNN step t mapped to the bin starting at latency + 10 t ms "
+        f"(latency: {scores.attrs.get('latency', 'fit')}); a CNN gives the same features to every bin"
     )
+    save_figure(fig, path)
+
+
+def _interval_bar(ax, x, values, color, label=None) -> tuple[float, float, float]:
+    """A bar at the mean of ``values`` (one per seed) with its 95 % t interval and the seeds."""
+    mean, low, high, _ = t_interval(values)
+    yerr = None if not np.isfinite(low) else [[mean - low], [high - mean]]
+    ax.bar(x, mean, color=color, alpha=0.75, label=label)
+    ax.errorbar(x, mean, yerr=yerr, color="k", capsize=4, ls="none")
+    ax.plot(np.full(len(values), x), values, "k.", ms=4)
+    return mean, low, high
+
+
+def late_predictivity(scores: xr.Dataset, late_start_ms: int, path) -> None:
+    """Per region: trained models' predictivity on the time-averaged window (left bars) and
+    averaged over bins from ``late_start_ms`` (right), mean over seeds with 95 % t intervals
+    (dots: seeds); CNN depths and ConvRNN cells side by side, ceilings as lines."""
+    regions = [str(r) for r in scores["region"].values]
+    models = [str(m) for m in scores["model"].values]
+    late = scores["time_bin_start"].values >= late_start_ms
+    fig, axes = plt.subplots(
+        1,
+        len(regions),
+        figsize=((1.4 * len(models) + 2) * len(regions) + 2, 4.2),
+        squeeze=False,
+        layout="constrained",
+    )
+    for ax, region in zip(axes[0], regions, strict=True):
+        at = {"state": "trained", "region": region}
+        window = scores["best_score"].sel(at)
+        per_bin = scores["best_score_t"].sel(at).isel(time_bin=np.flatnonzero(late))
+        late_mean = per_bin.mean("time_bin")
+        for i, model in enumerate(models):
+            color = MODEL_COLORS.get(model, "tab:gray")
+            _interval_bar(ax, 3 * i, window.sel(model=model).values, color)
+            _interval_bar(
+                ax,
+                3 * i + 1,
+                late_mean.sel(model=model).values,
+                color,
+                label=MODEL_LABELS.get(model, model),
+            )
+        ax.axhline(float(scores["ceiling"].sel(region=region)), color="k", ls="--", lw=1)
+        ticks = [3 * i + offset for i in range(len(models)) for offset in (0, 1)]
+        ax.set_xticks(
+            ticks,
+            [f"{part}" for _ in models for part in ("window", "late")],
+            rotation=90,
+            fontsize="small",
+        )
+        ax.set_title(region)
+        ax.set_xlabel(f"per model: window | bins >= {late_start_ms} ms")
+        ax.set_ylabel("median Pearson r (held-out), trained")
+        ax.grid(alpha=0.3, axis="y")
+    axes[0, -1].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small")
+    fig.suptitle("Predictivity per CNN depth and ConvRNN cell: mean over seeds, 95 % t interval")
+    save_figure(fig, path)
+
+
+def solution_time_scatter(times: xr.Dataset, scores: xr.Dataset, path) -> None:
+    """One panel per trained ConvRNN: its object solution time per image (seed 0, the same
+    decoder and criterion as the recordings', its bins at its latency) against the
+    recordings'; title: Spearman r per seed and its mean with the 95 % t interval."""
+    from insilico.it.claims import model_solution_time_correlation
+    from insilico.it.solution_times import solution_times
+
+    models = [str(m) for m in scores["model"].values if model_kind(str(m)) == "convrnn"]
+    fig, axes = plt.subplots(
+        1,
+        max(len(models), 1),
+        figsize=(4.4 * max(len(models), 1), 4.2),
+        squeeze=False,
+        layout="constrained",
+    )
+    region = str(times.attrs["region"])
+    centres = (times["time_bin_start"].values + times["time_bin_end"].values) / 2.0
+    brain = times["solution_time_ms"].values
+    for ax, model in zip(axes[0], models, strict=False):
+        curves = scores["image_performance"].sel(model=model, state="trained", region=region)
+        own = solution_times(curves.isel(seed=0).values, centres, float(times.attrs["criterion"]))
+        ax.plot(brain, own, "o", color=MODEL_COLORS.get(model, "tab:gray"), ms=3, alpha=0.6)
+        rho = model_solution_time_correlation(scores, times, model)
+        mean, low, high, _ = t_interval(rho)
+        ax.set_title(
+            f"{MODEL_LABELS.get(model, model)}\nSpearman r = {mean:.2f} [{low:.2f}, {high:.2f}]",
+            fontsize="small",
+        )
+        ax.set_xlabel(f"{region} solution time (ms)")
+        ax.set_ylabel("model solution time (ms, seed 0)")
+        ax.grid(alpha=0.3)
+    fig.suptitle("Object solution times per image: model against recordings (images both solve)")
     save_figure(fig, path)
 
 
@@ -284,7 +398,7 @@ def late_solved(times: xr.Dataset, scores: xr.Dataset, path) -> None:
     axes[0].set_ylabel(f"{times.attrs['region']} category decoding (share of distractors beaten)")
     axes[1].set_ylabel("share of images solved")
     if "score_group" in scores:
-        colors = {"cnn": "tab:purple", "convrnn": "tab:orange"}
+        colors = MODEL_COLORS
         score_centers = (scores["time_bin_start"].values + scores["time_bin_end"].values) / 2
         for model in [str(m) for m in scores["model"].values]:
             for group in [str(g) for g in scores["solved_group"].values]:

@@ -28,7 +28,7 @@ from torch.nn import functional as F
 from insilico.core.checkpoint import RunState, digest, fingerprint, seeded
 from insilico.core.device import autocast, choose_device
 from insilico.core.io import load_torch, save_torch, write_netcdf
-from insilico.it.models import MODELS, model_module
+from insilico.it.models import MODELS, model_kind, model_module
 
 TRAIN_KEYS = frozenset(
     {
@@ -45,8 +45,9 @@ _EVAL_BATCH = 512
 
 
 def build_it_model(kind: str, *, size: int, n_classes: int, **hparams: Any) -> torch.nn.Module:
-    """Build an IT-branch model; unknown kinds or hyperparameters are errors, not ignored."""
-    model_class = getattr(importlib.import_module(model_module(kind)), MODELS[kind][1])
+    """Build an IT-branch model (``kind``: a configured model name such as ``convrnn_lstm``);
+    unknown kinds or hyperparameters are errors, not ignored."""
+    model_class = getattr(importlib.import_module(model_module(kind)), MODELS[model_kind(kind)][1])
     allowed = model_class.DEFAULT_HPARAMS
     unknown = sorted(set(hparams) - set(allowed))
     if unknown:
@@ -54,6 +55,31 @@ def build_it_model(kind: str, *, size: int, n_classes: int, **hparams: Any) -> t
             f"unknown hyperparameter(s) {unknown} for model {kind!r}; allowed: {sorted(allowed)}"
         )
     return model_class(size=size, n_classes=n_classes, **{**allowed, **hparams})
+
+
+@torch.no_grad()
+def multiply_adds(model: torch.nn.Module, size: int) -> int:
+    """Multiply-adds of one image through the trained schedule (every unrolled step of a ConvRNN),
+    counted on the convolutions and linear layers: the compute a deeper CNN is matched against."""
+    total = 0
+
+    def count(module, inputs, output):
+        nonlocal total
+        if isinstance(module, torch.nn.Conv2d):
+            kernel = module.kernel_size[0] * module.kernel_size[1]
+            total += output.numel() * kernel * module.in_channels // module.groups
+        else:
+            total += output.numel() * module.in_features
+
+    hooks = [
+        module.register_forward_hook(count)
+        for module in model.modules()
+        if isinstance(module, torch.nn.Conv2d | torch.nn.Linear)
+    ]
+    model.step_logits(torch.zeros(1, 1, size, size, device=next(model.parameters()).device))
+    for hook in hooks:
+        hook.remove()
+    return total
 
 
 def standardise(images: np.ndarray, mean: float, std: float, device: torch.device) -> torch.Tensor:
@@ -157,10 +183,11 @@ def train_classifier(
         )
         if optimizer is not None:  # an untrained control has nothing to resume
             run.resume()
+        n_parameters = sum(p.numel() for p in model.parameters())
         log.info(
             "%s: %d parameters, %d training / %d test images of %dx%d px, %d steps",
             kind,
-            sum(p.numel() for p in model.parameters()),
+            n_parameters,
             len(x_train),
             len(x_test),
             size,
@@ -176,8 +203,10 @@ def train_classifier(
             batch = torch.randint(len(x_train), (params["batch_size"],), generator=generator)
             batch = batch.to(device)
             with autocast(device):
-                logits = model(x_train[batch]).float()
-            loss = F.cross_entropy(logits, y_train[batch])
+                logits = model.step_logits(x_train[batch]).float()  # (steps, B, classes)
+            # every trained step counts alike (a ConvRNN's readout over its whole presentation)
+            targets = y_train[batch].expand(len(logits), -1)
+            loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten())
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -222,6 +251,8 @@ def train_classifier(
         "steps": steps,
         "seed": params["seed"],
         "test_accuracy": final_accuracy,
+        "n_parameters": n_parameters,
+        "multiply_adds": multiply_adds(model, size),
     }
     save_torch(
         {**meta, "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}},

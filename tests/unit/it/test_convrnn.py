@@ -7,7 +7,14 @@ import torch
 from torch.nn import functional as F
 
 from insilico.it.models.cnn import ItCNN
-from insilico.it.models.convrnn import ConvRNN, ReciprocalGatedCell
+from insilico.it.models.convrnn import (
+    CELLS,
+    ConvRNN,
+    LSTMCell,
+    ReciprocalGatedCell,
+    VanillaCell,
+    cell_parameters,
+)
 from insilico.it.train import build_it_model
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -99,7 +106,9 @@ def test_convrnn_unroll_shapes_latency_and_image_offset():
         recurrent_kernel=3,
         recurrent_layers=[2, 3],
         feedback=False,
+        cell="reciprocal_gated",
         train_steps=4,
+        image_on_steps=4,
     )
     x = torch.randn(2, 1, 16, 16)
     features = model.features(x, n_steps=8, image_on_steps=3)
@@ -123,7 +132,9 @@ def test_feedback_changes_lower_layers_and_is_optional():
         kernels=[3, 3],
         recurrent_kernel=3,
         recurrent_layers=[1, 2],
+        cell="reciprocal_gated",
         train_steps=3,
+        image_on_steps=3,
     )
     torch.manual_seed(0)
     plain = ConvRNN(feedback=False, **kwargs)
@@ -145,12 +156,112 @@ def test_invalid_configurations_are_refused():
         build_it_model("cnn", size=32, n_classes=4, recurrent_kernel=3)
     with pytest.raises(ValueError, match="recurrent_layers"):
         build_it_model("convrnn", size=32, n_classes=4, recurrent_layers=[5])
+    with pytest.raises(ValueError, match="unknown cell"):
+        build_it_model("convrnn_x", size=32, n_classes=4, cell="gru")
+    with pytest.raises(ValueError, match="image_on_steps"):
+        build_it_model("convrnn", size=32, n_classes=4, train_steps=6, image_on_steps=7)
 
 
 def test_cnn_layers_and_readout():
-    model = ItCNN(size=16, n_classes=4, channels=[3, 5], kernels=[3, 3])
+    model = ItCNN(size=16, n_classes=4, channels=[3, 5], kernels=[3, 3], block_convs=1)
     x = torch.randn(2, 1, 16, 16)
     features = model.features(x)
     assert list(features) == model.layer_names == ["conv1", "conv2", "avgpool"]
     assert features["conv2"].shape == (2, 5, 4, 4) and features["avgpool"].shape == (2, 5)
     torch.testing.assert_close(model(x), model.readout(features["conv2"].mean(dim=(2, 3))))
+
+
+@pytest.mark.parametrize("channels,kernel", [(8, 3), (32, 3), (64, 7), (256, 7)])
+def test_the_three_cells_have_parameter_counts_within_ten_percent(channels, kernel):
+    counts = {cell: cell_parameters(cell, channels, kernel) for cell in CELLS}
+    assert set(counts) == {"reciprocal_gated", "lstm", "vanilla"}
+    assert max(counts.values()) <= 1.1 * min(counts.values()), counts
+
+
+@pytest.mark.parametrize("cell_class", [LSTMCell, VanillaCell])
+def test_other_cells_keep_state_and_follow_their_input(cell_class):
+    torch.manual_seed(0)
+    cell = cell_class(3, 3)
+    x = torch.randn(2, 3, 5, 5)
+    h, state = cell(x)
+    assert h.shape == x.shape and all(part.shape == x.shape for part in state)
+    h_again, _ = cell(x, state)
+    assert not torch.allclose(h, h_again)  # the state feeds back
+    assert not torch.allclose(cell(-x)[0], h)  # the input drives the output
+
+
+def test_convrnn_step_logits_cover_the_schedule_from_the_top_layers_first_input():
+    model = build_it_model(
+        "convrnn_vanilla",
+        size=16,
+        n_classes=3,
+        channels=[4, 4, 4],
+        kernels=[3, 3, 3],
+        recurrent_layers=[2, 3],
+        cell="vanilla",
+        train_steps=7,
+        image_on_steps=2,
+    )
+    x = torch.randn(5, 1, 16, 16)
+    logits = model.step_logits(x)
+    assert logits.shape == (7 - 2, 5, 3)  # the top (third) layer's first input at step 2
+    torch.testing.assert_close(model(x), logits.mean(0))
+    assert ItCNN(size=16, n_classes=3, channels=[4], kernels=[3], block_convs=1).step_logits(
+        x
+    ).shape == (1, 5, 3)
+
+
+def test_deeper_cnn_blocks_add_residual_convolutions_but_keep_the_scored_layers():
+    shallow = build_it_model("cnn", size=16, n_classes=3, channels=[4, 8], kernels=[3, 3])
+    deep = build_it_model(
+        "cnn_deep", size=16, n_classes=3, channels=[4, 8], kernels=[3, 3], block_convs=3
+    )
+    assert deep.layer_names == shallow.layer_names
+    extra = sum(p.numel() for p in deep.parameters()) - sum(p.numel() for p in shallow.parameters())
+    assert extra == 2 * (4 * 4 * 9 + 4) + 2 * (8 * 8 * 9 + 8)
+    features = deep.features(torch.randn(2, 1, 16, 16))
+    assert features["conv2"].shape == (2, 8, 4, 4)
+
+
+def _stripes(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Noisy horizontal, vertical or diagonal stripes of random phase (3 categories), 16 px."""
+    generator = torch.Generator().manual_seed(seed)
+    labels = torch.randint(3, (n,), generator=generator)
+    grid = torch.arange(16.0)
+    y, x = torch.meshgrid(grid, grid, indexing="ij")
+    phase = torch.rand(n, 1, 1, generator=generator) * 6.28
+    coordinate = torch.stack([y, x, (x + y) / 1.4])[labels]
+    images = torch.sin(coordinate * 1.6 + phase) + 0.5 * torch.randn(n, 16, 16, generator=generator)
+    return images[:, None], labels
+
+
+def test_matched_schedule_convrnn_holds_top_layer_decoding_after_the_image_goes_off():
+    """Trained on the scored schedule (image on for 3 of 10 steps, a loss at every step), the
+    readout stays above chance at every image-off step."""
+    torch.manual_seed(0)
+    model = build_it_model(
+        "convrnn",
+        size=16,
+        n_classes=3,
+        channels=[4, 8],
+        kernels=[3, 3],
+        recurrent_layers=[2],
+        train_steps=10,
+        image_on_steps=3,
+    )
+    images, labels = _stripes(256, seed=0)
+    optimiser = torch.optim.Adam(model.parameters(), lr=0.01)
+    for step in range(150):
+        batch = torch.arange(32) + 32 * (step % 8)
+        logits = model.step_logits(images[batch])
+        targets = labels[batch].expand(len(logits), -1)
+        loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten())
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    test_images, test_labels = _stripes(300, seed=1)
+    with torch.no_grad():
+        per_step = model.step_logits(test_images).argmax(-1) == test_labels  # (9, 300)
+    accuracy = per_step.float().mean(1)
+    image_off = accuracy[3 - 1 :]  # steps 3..9 (the top layer's step index starts at 1)
+    assert image_off.min() > 0.8, accuracy

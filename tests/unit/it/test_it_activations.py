@@ -53,7 +53,10 @@ def models(tmp_path_factory):
     paths = {}
     for kind, hparams in (
         ("cnn", {"channels": [3, 4]}),
-        ("convrnn", {"channels": [3, 4], "train_steps": 3, "recurrent_layers": [2]}),
+        (
+            "convrnn",
+            {"channels": [3, 4], "train_steps": 3, "image_on_steps": 2, "recurrent_layers": [2]},
+        ),
     ):
         paths[kind] = folder / f"{kind}.pt"
         train_classifier(

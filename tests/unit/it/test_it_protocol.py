@@ -10,6 +10,7 @@ import torch
 import xarray as xr
 
 from insilico.core.io import write_netcdf
+from insilico.it.claims import NEEDS_TIME, paper_claims
 from insilico.it.protocol import ceiling, pls, score, splits
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -261,6 +262,11 @@ def test_without_time_bins_the_static_scores_are_unchanged_and_no_bin_is_fitted(
     alone = score.score_model(averaged_only, files, **kwargs)
     np.testing.assert_array_equal(alone["score_window"], full["score_window"])
     assert alone.sizes["time_bin"] == 0
-    summary, table = score.summarize({("convrnn", "trained", 0): alone}, averaged_only, "r2_over_c")
-    assert summary.sizes["time_bin"] == 0 and len(table) == 2
+    runs = {("cnn", "trained", 0): alone, ("convrnn", "trained", 0): alone}
+    summary, table = score.summarize(runs, averaged_only, "r2_over_c")
+    assert summary.sizes["time_bin"] == 0 and len(table) == 4
     assert np.isfinite(table["raw_r"]).all()
+    # issue 31: the claims run on it (no reduction over an empty set of bins)
+    claims = paper_claims(summary, late_start_ms=170).set_index("claim")
+    assert (claims.loc["convrnn_minus_cnn_late", "verdict"] == NEEDS_TIME).all()
+    assert np.isfinite(claims.loc["fraction_of_ceiling", "value"]).all()

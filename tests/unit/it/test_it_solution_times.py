@@ -44,7 +44,7 @@ def test_solution_times_run_on_a_recording_without_image_kinds():
     names, V4 and IT sites, no image_kind; the analysis and the decoding claim still run."""
     import xarray as xr
 
-    from insilico.it.claims import _decoding_claims
+    from insilico.it.claims import recording_claims
     from insilico.it.solution_times import solution_time_dataset
 
     rng = np.random.default_rng(1)
@@ -73,5 +73,7 @@ def test_solution_times_run_on_a_recording_without_image_kinds():
     solved = times["solution_time_ms"].values
     assert np.isfinite(solved).mean() > 0.9
     assert 95 <= np.nanmedian(solved) <= 150
-    rows = _decoding_claims(times, late_start_ms=170, window_start_ms=70)
-    assert [row["claim"] for row in rows] == ["decoding_rises"] and rows[0]["holds"]
+    rows = recording_claims(times, late_start_ms=170)
+    assert list(rows["claim"]) == ["decoding_rises"]
+    # information saturates at 150 ms: late bins hold the post-onset peak, they do not rise above it
+    assert rows["onset_ms"].item() <= 130 and not rows["holds"].item()

@@ -9,8 +9,15 @@ MODELS = {
 }
 
 
-def model_module(kind: str) -> str:
-    """The module that defines the ``kind`` network (``"cnn"`` -> ``insilico.it.models.cnn``)."""
+def model_kind(name: str) -> str:
+    """The kind of a configured model: its name up to the first underscore (``convrnn_lstm`` ->
+    ``convrnn``, ``cnn_deep`` -> ``cnn``)."""
+    return name.split("_")[0]
+
+
+def model_module(name: str) -> str:
+    """The module that defines the network ``name`` (``"cnn_deep"`` -> ``insilico.it.models.cnn``)."""
+    kind = model_kind(name)
     if kind not in MODELS:
         raise ValueError(f"unknown IT model kind {kind!r}; allowed: {sorted(MODELS)}")
     return MODELS[kind][0]

@@ -3,7 +3,9 @@
 The IT models (this one and :class:`insilico.it.models.convrnn.ConvRNN`) share one small protocol, so
 that training and activation extraction have no model-specific branches:
 
-- ``forward(x)``: standardised grey images ``(B, 1, size, size)`` -> category logits ``(B, n_classes)``.
+- ``forward(x)``: standardised grey images ``(B, 1, size, size)`` -> category logits ``(B, n_classes)``;
+  ``step_logits(x)``: the logits of every trained step ``(steps, B, n_classes)`` (one for a CNN),
+  which the training loss averages over.
 - ``features(x, n_steps, image_on_steps)``: ``{layer: tensor}`` of every scored layer; a feedforward
   model ignores the step arguments and returns ``(B, C, H, W)``, a ConvRNN returns
   ``(n_steps, B, C, H, W)`` (``temporal = True``).
@@ -40,17 +42,35 @@ class ItCNN(nn.Module):
     """conv -> ReLU -> 2x2 max-pool per layer; linear readout of the top layer's spatial mean.
 
     The same convolutions, pooling and readout as :class:`ConvRNN` without the recurrent cells,
-    so the two differ only in recurrence.
+    so the two differ only in recurrence. Deeper CNNs (``block_convs > 1``) add ``block_convs - 1``
+    residual 3x3 convolutions (``x + relu(conv(x))``) to every block before its pooling: the scored
+    layers stay one per block, and depth grows without the training trouble of plain deep stacks.
     """
 
     temporal = False
-    DEFAULT_HPARAMS: dict[str, Any] = {"channels": [8, 16, 32, 32], "kernels": [5, 3, 3, 3]}
+    DEFAULT_HPARAMS: dict[str, Any] = {
+        "channels": [8, 16, 32, 32],
+        "kernels": [5, 3, 3, 3],
+        "block_convs": 1,
+    }
 
     def __init__(
-        self, *, size: int, n_classes: int, channels: list[int], kernels: list[int]
+        self,
+        *,
+        size: int,
+        n_classes: int,
+        channels: list[int],
+        kernels: list[int],
+        block_convs: int,
     ) -> None:
         super().__init__()
+        if block_convs < 1:
+            raise ValueError(f"block_convs must be >= 1, got {block_convs}")
         self.convs = pooled_convs(size, channels, kernels)
+        self.extra = nn.ModuleList(
+            nn.ModuleList(nn.Conv2d(c, c, 3, padding=1) for _ in range(block_convs - 1))
+            for c in channels
+        )
         self.readout = nn.Linear(channels[-1], n_classes)
         self.layer_names = [f"conv{i + 1}" for i in range(len(channels))] + ["avgpool"]
 
@@ -58,11 +78,17 @@ class ItCNN(nn.Module):
         self, x: torch.Tensor, n_steps: int | None = None, image_on_steps: int | None = None
     ) -> dict[str, torch.Tensor]:
         out = {}
-        for name, conv in zip(self.layer_names[:-1], self.convs, strict=True):
-            x = F.max_pool2d(F.relu(conv(x)), 2)
+        for name, conv, extra in zip(self.layer_names[:-1], self.convs, self.extra, strict=True):
+            x = F.relu(conv(x))
+            for residual in extra:
+                x = x + F.relu(residual(x))
+            x = F.max_pool2d(x, 2)
             out[name] = x
         out["avgpool"] = x.mean(dim=(2, 3))
         return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.readout(self.features(x)["avgpool"])
+
+    def step_logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self(x)[None]

@@ -11,6 +11,12 @@ depthwise-separable convolution (depthwise ``k x k`` then pointwise 1x1 with bia
 released "median" cell: sigmoid time-constant gates, tanh input gates, ELU activations. From a zero
 state the first output is ``elu(x)`` (with zero gate biases), i.e. a feedforward layer.
 
+Two other local cells answer "is all local recurrence equal?" at matched parameter counts
+(:func:`cell_parameters`): an LSTM-style gated cell (input, forget and output gates read from
+``h``, a candidate ``x_t + W_g * h``, four separable convolutions like the reciprocal cell) and a
+vanilla (ungated) cell ``h_t = elu(x_t + W2 relu(W1 * h_{t-1}))`` whose recurrent transform is a
+separable convolution widened to a hidden width chosen so that it has as many parameters.
+
 Layers listed in ``recurrent_layers`` (1-based) have a cell; the others are feedforward
 (conv -> ReLU), like the early layers of the published ConvRNNs, and cheap at full resolution.
 
@@ -19,6 +25,12 @@ Unrolling: one step stands for 10 ms. Layer ``l`` at step ``t`` receives the poo
 take one step per layer to rise through the network, and with ``feedback`` it also receives the
 output of layer ``l + 1`` at step ``t - 1`` (upsampled, through a 1x1 convolution): long-range
 feedback. The readout is a linear classifier of the top layer's spatial mean.
+
+Training is matched to presentation (Nayebi et al. score every step of a presentation, so every
+step is trained): the network unrolls ``train_steps`` steps with the image on for the first
+``image_on_steps`` (the rule sets both from ``it.temporal``, the schedule it is scored on) and
+:meth:`ConvRNN.step_logits` returns the readout at every step from the first feedforward arrival
+at the top layer; the training loss averages the cross-entropy over those steps.
 """
 
 from __future__ import annotations
@@ -80,11 +92,68 @@ class ReciprocalGatedCell(nn.Module):
         return h_new, (c_new, h_new)
 
 
-class ConvRNN(nn.Module):
-    """Conv -> reciprocal gated cell (or ReLU) -> 2x2 max-pool per layer, unrolled over 10 ms steps.
+class LSTMCell(nn.Module):
+    """LSTM-style gated cell; input, forget and output gates and the candidate read ``h``.
 
-    ``forward(x)`` (training and task evaluation) shows the image for ``train_steps`` steps and
-    returns the logits of the last step. ``features(x, n_steps, image_on_steps)`` returns every
+    ``c_t = f * c + i * tanh(x_t + W_g * h)``, ``h_t = o * tanh(c_t)`` with ``i, f, o =
+    sigmoid(W_i,f,o * h)``; four separable convolutions, as many parameters as the reciprocal cell.
+    """
+
+    def __init__(self, channels: int, kernel_size: int = 3) -> None:
+        super().__init__()
+        self.channels = channels
+        self.gates = nn.ModuleList(SeparableConv(channels, kernel_size) for _ in range(4))
+
+    def forward(self, x, state=None):
+        c, h = (torch.zeros_like(x), torch.zeros_like(x)) if state is None else state
+        i, f, o, g = (conv(h) for conv in self.gates)
+        c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(x + g)
+        h_new = torch.sigmoid(o) * torch.tanh(c_new)
+        return h_new, (c_new, h_new)
+
+
+def vanilla_hidden(channels: int, kernel_size: int) -> int:
+    """Hidden width of the vanilla cell's transform that matches the reciprocal cell's parameters."""
+    target = 4 * (channels * kernel_size**2 + channels**2 + channels)
+    own = channels * kernel_size**2 + channels  # depthwise kernel and the output bias
+    return max(1, round((target - own) / (2 * channels + 1)))
+
+
+class VanillaCell(nn.Module):
+    """Ungated recurrence ``h_t = elu(x_t + W2 relu(W1 * h_{t-1}))`` (``W1``: depthwise ``k x k``
+    then pointwise to :func:`vanilla_hidden` channels; ``W2``: pointwise back, zero bias)."""
+
+    def __init__(self, channels: int, kernel_size: int = 3) -> None:
+        super().__init__()
+        self.channels = channels
+        hidden = vanilla_hidden(channels, kernel_size)
+        self.depthwise = nn.Conv2d(
+            channels, channels, kernel_size, padding=kernel_size // 2, groups=channels, bias=False
+        )
+        self.expand = nn.Conv2d(channels, hidden, 1)
+        self.project = nn.Conv2d(hidden, channels, 1)
+        nn.init.zeros_(self.project.bias)
+
+    def forward(self, x, state=None):
+        h = torch.zeros_like(x) if state is None else state[1]
+        h_new = F.elu(x + self.project(F.relu(self.expand(self.depthwise(h)))))
+        return h_new, (h_new, h_new)
+
+
+CELLS = {"reciprocal_gated": ReciprocalGatedCell, "lstm": LSTMCell, "vanilla": VanillaCell}
+
+
+def cell_parameters(cell: str, channels: int, kernel_size: int) -> int:
+    """Trainable parameters of one ``cell`` of ``channels`` channels (the 10 % match is tested)."""
+    return sum(p.numel() for p in CELLS[cell](channels, kernel_size).parameters())
+
+
+class ConvRNN(nn.Module):
+    """Conv -> local cell (or ReLU) -> 2x2 max-pool per layer, unrolled over 10 ms steps.
+
+    ``step_logits(x)`` (training) runs the training schedule and returns the logits of every step
+    from the top layer's first input on; ``forward(x)`` (task evaluation) their mean over steps.
+    ``features(x, n_steps, image_on_steps)`` returns every
     layer's output at every step, ``{layer: (n_steps, B, C, H, W)}``, and ``avgpool`` (the top
     layer's spatial mean, read out by the classifier) as ``(n_steps, B, C)``.
     """
@@ -96,7 +165,9 @@ class ConvRNN(nn.Module):
         "recurrent_kernel": 3,
         "recurrent_layers": [2, 3, 4],
         "feedback": False,
-        "train_steps": 5,
+        "cell": "reciprocal_gated",
+        "train_steps": 26,
+        "image_on_steps": 10,
     }
 
     def __init__(
@@ -109,7 +180,9 @@ class ConvRNN(nn.Module):
         recurrent_kernel: int,
         recurrent_layers: list[int],
         feedback: bool,
+        cell: str,
         train_steps: int,
+        image_on_steps: int,
     ) -> None:
         super().__init__()
         self.convs = pooled_convs(size, channels, kernels)
@@ -121,10 +194,14 @@ class ConvRNN(nn.Module):
         bad = sorted(set(recurrent_layers) - set(range(1, len(channels) + 1)))
         if bad:
             raise ValueError(f"recurrent_layers {bad} do not exist (layers are 1..{len(channels)})")
-        self.size, self.train_steps = size, train_steps
+        if cell not in CELLS:
+            raise ValueError(f"unknown cell {cell!r}; allowed: {sorted(CELLS)}")
+        if not 1 <= image_on_steps <= train_steps:
+            raise ValueError(f"image_on_steps={image_on_steps} must be in 1..{train_steps}")
+        self.size, self.train_steps, self.image_on_steps = size, train_steps, image_on_steps
         # A layer without a cell is feedforward (conv -> ReLU) at every step, as in ItCNN.
         self.cells = nn.ModuleList(
-            ReciprocalGatedCell(c, recurrent_kernel) if i + 1 in recurrent_layers else nn.Identity()
+            CELLS[cell](c, recurrent_kernel) if i + 1 in recurrent_layers else nn.Identity()
             for i, c in enumerate(channels)
         )
         self.feedback = (
@@ -147,7 +224,7 @@ class ConvRNN(nn.Module):
         if drive is None:  # the signal has not reached this layer yet
             return None, state
         cell = self.cells[layer]
-        if isinstance(cell, ReciprocalGatedCell):
+        if not isinstance(cell, nn.Identity):
             h, state = cell(drive, state)
         else:
             h = F.relu(drive)
@@ -163,7 +240,7 @@ class ConvRNN(nn.Module):
         blank = torch.zeros_like(x)
         # A feedforward first layer without feedback gives the same output for the same input:
         # computed once for the image and once for the grey screen, not at every step.
-        static_first = not isinstance(self.cells[0], ReciprocalGatedCell) and (
+        static_first = isinstance(self.cells[0], nn.Identity) and (
             self.feedback is None or n_layers == 1
         )
         memo: dict[bool, torch.Tensor] = {}
@@ -189,9 +266,14 @@ class ConvRNN(nn.Module):
                     kept["avgpool"].append(pooled)
         return logits, kept
 
+    def step_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """``(steps, B, n_classes)``: the readout at every step of the training schedule from the
+        top layer's first input on (the steps the training loss averages over)."""
+        logits, _ = self._unroll(x, self.train_steps, self.image_on_steps, keep=False)
+        return torch.stack(logits)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        logits, _ = self._unroll(x, self.train_steps, self.train_steps, keep=False)
-        return logits[-1]
+        return self.step_logits(x).mean(0)
 
     def features(
         self, x: torch.Tensor, n_steps: int, image_on_steps: int

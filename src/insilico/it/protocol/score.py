@@ -31,13 +31,17 @@ from insilico.it.protocol.ceiling import (
     ordered_regions,
     region_medians,
 )
+from insilico.it.protocol.latency import features_at, fit_latency, onset_latency, step_of_bins
 from insilico.it.protocol.pls import (
     N_COMPONENTS,
     cross_validated_r,
     cross_validated_r_by_group,
     effective_components,
 )
-from insilico.it.protocol.splits import stratified_shuffle_splits
+from insilico.it.protocol.splits import training_masks
+
+# Leading PCA components the latency is fitted on (the ridge fits stay small and fast).
+LATENCY_FEATURES = 20
 
 
 def select_layer_held_out(per_split: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -60,19 +64,8 @@ def select_layer_held_out(per_split: np.ndarray) -> tuple[np.ndarray, np.ndarray
 # --- scoring one model ---------------------------------------------------------------------------
 
 
-def _steps_for(start_ms: int, end_ms: int, n_steps: int) -> np.ndarray:
-    from insilico.it.activations import window_steps
-
-    if end_ms > n_steps * IT_BIN_MS:
-        raise ValueError(
-            f"time bin {start_ms}-{end_ms} ms lies beyond the model's {n_steps} steps of 10 ms; "
-            "raise it.temporal.n_steps"
-        )
-    return window_steps((start_ms, end_ms), n_steps)
-
-
-def _layer_features(path: str, ids: np.ndarray, window, bins):
-    """(static (1, N, k), per-bin (bins or 1, N, k), attrs) of one activation file, stimuli aligned."""
+def _read_values(path: str, ids: np.ndarray) -> tuple[np.ndarray, dict]:
+    """``(N, steps, k)`` activations of one file in the order of ``ids``, and its attributes."""
     from insilico.it.activations import read_activations
 
     acts = read_activations(path)
@@ -81,13 +74,48 @@ def _layer_features(path: str, ids: np.ndarray, window, bins):
         raise ValueError(
             f"{path} lacks {int((order < 0).sum())} recorded stimuli, e.g. {list(ids[order < 0][:3])}"
         )
-    values = acts["activations"].values[order]  # (N, steps, k)
-    if not int(acts.attrs["temporal"]):
-        return values[:, 0][None], values[:, 0][None], acts.attrs
-    n_steps = values.shape[1]
-    static = values[:, _steps_for(*window, n_steps)].mean(1)[None]
-    per_bin = [values[:, _steps_for(s, e, n_steps)].mean(1) for s, e in bins]
-    return static, np.stack(per_bin) if per_bin else None, acts.attrs
+    return acts["activations"].values[order], dict(acts.attrs)
+
+
+def window_features(values: np.ndarray, window, latency_ms: int) -> np.ndarray:
+    """``(1, N, k)``: a temporal model's mean over the steps whose bins (``latency + 10 t``) lie
+    in ``window``; a feedforward model's only step."""
+    if values.shape[1] == 1:
+        return values[:, 0][None]
+    starts = latency_ms + IT_BIN_MS * np.arange(values.shape[1])
+    inside = (starts >= window[0]) & (starts + IT_BIN_MS <= window[1])
+    if not inside.any():
+        raise ValueError(
+            f"no model step falls in the window {list(window)} ms with latency {latency_ms} ms "
+            f"({values.shape[1]} steps of {IT_BIN_MS} ms): raise it.temporal.n_steps"
+        )
+    return values[:, inside].mean(1)[None]
+
+
+def bin_features(values: np.ndarray, bin_starts, latency_ms: int) -> np.ndarray:
+    """``(bins or 1, N, k)``: a temporal model's step ``(start - latency) / 10`` per bin (silent
+    before the latency); a feedforward model's only step, shared by every bin."""
+    if values.shape[1] == 1:
+        return values[:, 0][None]
+    return features_at(values, step_of_bins(bin_starts, latency_ms, values.shape[1]))
+
+
+def _latencies(values, targets_t, masks, bin_starts, labels, grid, regions, region_of):
+    """Latency ``(splits, regions)`` fitted on each split's training stimuli
+    (:func:`insilico.it.protocol.latency.fit_latency`, the leading ``LATENCY_FEATURES``
+    components), all regions at once."""
+    if values.shape[1] == 1 or len(grid) == 1 or not len(bin_starts):
+        return np.full((len(masks), len(regions)), int(grid[0]))
+    reduced = values[..., :LATENCY_FEATURES]
+    order = [list(np.unique(region_of)).index(region) for region in regions]
+    return np.stack(
+        [
+            fit_latency(
+                reduced[train], targets_t[:, train], bin_starts, grid, labels[train], region_of
+            )[order]
+            for train in masks
+        ]
+    )
 
 
 def score_model(
@@ -101,140 +129,216 @@ def score_model(
     device: str = "cpu",
     temporal_layers: str = "all",
     solved: np.ndarray | None = None,
+    split_source: str = "brainscore",
+    latency_grid_ms=(0,),
+    latency: str = "fit",
 ) -> xr.Dataset:
     """Held-out Pearson r per neuroid for every layer, split and time bin, plus region medians.
 
-    The static benchmark regresses on the window of the time-averaged assembly; a ConvRNN's
-    features there are the mean over its steps inside the window (step t covers [10 t, 10 t + 10)
-    ms). The temporal benchmark fits every 10 ms bin separately: a ConvRNN's step t is mapped to
-    the bin starting at 10 t ms, a feedforward model gives the same features to every bin.
-    ``temporal_layers="best"`` fits the bins only for each region's best static layer (highest
-    mean over splits), the layer whose curve is plotted; the other layers' bins stay nan.
-    ``solved`` (per stimulus, ``early``/``late``/``unsolved``, from
-    :mod:`insilico.it.solution_times`): the best layer's static and per-bin scores are also
-    computed on the early- and late-solved held-out images apart, and category decoding from it
-    (the same decoder as the solution times) is averaged per group and bin. Without
-    time bins (only a time-averaged assembly) the temporal benchmark is left out: no bins, no fits.
+    Static benchmark: the window of the time-averaged assembly; temporal: every 10 ms bin fitted
+    apart. A ConvRNN's step t stands for the bin at ``latency + 10 t`` ms (window features: the
+    mean over its steps inside the window), the latency (``latency``) fitted per layer, region and
+    split on the split's training stimuli from ``latency_grid_ms``, or the region's response onset
+    (:mod:`insilico.it.protocol.latency`; the first grid value without bins); a feedforward model
+    gives the same features to every bin.
+    ``temporal_layers="best"`` fits bins only for each region's best static layer (the plotted
+    curve). ``solved`` (``early``/``late``/``unsolved`` per stimulus): the best layer's scores on
+    early- and late-solved images apart and its per-image decoding per bin.
     """
     if temporal_layers not in ("all", "best"):
         raise ValueError(f"temporal_layers must be 'all' or 'best', got {temporal_layers!r}")
-    masks = stratified_shuffle_splits(neural["object_name"].values, n_splits, train_fraction, seed)
+    method = latency
+    objects = neural["object_name"].values.astype(str)
+    masks = training_masks(objects, n_splits, train_fraction, seed, split_source)
     ids = neural["stimulus_id"].values.astype(str)
     region_of = neural["region"].values.astype(str)
     regions = ordered_regions(region_of)
-    bins = list(zip(neural["time_bin_start"].values, neural["time_bin_end"].values, strict=True))
+    bin_starts = neural["time_bin_start"].values.astype(int)
     window = (int(neural.attrs["window_start_ms"]), int(neural.attrs["window_end_ms"]))
     layers = list(activation_paths)
-    n_train = int(masks[0].sum())
-    r_window = np.full((len(layers), n_splits, neural.sizes["neuroid"]), np.nan)
-    r_bins = np.full((len(layers), len(bins), n_splits, neural.sizes["neuroid"]), np.nan)
-    components, keys, attrs = [], {}, {}
-    targets_t = {
-        region: np.moveaxis(neural["rates"].values[:, region_of == region], 2, 0)
-        for region in regions
-    }  # (bins, N, q) per region
-
-    def fit_bins(i, per_bin, region):
-        cols = region_of == region
-        r_bins[i][:, :, cols] = cross_validated_r(
-            per_bin, targets_t[region], masks, n_components, device
-        )
-
-    for i, layer in enumerate(layers):
-        static, per_bin, attrs = _layer_features(activation_paths[layer], ids, window, bins)
-        keys[layer] = attrs["cache_key"]
-        components.append(effective_components(n_components, n_train, static.shape[-1]))
-        for region in regions:
-            cols = region_of == region
-            target = neural["rates_window"].values[:, cols][None]
-            r_window[i, :, cols] = cross_validated_r(static, target, masks, n_components, device)[
-                0
-            ].T
-            if temporal_layers == "all" and bins:
-                fit_bins(i, per_bin, region)
-    if temporal_layers == "best" and bins:
-        static_scores = np.nanmean(region_medians(r_window, region_of, regions), axis=1)  # (L, R)
-        for r, region in enumerate(regions):
-            i = int(np.nanargmax(static_scores[:, r]))
-            _, per_bin, _ = _layer_features(activation_paths[layers[i]], ids, window, bins)
-            fit_bins(i, per_bin, region)
+    values, attrs = {}, {}
+    for layer in layers:
+        values[layer], attrs[layer] = _read_values(activation_paths[layer], ids)
+    if latency == "onset" and len(bin_starts):
+        onset = [onset_latency(c, bin_starts) for c in ceilings(neural)["ceiling_t"].values.T]
+        latency = np.broadcast_to(np.asarray(onset), (len(layers), n_splits, len(regions)))
+    elif latency in ("fit", "onset"):
+        targets = np.moveaxis(neural["rates"].values, 2, 0)  # (bins, N, neuroids)
+        grid = latency_grid_ms if latency == "fit" else latency_grid_ms[:1]
+        latency = np.stack(
+            [
+                _latencies(v, targets, masks, bin_starts, objects, grid, regions, region_of)
+                for v in values.values()
+            ]
+        )  # (layers, splits, regions)
+    else:
+        raise ValueError(f"latency must be 'fit' or 'onset', got {latency!r}")
+    fit = _Fitter(neural, masks, latency, n_components, device, region_of, regions)
+    r_window, r_bins = fit.all_layers(values, temporal_layers)
     score_window = region_medians(r_window, region_of, regions)  # (L, S, R)
-    score_bins = region_medians(r_bins, region_of, regions)  # (L, bins, S, R)
-    grouped = {}
+    result = _score_dataset(neural, layers, regions, r_window, r_bins, latency, score_window)
+    result.attrs.update(_run_attrs(attrs, window, temporal_layers, latency_grid_ms))
+    result.attrs["latency"] = method
+    result.attrs["protocol"] = (
+        f"PLS {n_components} components (no scaling), {n_splits} stratified (object_name) "
+        f"shuffle splits ({split_source} draw, seed {seed}), train fraction "
+        f"{train_fraction}; Pearson r per neuroid on held-out stimuli, median over neuroids"
+    )
+    n_train = int(masks[0].sum())
+    result["n_components"] = (
+        "layer",
+        np.asarray(
+            [effective_components(n_components, n_train, values[x].shape[-1]) for x in layers]
+        ),
+    )
     if solved is not None:
         grouped = _scores_by_group(
             neural,
-            activation_paths,
+            values,
             masks,
+            latency,
             np.asarray(solved).astype(str),
             score_window,
             n_components=n_components,
             device=device,
         )
-    result = xr.Dataset(
+        for name, (dims, array) in grouped.items():
+            result[name] = (dims, array)
+        result = result.assign_coords(solved_group=list(SOLVED_GROUPS))
+    return result
+
+
+def _run_attrs(attrs: dict, window, temporal_layers: str, latency_grid_ms) -> dict:
+    """The model's own attributes (from its top layer's file) and the scoring settings."""
+    last = attrs[list(attrs)[-1]]
+    return {
+        "kind": last.get("kind", ""),
+        "temporal": int(last.get("temporal", 0)),
+        "test_accuracy": float(last.get("test_accuracy", np.nan)),
+        "steps_trained": int(last.get("steps_trained", 0)),
+        "n_parameters": int(last.get("n_parameters", 0)),
+        "multiply_adds": int(last.get("multiply_adds", 0)),
+        "window_start_ms": window[0],
+        "window_end_ms": window[1],
+        "cache_keys": str({layer: attrs[layer]["cache_key"] for layer in attrs}),
+        "temporal_layers": temporal_layers,
+        "latency_grid_ms": str(list(latency_grid_ms)),
+    }
+
+
+class _Fitter:
+    """Cross-validated PLS fits of one layer for one region, splits grouped by their latency."""
+
+    def __init__(self, neural, masks, latency, n_components, device, region_of, regions):
+        self.neural, self.masks, self.latency = neural, masks, latency
+        self.n_components, self.device = n_components, device
+        self.region_of, self.regions = region_of, regions
+        self.targets_t = {
+            region: np.moveaxis(neural["rates"].values[:, region_of == region], 2, 0)
+            for region in regions
+        }  # (bins, N, q) per region
+        self.window_ms = (int(neural.attrs["window_start_ms"]), int(neural.attrs["window_end_ms"]))
+        self.bin_starts = neural["time_bin_start"].values.astype(int)
+
+    def all_layers(self, values: dict, temporal_layers: str):
+        """``r_window`` ``(layers, splits, neuroids)`` and ``r_bins`` ``(layers, bins, splits,
+        neuroids)``; bins for every layer or only each region's best static layer."""
+        layers, n_bins = list(values), len(self.bin_starts)
+        shape = (len(layers), len(self.masks), len(self.region_of))
+        r_window = np.full(shape, np.nan)
+        r_bins = np.full((len(layers), n_bins, *shape[1:]), np.nan)
+        for i, layer in enumerate(layers):
+            for r in range(len(self.regions)):
+                self.window(r_window, i, values[layer], r)
+                if temporal_layers == "all" and n_bins:
+                    self.bins(r_bins, i, values[layer], r)
+        if temporal_layers == "best" and n_bins:
+            static = np.nanmean(region_medians(r_window, self.region_of, self.regions), axis=1)
+            for r in range(len(self.regions)):
+                i = int(np.nanargmax(static[:, r]))
+                self.bins(r_bins, i, values[layers[i]], r)
+        return r_window, r_bins
+
+    def _groups(self, i, r):
+        lat = self.latency[i, :, r]
+        return [(int(value), np.flatnonzero(lat == value)) for value in np.unique(lat)]
+
+    def window(self, out, i, values, r):
+        """``out[i, splits, cols]``: r of the time-averaged window."""
+        cols = self.region_of == self.regions[r]
+        target = self.neural["rates_window"].values[:, cols][None]
+        for latency, splits in self._groups(i, r):
+            x = window_features(values, self.window_ms, latency)
+            r_split = cross_validated_r(
+                x, target, self.masks[splits], self.n_components, self.device
+            )
+            out[i][np.ix_(splits, np.flatnonzero(cols))] = r_split[0]
+
+    def bins(self, out, i, values, r):
+        """``out[i, bins, splits, cols]``: r per time bin."""
+        cols = np.flatnonzero(self.region_of == self.regions[r])
+        for latency, splits in self._groups(i, r):
+            x = bin_features(values, self.bin_starts, latency)
+            r_split = cross_validated_r(
+                x,
+                self.targets_t[self.regions[r]],
+                self.masks[splits],
+                self.n_components,
+                self.device,
+            )  # (bins, splits, q)
+            out[i][:, splits[:, None], cols[None]] = r_split
+
+
+def _score_dataset(neural, layers, regions, r_window, r_bins, latency, score_window):
+    region_of = neural["region"].values.astype(str)
+    return xr.Dataset(
         {
             "r_window": (("layer", "split", "neuroid"), r_window),
             "r": (("layer", "time_bin", "split", "neuroid"), r_bins),
             "score_window": (("layer", "split", "region"), score_window),
-            "score": (("layer", "time_bin", "split", "region"), score_bins),
-            "n_components": ("layer", np.asarray(components)),
+            "score": (
+                ("layer", "time_bin", "split", "region"),
+                region_medians(r_bins, region_of, regions),
+            ),
+            "latency_ms": (("layer", "split", "region"), latency),
         },
         coords={
             "layer": layers,
-            "split": np.arange(n_splits),
+            "split": np.arange(r_window.shape[1]),
             "region": regions,
             "neuroid_id": ("neuroid", neural["neuroid_id"].values),
             "neuroid_region": ("neuroid", region_of),
             "time_bin_start": ("time_bin", neural["time_bin_start"].values),
             "time_bin_end": ("time_bin", neural["time_bin_end"].values),
         },
-        attrs={
-            "kind": attrs.get("kind", ""),
-            "temporal": int(attrs.get("temporal", 0)),
-            "test_accuracy": float(attrs.get("test_accuracy", np.nan)),
-            "steps_trained": int(attrs.get("steps_trained", 0)),
-            "window_start_ms": window[0],
-            "window_end_ms": window[1],
-            "cache_keys": str(keys),
-            "temporal_layers": temporal_layers,
-            "protocol": (
-                f"PLS {n_components} components (no scaling), {n_splits} stratified (object_name) "
-                f"shuffle splits, train fraction {train_fraction}, seed {seed}; Pearson r per neuroid "
-                "on held-out stimuli, median over neuroids"
-            ),
-        },
     )
-    for name, (dims, values) in grouped.items():
-        result[name] = (dims, values)
-    if grouped:
-        result = result.assign_coords(solved_group=list(SOLVED_GROUPS))
-    return result
 
 
 SOLVED_GROUPS = ("early", "late")
 
 
-def _scores_by_group(
-    neural, activation_paths, masks, solved, score_window, *, n_components, device
-):
+def _scores_by_group(neural, values, masks, latency, solved, score_window, *, n_components, device):
     """Static and per-bin scores of each region's best layer on early/late-solved images apart,
-    and category decoding from that layer per group and bin (:func:`score_model`)."""
+    its category decoding per group and bin, and its per-image decoding ``performance`` (the
+    solution-time decoder, :func:`score_model`); features at the layer's median latency."""
     from insilico.it.solution_times import image_performance
 
-    ids = neural["stimulus_id"].values.astype(str)
     region_of = neural["region"].values.astype(str)
     regions = ordered_regions(region_of)
-    bins = list(zip(neural["time_bin_start"].values, neural["time_bin_end"].values, strict=True))
+    bin_starts = neural["time_bin_start"].values.astype(int)
     window = (int(neural.attrs["window_start_ms"]), int(neural.attrs["window_end_ms"]))
-    layers = list(activation_paths)
+    layers = list(values)
     best = np.nanmean(score_window, axis=1).argmax(0)  # (R,)
-    n_groups, n_bins, n_splits = len(SOLVED_GROUPS), len(bins), masks.shape[0]
+    n_groups, n_bins, n_splits = len(SOLVED_GROUPS), len(bin_starts), masks.shape[0]
     window_scores = np.full((n_groups, n_splits, len(regions)), np.nan)
     bin_scores = np.full((n_groups, n_bins, n_splits, len(regions)), np.nan)
     decoding = np.full((n_groups, n_bins, len(regions)), np.nan)
+    performance = np.full((len(regions), len(solved), n_bins), np.nan)
     labels = neural["category_name"].values.astype(str)
     for r, region in enumerate(regions):
-        static, per_bin, _ = _layer_features(activation_paths[layers[best[r]]], ids, window, bins)
+        lat = int(np.median(latency[best[r], :, r]))
+        static = window_features(values[layers[best[r]]], window, lat)
+        per_bin = bin_features(values[layers[best[r]]], bin_starts, lat)
         cols = region_of == region
         target = neural["rates_window"].values[:, cols][None]
         target_t = np.moveaxis(neural["rates"].values[:, cols], 2, 0)
@@ -246,14 +350,17 @@ def _scores_by_group(
             per_bin, target_t, masks, solved, SOLVED_GROUPS, n_components, device
         )  # (G, bins or 1, S, q)
         bin_scores[..., r] = np.nanmedian(by_group_t, axis=-1)
-        performance = image_performance(np.moveaxis(per_bin, 0, -1), labels)  # (N, bins or 1)
+        performance[r] = np.broadcast_to(
+            image_performance(np.moveaxis(per_bin, 0, -1), labels), performance[r].shape
+        )  # (N, bins or 1)
         for g, name in enumerate(SOLVED_GROUPS):
-            decoding[g, :, r] = performance[solved == name].mean(0)
+            decoding[g, :, r] = performance[r][solved == name].mean(0)
     return {
         "score_window_group": (("solved_group", "split", "region"), window_scores),
         "score_group": (("solved_group", "time_bin", "split", "region"), bin_scores),
         "decoding_group": (("solved_group", "time_bin", "region"), decoding),
         "group_layer": ("region", np.asarray([layers[i] for i in best])),
+        "performance": (("region", "stimulus", "time_bin"), performance),
     }
 
 
@@ -265,120 +372,40 @@ def summarize(scores: dict[tuple[str, str, int], xr.Dataset], neural: xr.Dataset
 
     The best layer per run and region is chosen on held-out splits
     (:func:`select_layer_held_out`); the temporal curve (``best_score_t``) is that of the layer
-    with the best mean static score among the layers fitted per bin (``temporal_layer``).
+    with the best mean static score among the layers fitted per bin (``temporal_layer``), with
+    that layer's fitted latency (median over splits).
     """
     if formula not in CEILING_FORMULAS:
         raise ValueError(
             f"unknown ceiling formula {formula!r}; use one of {sorted(CEILING_FORMULAS)}"
         )
     ceiling = ceilings(neural)
-    regions = list(ceiling["region"].values)
-    models = list(dict.fromkeys(key[0] for key in scores))
-    states = list(dict.fromkeys(key[1] for key in scores))
-    seeds = sorted({key[2] for key in scores})
-    layers = list(dict.fromkeys(layer for ds in scores.values() for layer in ds["layer"].values))
-    n_splits = next(iter(scores.values())).sizes["split"]
-    n_bins = neural.sizes["time_bin"]
-    shape = (len(models), len(states), len(seeds))
-    score = np.full((*shape, len(layers), len(regions), n_splits), np.nan)
-    score_t = np.full((*shape, len(layers), len(regions), n_bins, n_splits), np.nan)
-    accuracy = np.full(shape, np.nan)
-    for (model, state, seed), ds in scores.items():
-        at = (models.index(model), states.index(state), seeds.index(seed))
-        for layer in ds["layer"].values:
-            j = layers.index(layer)
-            score[(*at, j)] = (
-                ds["score_window"]
-                .sel(layer=layer)
-                .transpose("region", "split")
-                .sel(region=regions)
-                .values
-            )
-            score_t[(*at, j)] = (
-                ds["score"]
-                .sel(layer=layer)
-                .transpose("region", "time_bin", "split")
-                .sel(region=regions)
-                .values
-            )
-        accuracy[at] = ds.attrs["test_accuracy"]
-    mean, sem = mean_sem(score)
-    mean_t, sem_t = mean_sem(score_t)
-    best = np.full((*shape, len(regions)), np.nan)
-    best_sem = np.full_like(best, np.nan)
-    best_layer = np.full((*shape, len(regions)), "", dtype=object)
-    agreement = np.full_like(best, np.nan)
-    temporal_layer = np.full((*shape, len(regions)), "", dtype=object)
-    best_t = np.full((*shape, len(regions), n_bins), np.nan)
-    best_t_sem = np.full_like(best_t, np.nan)
-    rows = []
-    for index in np.ndindex(*shape):
-        if np.isnan(score[index]).all():
-            continue
-        model, state, seed = models[index[0]], states[index[1]], seeds[index[2]]
-        for r, region in enumerate(regions):
-            chosen, held_out = select_layer_held_out(score[index][:, r])
-            counts = np.bincount(chosen, minlength=len(layers))
-            mode = int(counts.argmax())
-            best[(*index, r)], best_sem[(*index, r)] = mean_sem(held_out)
-            best_layer[(*index, r)] = layers[mode]
-            agreement[(*index, r)] = counts[mode] / n_splits
-            # the temporal curve: the best static layer among those fitted per bin
-            fitted = ~np.isnan(mean_t[index][:, r]).all(axis=-1)
-            static_mean = np.where(fitted, np.nan_to_num(mean[index][:, r], nan=-np.inf), -np.inf)
-            curve = int(np.argmax(static_mean)) if fitted.any() else mode
-            temporal_layer[(*index, r)] = layers[curve]
-            best_t[(*index, r)] = mean_t[index][curve, r]
-            best_t_sem[(*index, r)] = sem_t[index][curve, r]
-            c = float(ceiling["ceiling"].sel(region=region))
-            row = {
-                "model": model,
-                "state": state,
-                "seed": seed,
-                "region": region,
-                "best_layer": layers[mode],
-                "layer_choice_agreement": agreement[(*index, r)],
-                "raw_r": best[(*index, r)],
-                "raw_r_sem": best_sem[(*index, r)],
-                "ceiling": c,
-                "ceiling_sem": float(ceiling["ceiling_sem"].sel(region=region)),
-                "ceiled_score": float(ceiled_score(best[(*index, r)], c, formula)),
-                "ceiled_formula": CEILING_FORMULAS[formula],
-                "test_accuracy": accuracy[index],
-            }
-            if "true_ceiling" in ceiling:
-                row["true_ceiling"] = float(ceiling["true_ceiling"].sel(region=region))
-            rows.append(row)
+    runs = _Runs(scores, list(ceiling["region"].values), neural.sizes["time_bin"])
+    best = _best_layers(runs)
+    rows = _table_rows(runs, best, ceiling, formula)
     dims = ("model", "state", "seed")
-    grouped = _grouped_summary(scores, models, states, seeds, regions)
     summary = xr.Dataset(
         {
-            "score": ((*dims, "layer", "region"), mean),
-            "score_sem": ((*dims, "layer", "region"), sem),
-            "score_split": ((*dims, "layer", "region", "split"), score),
-            "score_t": ((*dims, "layer", "region", "time_bin"), mean_t),
-            "score_t_sem": ((*dims, "layer", "region", "time_bin"), sem_t),
-            "best_score": ((*dims, "region"), best),
-            "best_score_sem": ((*dims, "region"), best_sem),
-            "best_layer": ((*dims, "region"), best_layer.astype(str)),
-            "layer_choice_agreement": ((*dims, "region"), agreement),
-            "temporal_layer": ((*dims, "region"), temporal_layer.astype(str)),
-            "best_score_t": ((*dims, "region", "time_bin"), best_t),
-            "best_score_t_sem": ((*dims, "region", "time_bin"), best_t_sem),
+            "score": ((*dims, "layer", "region"), runs.mean),
+            "score_sem": ((*dims, "layer", "region"), runs.sem),
+            "score_split": ((*dims, "layer", "region", "split"), runs.score),
+            "score_t": ((*dims, "layer", "region", "time_bin"), runs.mean_t),
+            "score_t_sem": ((*dims, "layer", "region", "time_bin"), runs.sem_t),
+            **{name: ((*dims, "region", *extra), best[name]) for name, extra in _BEST_DIMS.items()},
             "ceiled_score": (
                 (*dims, "region"),
-                ceiled_score(best, ceiling["ceiling"].values, formula),
+                ceiled_score(best["best_score"], ceiling["ceiling"].values, formula),
             ),
-            "test_accuracy": (dims, accuracy),
+            **{name: (dims, values) for name, values in runs.per_run.items()},
             **{name: ceiling[name] for name in ceiling.data_vars},
         },
         coords={
-            "model": models,
-            "state": states,
-            "seed": seeds,
-            "layer": layers,
-            "region": regions,
-            "split": np.arange(n_splits),
+            "model": runs.models,
+            "state": runs.states,
+            "seed": runs.seeds,
+            "layer": runs.layers,
+            "region": runs.regions,
+            "split": np.arange(runs.n_splits),
             "time_bin_start": ("time_bin", neural["time_bin_start"].values),
             "time_bin_end": ("time_bin", neural["time_bin_end"].values),
         },
@@ -390,13 +417,129 @@ def summarize(scores: dict[tuple[str, str, int], xr.Dataset], neural: xr.Dataset
             "n_categories": int(len(np.unique(neural["category_name"].values))),
             "layer_selection": "per split, the layer with the best mean score over the other splits",
             "protocol": next(iter(scores.values())).attrs["protocol"],
+            "latency": next(iter(scores.values())).attrs.get("latency", "fit"),
         },
     )
+    grouped = _grouped_summary(scores, runs.models, runs.states, runs.seeds, runs.regions)
     if grouped:
         summary = summary.assign_coords(solved_group=list(SOLVED_GROUPS))
         for name, (dims_, values) in grouped.items():
             summary[name] = (dims_, values)
     return summary, pd.DataFrame(rows)
+
+
+# name -> dims after (model, state, seed, region) of the best-layer arrays of :func:`summarize`
+_BEST_DIMS = {
+    "best_score": (),
+    "best_score_sem": (),
+    "best_layer": (),
+    "layer_choice_agreement": (),
+    "temporal_layer": (),
+    "latency_ms": (),
+    "best_score_t": ("time_bin",),
+    "best_score_t_sem": ("time_bin",),
+}
+_RUN_ATTRS = {"test_accuracy": float, "n_parameters": int, "multiply_adds": int}
+
+
+class _Runs:
+    """Every run's split scores on one grid ``(model, state, seed, layer, region, ...)``."""
+
+    def __init__(self, scores, regions, n_bins):
+        self.regions = regions
+        self.models = list(dict.fromkeys(key[0] for key in scores))
+        self.states = list(dict.fromkeys(key[1] for key in scores))
+        self.seeds = sorted({key[2] for key in scores})
+        self.layers = list(
+            dict.fromkeys(layer for ds in scores.values() for layer in ds["layer"].values)
+        )
+        self.n_splits, self.n_bins = next(iter(scores.values())).sizes["split"], n_bins
+        self.shape = (len(self.models), len(self.states), len(self.seeds))
+        grid = (*self.shape, len(self.layers), len(regions))
+        self.score = np.full((*grid, self.n_splits), np.nan)
+        self.score_t = np.full((*grid, n_bins, self.n_splits), np.nan)
+        self.latency = np.zeros(grid)
+        self.per_run = {name: np.full(self.shape, np.nan) for name in _RUN_ATTRS}
+        for key, ds in scores.items():
+            self._add(key, ds)
+        self.mean, self.sem = mean_sem(self.score)
+        self.mean_t, self.sem_t = mean_sem(self.score_t)
+
+    def _add(self, key, ds):
+        at = (self.models.index(key[0]), self.states.index(key[1]), self.seeds.index(key[2]))
+        for layer in ds["layer"].values:
+            where = (*at, self.layers.index(layer))
+            one = ds.sel(layer=layer, region=self.regions)
+            self.score[where] = one["score_window"].transpose("region", "split").values
+            self.score_t[where] = one["score"].transpose("region", "time_bin", "split").values
+            if "latency_ms" in one:
+                self.latency[where] = one["latency_ms"].median("split").values
+        for name, cast in _RUN_ATTRS.items():
+            self.per_run[name][at] = cast(ds.attrs.get(name, np.nan))
+
+
+def _best_layers(runs: _Runs) -> dict[str, np.ndarray]:
+    """Best layer per run and region (held-out choice) and the temporal curve's layer."""
+    shape = (*runs.shape, len(runs.regions))
+    out = {
+        name: np.full((*shape, *([runs.n_bins] * len(extra))), np.nan)
+        for name, extra in _BEST_DIMS.items()
+    }
+    for name in ("best_layer", "temporal_layer"):
+        out[name] = np.full(shape, "", dtype=object)
+    for index in np.ndindex(*runs.shape):
+        if np.isnan(runs.score[index]).all():
+            continue
+        for r in range(len(runs.regions)):
+            at = (*index, r)
+            chosen, held_out = select_layer_held_out(runs.score[index][:, r])
+            counts = np.bincount(chosen, minlength=len(runs.layers))
+            mode = int(counts.argmax())
+            out["best_score"][at], out["best_score_sem"][at] = mean_sem(held_out)
+            out["best_layer"][at] = runs.layers[mode]
+            out["layer_choice_agreement"][at] = counts[mode] / runs.n_splits
+            # the temporal curve: the best static layer among those fitted per bin
+            fitted = ~np.isnan(runs.mean_t[index][:, r]).all(axis=-1)
+            static = np.where(fitted, np.nan_to_num(runs.mean[index][:, r], nan=-np.inf), -np.inf)
+            curve = int(np.argmax(static)) if fitted.any() else mode
+            out["temporal_layer"][at] = runs.layers[curve]
+            out["latency_ms"][at] = runs.latency[index][curve, r]
+            out["best_score_t"][at] = runs.mean_t[index][curve, r]
+            out["best_score_t_sem"][at] = runs.sem_t[index][curve, r]
+    out["best_layer"] = out["best_layer"].astype(str)
+    out["temporal_layer"] = out["temporal_layer"].astype(str)
+    return out
+
+
+def _table_rows(runs: _Runs, best: dict, ceiling: xr.Dataset, formula: str) -> list[dict]:
+    """One row of results/it/summary.csv per run and region."""
+    rows = []
+    for index in np.ndindex(*runs.shape):
+        if np.isnan(runs.score[index]).all():
+            continue
+        for r, region in enumerate(runs.regions):
+            at = (*index, r)
+            c = float(ceiling["ceiling"].sel(region=region))
+            row = {
+                "model": runs.models[index[0]],
+                "state": runs.states[index[1]],
+                "seed": runs.seeds[index[2]],
+                "region": region,
+                "best_layer": best["best_layer"][at],
+                "layer_choice_agreement": best["layer_choice_agreement"][at],
+                "raw_r": best["best_score"][at],
+                "raw_r_sem": best["best_score_sem"][at],
+                "ceiling": c,
+                "ceiling_sem": float(ceiling["ceiling_sem"].sel(region=region)),
+                "ceiled_score": float(ceiled_score(best["best_score"][at], c, formula)),
+                "ceiled_formula": CEILING_FORMULAS[formula],
+                "latency_ms": best["latency_ms"][at],
+                **{name: values[index] for name, values in runs.per_run.items()},
+            }
+            if "true_ceiling" in ceiling:
+                row["true_ceiling"] = float(ceiling["true_ceiling"].sel(region=region))
+            rows.append(row)
+    return rows
 
 
 def _grouped_summary(scores, models, states, seeds, regions) -> dict:
@@ -413,6 +556,8 @@ def _grouped_summary(scores, models, states, seeds, regions) -> dict:
         "score_group_sem": np.full((*shape, n_bins), np.nan),
         "decoding_group": np.full((*shape, n_bins), np.nan),
     }
+    n_stimuli = first.sizes["stimulus"]
+    performance = np.full((*shape[:3], len(regions), n_stimuli, n_bins), np.nan)
     for (model, state, seed), ds in scores.items():
         at = (models.index(model), states.index(state), seeds.index(seed))
         window = (
@@ -431,8 +576,16 @@ def _grouped_summary(scores, models, states, seeds, regions) -> dict:
             ds["decoding_group"].sel(region=regions).transpose("solved_group", "region", "time_bin")
         )
         out["decoding_group"][at] = decoding.values
+        performance[at] = ds["performance"].sel(region=regions).values
     dims = ("model", "state", "seed", "solved_group", "region")
     return {
-        name: ((*dims, "time_bin") if values.ndim == 6 else dims, values)
-        for name, values in out.items()
+        **{
+            name: ((*dims, "time_bin") if values.ndim == 6 else dims, values)
+            for name, values in out.items()
+        },
+        # per-image category decoding of each region's best layer (the solution-time decoder)
+        "image_performance": (
+            ("model", "state", "seed", "region", "stimulus", "time_bin"),
+            performance,
+        ),
     }

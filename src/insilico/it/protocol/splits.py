@@ -1,10 +1,38 @@
-"""Cross-validation splits of the Brain-Score protocol: stratified shuffle splits of the stimuli."""
+"""Cross-validation splits of the Brain-Score protocol: stratified shuffle splits of the stimuli.
+
+Two sources: ``brainscore`` draws them with scikit-learn's ``StratifiedShuffleSplit`` exactly as
+Brain-Score does (``n_splits`` 10, ``train_size`` 0.9, ``random_state`` 1, stratified on the
+object), so a score here is Brain-Score's on the same activations; ``project`` is this project's own
+draw (:func:`stratified_shuffle_splits`, the same design with another random stream).
+"""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+
+SPLIT_SOURCES = ("brainscore", "project")
+
+
+def training_masks(
+    labels: np.ndarray, n_splits: int, train_fraction: float, seed: int, source: str = "brainscore"
+) -> np.ndarray:
+    """Boolean training masks ``(n_splits, n)`` from ``source`` (see the module docstring)."""
+    if source == "project":
+        return stratified_shuffle_splits(labels, n_splits, train_fraction, seed)
+    if source != "brainscore":
+        raise ValueError(f"unknown split source {source!r}; use one of {SPLIT_SOURCES}")
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    labels = np.asarray(labels)
+    splitter = StratifiedShuffleSplit(
+        n_splits=n_splits, train_size=train_fraction, random_state=seed
+    )
+    masks = np.zeros((n_splits, len(labels)), dtype=bool)
+    for split, (train, _) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
+        masks[split, train] = True
+    return masks
 
 
 def stratified_shuffle_splits(
