@@ -42,7 +42,8 @@ def truth_cell_indices(cell_names: Sequence[str]) -> list[int]:
     return indices
 
 
-def _check_geometry(stimulus: xr.Dataset, meta: dict) -> None:
+def check_geometry(stimulus: xr.Dataset, meta: dict) -> None:
+    """Stimuli rendered for another CNN's size or history would be misread: refuse them."""
     if stimulus.attrs["history"] != meta["history"] or stimulus.attrs["size"] != meta["size"]:
         raise ValueError(
             f"stimulus {stimulus.attrs['phenomenon']!r} was rendered for history "
@@ -59,7 +60,7 @@ def cnn_rates(model, meta: dict, stimulus: xr.Dataset, batch_size: int = 4096) -
     """
     from insilico.retina.train import predict
 
-    _check_geometry(stimulus, meta)
+    check_geometry(stimulus, meta)
     movie = stimulus["movie"].values
     n_conditions, n_frames = movie.shape[:2]
     n_time = stimulus.sizes["time"]
