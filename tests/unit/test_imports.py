@@ -15,12 +15,8 @@ PACKAGE = SRC / "insilico"
 
 # branch -> {branches it may import: why}. Everything else imports core/ and acquire/ only.
 ALLOWED = {
-    "mechanisms": {"retina": "dissects the retina CNNs (models, inference, simulator circuit)"},
-    "geometry": {"it": "analyses the IT branch's activations, targets and scores"},
-    "bottleneck": {
-        "it": "renders its images with the IT renderer",
-        "retina": "measures the simulated retina's ganglion cells as the reference",
-    },
+    "mechanisms": {"retina": "dissects the retina CNNs (models, inference, the simulated circuit)"},
+    "bottleneck": {"retina": "measures the simulated retina's ganglion cells as its reference"},
 }
 SHARED = {"core", "acquire"}  # below every branch
 
@@ -144,6 +140,6 @@ def test_checks_catch_a_circle_and_an_unlisted_import():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
     tree = ast.parse("from insilico.it.brain import _rng\nfrom . import plots\n")
-    edges = [edge for node in ast.walk(tree) for edge in imported("insilico.retina.sta", node)]
+    edges = [edge for node in ast.walk(tree) for edge in imported("insilico.retina.train", node)]
     assert ("insilico.it.brain", "_rng") in edges
     assert ("insilico.retina.plots", None) in edges

@@ -24,9 +24,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from insilico.core.checkpoint import RunState, digest, fingerprint, seeded
+from insilico.core.classification import accuracy, standardise
 from insilico.core.device import autocast
 from insilico.core.io import load_torch, save_torch
-from insilico.it.train import accuracy, standardise  # the IT task trainer's image pipeline
+from insilico.core.training import train_loop
 
 STAGES = ("bottleneck", "v1")  # the stages whose receptive fields are measured
 
@@ -142,8 +143,9 @@ def train_model(
             curves=("epoch", "train_loss", "test_accuracy"),
             unit="epoch",
         )
-        run.resume()
-        while run.progress < train["epochs"]:
+
+        def epoch(unit: int) -> dict:
+            """One pass over the shuffled training images, then the test accuracy."""
             start, total = time.perf_counter(), 0.0
             order = torch.randperm(len(x_train), generator=generator).to(device)
             for batch in order.split(train["batch_size"]):
@@ -154,17 +156,23 @@ def train_model(
                 loss.backward()
                 optimizer.step()
                 total += loss.item() * len(batch)
-            run.progress += 1
-            test_accuracy = accuracy(model, x_test, y_test)
-            run.record(
-                epoch=run.progress, train_loss=total / len(x_train), test_accuracy=test_accuracy
-            )
-            log.info(
-                "n_bn %d d_vvs %d seed %d: epoch %d/%d loss %.4f test accuracy %.3f (%.1f s)",
-                n_bn, d_vvs, seed, run.progress, train["epochs"], total / len(x_train),
-                test_accuracy, time.perf_counter() - start,
-            )  # fmt: skip
-            run.save()
+            return {
+                "epoch": unit,
+                "train_loss": total / len(x_train),
+                "test_accuracy": accuracy(model, x_test, y_test),
+                "seconds": time.perf_counter() - start,
+            }
+
+        train_loop(
+            run,
+            train["epochs"],
+            epoch,
+            describe=lambda v: (
+                f"loss {v['train_loss']:.4f} test accuracy {v['test_accuracy']:.3f} "
+                f"({v['seconds']:.1f} s)"
+            ),
+            label=f"n_bn {n_bn} d_vvs {d_vvs} seed {seed}: ",
+        )
     meta = {
         "architecture": dict(architecture),
         "n_bn": n_bn,

@@ -34,7 +34,7 @@ import torch
 import xarray as xr
 
 from insilico.core.units import GREY
-from insilico.retina.train import WindowSampler, standardised_on_device
+from insilico.retina.windows import WindowSampler, standardised_on_device
 
 FIRST_LAYER = "conv1"
 HIDDEN_LAYERS = {1: "act1", 2: "act2"}

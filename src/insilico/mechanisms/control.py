@@ -62,7 +62,7 @@ def _bipolar_kernel(retina: rs.SimulatedRetina, bipolar_type: str, history: int,
 def circuit_cnn(retina: rs.SimulatedRetina, history: int, cells: list[int] | None = None):
     """The control CNN for ``cells`` of ``retina`` (default all) and its metadata.
 
-    Returns ``(model, meta)`` like :func:`insilico.retina.train.load_model` (``cells`` 0-based),
+    Returns ``(model, meta)`` like :func:`insilico.retina.inference.load_model` (``cells`` 0-based),
     with channel order
     ``retina.bipolar_types`` in layer 1 and bipolar types then ``retina.amacrine_types`` in
     layer 2, and the input standardised to Weber contrast.
@@ -116,7 +116,7 @@ def circuit_cnn(retina: rs.SimulatedRetina, history: int, cells: list[int] | Non
 
 
 def control_payload(retina: rs.SimulatedRetina, history: int, cells: list[int] | None = None):
-    """The control in the format of a trained model file (:func:`insilico.retina.train.load_model`
+    """The control in the format of a trained model file (:func:`insilico.retina.inference.load_model`
     rebuilds it), so the pipeline's mechanism stages dissect it like any fitted CNN."""
     model, meta = circuit_cnn(retina, history, cells)
     return {**meta, "state_dict": model.state_dict()}

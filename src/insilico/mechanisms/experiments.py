@@ -58,7 +58,7 @@ def cnn_rates(model, meta: dict, stimulus: xr.Dataset, batch_size: int = 4096) -
     The conditions are concatenated along time; every condition starts with ``history - 1`` grey
     frames, so each prediction's window lies within one condition.
     """
-    from insilico.retina.train import predict
+    from insilico.retina.inference import predict
 
     check_geometry(stimulus, meta)
     movie = stimulus["movie"].values
@@ -71,7 +71,7 @@ def cnn_rates(model, meta: dict, stimulus: xr.Dataset, batch_size: int = 4096) -
 
 def cnn_rest(model, meta: dict) -> np.ndarray:
     """CNN rates ``(cell,)`` for an all-grey window (the integrated-gradients baseline)."""
-    from insilico.retina.train import predict
+    from insilico.retina.inference import predict
 
     grey = np.full((meta["history"], meta["size"], meta["size"]), int(GREY), dtype=np.uint8)
     return predict(model, meta, grey)[:, 0]

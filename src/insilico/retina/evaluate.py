@@ -55,11 +55,11 @@ def evaluate(
     whose stimulus statistics scale the test movie (:data:`STANDARDISE`); they differ only when a
     model is tested on another stimulus class than it was trained on. ``samples`` and ``seed``
     set the closed-loop simulation of models with a spike-history term (the GLM, see
-    :func:`insilico.retina.train.predict`); other models ignore them. ``recording`` may pass the
+    :func:`insilico.retina.inference.predict`); other models ignore them. ``recording`` may pass the
     already read recording of ``recording_path``; ``device`` runs the model there (default CPU).
     """
+    from insilico.retina.inference import load_model, predict
     from insilico.retina.recording import read_recording
-    from insilico.retina.train import load_model, predict
 
     if standardise not in STANDARDISE:
         raise ValueError(f"standardise must be one of {sorted(STANDARDISE)}, got {standardise!r}")
@@ -224,7 +224,7 @@ def summarize(performances: Mapping[tuple[str, str], xr.Dataset]) -> pd.DataFram
 
 def _moments(recording) -> dict[str, float]:
     """The mean and std of a recording's training movie, as model metadata keys."""
-    from insilico.retina.train import stimulus_moments
+    from insilico.retina.windows import stimulus_moments
 
     mean, std = stimulus_moments(recording.train_stimulus)
     return {"stimulus_mean": mean, "stimulus_std": std}
@@ -245,11 +245,12 @@ def data_efficiency(
     ``train_correlation`` on the training windows the run was fitted to and ``val_correlation``
     on the fixed validation block, both against the single-trial training rate, which sets a
     lower noise ceiling than the trial average; their difference is the generalisation gap that
-    shows overfitting. The split is recomputed with :func:`insilico.retina.train.split_bins` from the
+    shows overfitting. The split is recomputed with :func:`insilico.retina.windows.split_bins` from the
     fraction and the ``val_fraction`` stored in the model. Missing combinations are ``nan``.
     """
+    from insilico.retina.inference import load_model, predict
     from insilico.retina.recording import read_recording
-    from insilico.retina.train import load_model, predict, split_bins
+    from insilico.retina.windows import split_bins
 
     if not runs:
         raise ValueError("data_efficiency needs at least one run")
@@ -444,14 +445,15 @@ def receptive_fields(
     ``recording_path`` is a white-noise recording; its training movie, standardised with its own
     mean and std, is the probe for everyone: ``data_sta`` weighs its windows with the recorded
     rate, ``model_sta`` (per (model, train stimulus) in ``models``) with the model's predicted
-    rate (:func:`insilico.retina.sta.spike_triggered_average`). ``similarity`` is the Pearson r
+    rate (:func:`insilico.core.sta.spike_triggered_average`). ``similarity`` is the Pearson r
     between a model's and the data's STA over all lags and pixels.
     """
     import torch
 
+    from insilico.core.sta import spike_triggered_average
+    from insilico.retina.inference import load_model, predict
     from insilico.retina.recording import read_recording
-    from insilico.retina.sta import spike_triggered_average
-    from insilico.retina.train import WindowSampler, load_model, predict, standardised_on_device
+    from insilico.retina.windows import WindowSampler, standardised_on_device
 
     if not models:
         raise ValueError("receptive_fields needs at least one model")

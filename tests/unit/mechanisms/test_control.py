@@ -12,8 +12,8 @@ from insilico.branches import validate
 from insilico.core.config import load_schema
 from insilico.mechanisms import attribution, experiments, groundtruth, reduction, stimuli
 from insilico.mechanisms.control import circuit_cnn
+from insilico.retina.inference import predict
 from insilico.retina.simulator import SimulatedRetina, white_noise_movie
-from insilico.retina.train import predict
 
 REPO = Path(__file__).parents[3]
 HISTORY = 20  # the default: shorter windows cut the slow OFF filter and blur the two OFF types

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from insilico.core.splits import stratified_shuffle_splits
 from insilico.core.units import IT_BIN_MS
 from insilico.it.protocol.ceiling import (
     CEILING_FORMULAS,
@@ -37,7 +38,6 @@ from insilico.it.protocol.pls import (
     cross_validated_r_by_group,
     effective_components,
 )
-from insilico.it.protocol.splits import stratified_shuffle_splits
 
 
 def select_layer_held_out(per_split: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
