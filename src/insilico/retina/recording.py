@@ -81,12 +81,8 @@ def validator(kind: str = "recording"):
     return read_recording
 
 
-def _read_open_file(h5: h5py.File, path: Path, cells: list[int] | None) -> RetinaRecording:
-    train_stim = _dataset(h5, path, TRAIN_STIMULUS)
-    train_rate = _dataset(h5, path, TRAIN_RATE)
-    test_stim = _dataset(h5, path, TEST_STIMULUS)
-    repeats_group = _group(h5, path, TEST_REPEATS)
-
+def _check_shapes(train_stim, train_rate, test_stim, path: Path) -> None:
+    """uint8 movies of the same frame size, and one training rate per training frame."""
     for ds in (train_stim, test_stim):
         if ds.ndim != 3:
             raise RetinaFileError(
@@ -97,7 +93,6 @@ def _read_open_file(h5: h5py.File, path: Path, cells: list[int] | None) -> Retin
                 f"{path}: {ds.name.lstrip('/')} has dtype {ds.dtype}, expected uint8 movie frames"
             )
     n_train, height, width = train_stim.shape
-    n_test = test_stim.shape[0]
     if test_stim.shape[1:] != (height, width):
         raise RetinaFileError(
             f"{path}: {TEST_STIMULUS} frames are {test_stim.shape[1:]}, expected {(height, width)} "
@@ -109,6 +104,28 @@ def _read_open_file(h5: h5py.File, path: Path, cells: list[int] | None) -> Retin
             f"to match the {n_train} frames of {TRAIN_STIMULUS}"
         )
 
+
+def _true_test_rate(h5, path: Path, unique_ids, order, n_cells: int, n_test: int):
+    """The simulator's noiseless test rate of the chosen cells, or None in a recorded file."""
+    if TRUE_TEST_RATE not in h5:
+        return None
+    truth = h5[TRUE_TEST_RATE]
+    if truth.ndim != 2 or truth.shape[0] != n_cells or truth.shape[1] not in (n_test, n_test + 1):
+        raise RetinaFileError(
+            f"{path}: {TRUE_TEST_RATE} has shape {truth.shape}, expected ({n_cells}, {n_test})"
+        )
+    true_rate = _read(truth, path, [i - 1 for i in unique_ids])[order, :n_test]
+    return true_rate.astype(np.float64)
+
+
+def _read_open_file(h5: h5py.File, path: Path, cells: list[int] | None) -> RetinaRecording:
+    train_stim = _dataset(h5, path, TRAIN_STIMULUS)
+    train_rate = _dataset(h5, path, TRAIN_RATE)
+    test_stim = _dataset(h5, path, TEST_STIMULUS)
+    repeats_group = _group(h5, path, TEST_REPEATS)
+
+    _check_shapes(train_stim, train_rate, test_stim, path)
+    n_test = test_stim.shape[0]
     n_cells = train_rate.shape[0]
     available = [i for i in range(1, n_cells + 1) if cell_name(i) in repeats_group]
     ids = available if cells is None else [int(c) for c in cells]
@@ -134,19 +151,7 @@ def _read_open_file(h5: h5py.File, path: Path, cells: list[int] | None) -> Retin
             f"{path}: {TEST_REPEATS}/cellNN differ in their number of repeats: {found}"
         )
 
-    true_rate = None
-    if TRUE_TEST_RATE in h5:
-        truth = h5[TRUE_TEST_RATE]
-        if (
-            truth.ndim != 2
-            or truth.shape[0] != n_cells
-            or truth.shape[1] not in (n_test, n_test + 1)
-        ):
-            raise RetinaFileError(
-                f"{path}: {TRUE_TEST_RATE} has shape {truth.shape}, expected ({n_cells}, {n_test})"
-            )
-        true_rate = _read(truth, path, [i - 1 for i in unique_ids])[order, :n_test]
-        true_rate = true_rate.astype(np.float64)
+    true_rate = _true_test_rate(h5, path, unique_ids, order, n_cells, n_test)
 
     counts = None
     if TRAIN_COUNTS in h5:
