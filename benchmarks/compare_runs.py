@@ -8,21 +8,22 @@ config/tiny.yaml`` in each), then::
 
 Models (``.pt``) are compared by a hash of every tensor they hold (the state dicts), netCDF files
 variable by variable (values, coordinates, attributes), HDF5 files dataset by dataset, everything
-else (CSV, JSON, PNG) byte for byte. Logs and benchmarks are skipped, and so are the values that
-measure time (``--timing`` names them), which no two runs share.
+else (CSV, PNG) byte for byte and JSON by value. Logs and benchmarks are skipped, and so are
+the values that measure time (``--timing`` names them), which no two runs share.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
 SKIPPED = ("results/logs", "results/benchmarks", ".snakemake")
-TIMING = ("seconds", "samples_per_second", "images_per_second", "elapsed", "time_s")
+TIMING = ("seconds", "samples_per_second", "images_per_second", "acquired_utc")
 
 
 def tensor_hash(obj, digest=None) -> str:
@@ -100,7 +101,19 @@ def compare_file(a: Path, b: Path, timing: tuple[str, ...]) -> list[str]:
         return compare_netcdf(a, b, timing)
     if a.suffix == ".h5":
         return compare_h5(a, b)
+    if a.suffix == ".json":
+        x, y = (without(json.loads(path.read_text()), timing) for path in (a, b))
+        return [] if x == y else ["values"]
     return [] if a.read_bytes() == b.read_bytes() else ["bytes"]
+
+
+def without(obj, keys: tuple[str, ...]):
+    """A JSON value with the keys that measure time removed, at any depth."""
+    if isinstance(obj, dict):
+        return {k: without(v, keys) for k, v in obj.items() if k not in keys}
+    if isinstance(obj, list):
+        return [without(v, keys) for v in obj]
+    return obj
 
 
 def outputs(root: Path) -> set[str]:
