@@ -24,9 +24,9 @@ import warnings
 import numpy as np
 import torch
 
+from insilico.core.splits import stratified_shuffle_splits
 from insilico.core.stats import pearson_torch
 from insilico.it.protocol.pls import N_COMPONENTS, cross_validated_r
-from insilico.it.protocol.splits import stratified_shuffle_splits
 
 
 def _synchronise(device: torch.device) -> None:

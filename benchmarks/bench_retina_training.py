@@ -31,7 +31,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from insilico.core.device import autocast
 from insilico.retina.models import build_model
-from insilico.retina.train import (
+from insilico.retina.windows import (
     ModelInputs,
     WindowSampler,
     standardised_on_device,

@@ -4,7 +4,8 @@ import torch
 
 from insilico.acquire.provenance import write_provenance
 from insilico.core.logs import job_logger
-from insilico.it.simulator import SIMULATOR_VERSION, simulate_experiment
+from insilico.it.experiment import simulate_experiment
+from insilico.it.simulator import SIMULATOR_VERSION
 
 log = job_logger(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

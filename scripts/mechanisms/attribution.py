@@ -11,7 +11,7 @@ claim_gpu(log)
 torch.set_num_threads(snakemake.threads)
 
 from insilico.mechanisms.attribution import attribute  # noqa: E402
-from insilico.retina.train import load_model  # noqa: E402
+from insilico.retina.inference import load_model  # noqa: E402
 
 device = choose_device(log)
 model, meta = load_model(snakemake.input.model)

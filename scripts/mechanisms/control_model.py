@@ -11,8 +11,8 @@ import torch
 from insilico.core.io import save_torch
 from insilico.core.logs import job_logger
 from insilico.mechanisms import control
+from insilico.retina.inference import load_model
 from insilico.retina.simulator import SimulatedRetina
-from insilico.retina.train import load_model
 
 log = job_logger(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

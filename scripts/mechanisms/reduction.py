@@ -13,7 +13,7 @@ torch.set_num_threads(snakemake.threads)
 
 from insilico.mechanisms.experiments import summarise  # noqa: E402
 from insilico.mechanisms.reduction import reduce  # noqa: E402
-from insilico.retina.train import load_model  # noqa: E402
+from insilico.retina.inference import load_model  # noqa: E402
 
 device = choose_device(log)
 model, meta = load_model(snakemake.input.model)

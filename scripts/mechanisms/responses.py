@@ -12,8 +12,8 @@ torch.set_num_threads(snakemake.threads)
 
 from insilico.mechanisms.experiments import run_experiment  # noqa: E402
 from insilico.mechanisms.stimuli import render  # noqa: E402
+from insilico.retina.inference import load_model  # noqa: E402
 from insilico.retina.simulator import SimulatedRetina  # noqa: E402
-from insilico.retina.train import load_model  # noqa: E402
 
 device = choose_device(log)
 model, meta = load_model(snakemake.input.model)

@@ -170,7 +170,7 @@ def test_editing_the_glm_reruns_exactly_what_uses_it(finished_workflow):
         "retina_generalization": 1,
         "plot_retina_generalization": 1,
         # not the receptive fields of LN and CNN: the STA estimator the GLM places its patch with
-        # lives in retina/sta.py, not in the GLM module
+        # lives in core/sta.py, not in the GLM module
         "all": 1,
     }
 

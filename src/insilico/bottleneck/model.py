@@ -24,9 +24,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from insilico.core.checkpoint import RunState, digest, fingerprint, seeded
+from insilico.core.classification import accuracy, standardise
 from insilico.core.device import autocast
 from insilico.core.io import load_torch, save_torch
-from insilico.it.train import accuracy, standardise  # the IT task trainer's image pipeline
+from insilico.core.training import train_loop
 
 STAGES = ("bottleneck", "v1")  # the stages whose receptive fields are measured
 
@@ -95,6 +96,35 @@ def build_model(architecture: dict, *, n_bn: int, d_vvs: int, size: int, n_class
     return BottleneckNet(n_bn=n_bn, d_vvs=d_vvs, size=size, n_classes=n_classes, **architecture)
 
 
+def _train_epoch(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    batch_size: int,
+    generator: torch.Generator,
+) -> float:
+    """One pass over the shuffled training images; the mean cross-entropy."""
+    device, total = x_train.device, 0.0
+    order = torch.randperm(len(x_train), generator=generator).to(device)
+    for batch in order.split(batch_size):
+        with autocast(device):
+            logits = model(x_train[batch]).float()
+        loss = F.cross_entropy(logits, y_train[batch])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(batch)
+    return total / len(x_train)
+
+
+def _describe_epoch(values: dict) -> str:
+    return (
+        f"loss {values['train_loss']:.4f} test accuracy {values['test_accuracy']:.3f} "
+        f"({values['seconds']:.1f} s)"
+    )
+
+
 def train_model(
     *,
     architecture: dict,
@@ -142,40 +172,30 @@ def train_model(
             curves=("epoch", "train_loss", "test_accuracy"),
             unit="epoch",
         )
-        run.resume()
-        while run.progress < train["epochs"]:
-            start, total = time.perf_counter(), 0.0
-            order = torch.randperm(len(x_train), generator=generator).to(device)
-            for batch in order.split(train["batch_size"]):
-                with autocast(device):
-                    logits = model(x_train[batch]).float()
-                loss = F.cross_entropy(logits, y_train[batch])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total += loss.item() * len(batch)
-            run.progress += 1
-            test_accuracy = accuracy(model, x_test, y_test)
-            run.record(
-                epoch=run.progress, train_loss=total / len(x_train), test_accuracy=test_accuracy
-            )
-            log.info(
-                "n_bn %d d_vvs %d seed %d: epoch %d/%d loss %.4f test accuracy %.3f (%.1f s)",
-                n_bn, d_vvs, seed, run.progress, train["epochs"], total / len(x_train),
-                test_accuracy, time.perf_counter() - start,
-            )  # fmt: skip
-            run.save()
+
+        def epoch(unit: int) -> dict:
+            start = time.perf_counter()
+            loss = _train_epoch(model, optimizer, x_train, y_train, train["batch_size"], generator)
+            return {
+                "epoch": unit,
+                "train_loss": loss,
+                "test_accuracy": accuracy(model, x_test, y_test),
+                "seconds": time.perf_counter() - start,
+            }
+
+        train_loop(
+            run,
+            train["epochs"],
+            epoch,
+            describe=_describe_epoch,
+            label=f"n_bn {n_bn} d_vvs {d_vvs} seed {seed}: ",
+        )
+    accuracies = run.curves["test_accuracy"]
     meta = {
         "architecture": dict(architecture),
-        "n_bn": n_bn,
-        "d_vvs": d_vvs,
-        "seed": seed,
-        "size": size,
-        "n_classes": n_classes,
-        "image_mean": mean,
-        "image_std": std,
-        "curves": run.curves,
-        "test_accuracy": run.curves["test_accuracy"][-1] if run.curves["test_accuracy"] else None,
+        **{"n_bn": n_bn, "d_vvs": d_vvs, "seed": seed, "size": size, "n_classes": n_classes},
+        **{"image_mean": mean, "image_std": std, "curves": run.curves},
+        "test_accuracy": accuracies[-1] if accuracies else None,
     }
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     save_torch({**meta, "state_dict": state}, model_out)

@@ -9,7 +9,7 @@ at the centre pixel of its map, and its response the stage's pre-activation (bef
 - STA receptive field: the spike-triggered average of white-noise images (Gaussian pixels of
   standard deviation ``contrast``, standardised units; one field per contrast of config
   ``sta.contrasts``) weighted by the rectified response, with the retina branch's STA code
-  (:func:`insilico.retina.sta.spike_triggered_average`, a history of one frame). For a linear
+  (:func:`insilico.core.sta.spike_triggered_average`, a history of one frame). For a linear
   unit both are its weights. For a ReLU network the noise-weighted average of the gradient is
   what the STA measures (Stein's lemma), so at a faint contrast the two agree wherever the unit
   is differentiable at the blank image, and at full contrast their correlation per unit says how
@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from insilico.retina.sta import spike_triggered_average
+from insilico.core.sta import spike_triggered_average
 
 _BATCH = 500
 
@@ -94,7 +94,7 @@ def probe_model(path, images, settings: dict, device="cpu") -> dict[str, np.ndar
     """
     from insilico.bottleneck import analysis
     from insilico.bottleneck.model import STAGES, load_model
-    from insilico.it.train import standardise
+    from insilico.core.classification import standardise
 
     model, meta = load_model(path)
     model.to(device)

@@ -3,7 +3,7 @@
 The circuit of :class:`insilico.retina.simulator.SimulatedRetina` (the retina branch's ground
 truth, built from the same settings and seed as its recordings) is shown binary white noise; the
 spike-triggered average of each cell's noiseless rate over a history of ``history`` frames
-(:func:`insilico.retina.sta.spike_triggered_average`, the code that measures the networks'
+(:func:`insilico.core.sta.spike_triggered_average`, the code that measures the networks'
 STA fields) is a space-time field, and its spatial receptive field is the frame at the lag of
 largest energy. Its centre-surround and orientedness indices are the reference values of the
 figures: what a real-like retina's output looks like by the same measures.
@@ -17,9 +17,9 @@ import numpy as np
 import torch
 import xarray as xr
 
+from insilico.core.sta import spike_triggered_average
 from insilico.core.units import GREY
 from insilico.retina.simulator import DT, SimulatedRetina, white_noise_movie
-from insilico.retina.sta import spike_triggered_average
 
 
 def ganglion_fields(params: dict, seed: int, n_frames: int, history: int) -> xr.Dataset:

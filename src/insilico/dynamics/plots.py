@@ -295,6 +295,100 @@ def topology(ds: xr.Dataset, path) -> None:
     save_figure(fig, path)
 
 
+def _context_panel(ax, states, trial_context, c, points, tau, norm, title_info):
+    """One context's probe trajectories (grey) and its fixed/slow points in their top-2 PC plane,
+    coloured by tau_1, each with a segment along its slowest mode; returns the scatter or None."""
+    of_context = states[trial_context == c]
+    if not len(of_context):
+        return None, False
+    xstar, condition = points["xstar"].values, points["condition"].values
+    mean, pcs, explained = _pca(of_context.reshape(-1, states.shape[-1]), 2)
+    for trial in of_context[:10]:
+        ax.plot(*((trial - mean) @ pcs.T).T, color="0.8", lw=0.6)
+    here, scatter = condition == c, None
+    if here.any():
+        projected = (xstar[here] - mean) @ pcs.T
+        direction = points["lead_vector"].values[here] @ pcs.T * 0.15
+        for (x, y), (dx, dy) in zip(projected, direction, strict=True):
+            ax.plot([x - dx, x + dx], [y - dy, y + dy], color="0.3", lw=0.7)
+        scatter = ax.scatter(
+            *projected.T, c=tau[here, 0], cmap="viridis", norm=norm, s=16, zorder=3
+        )
+        fixed = points["fixed"].values[here]
+        ax.scatter(
+            *projected[fixed].T,
+            s=60,
+            facecolors="none",
+            edgecolors="k",
+            zorder=4,
+            label="fixed point (q < tol_q)",
+        )
+    ax.set_xlabel(f"PC1 ({explained[0]:.0%})")
+    ax.set_ylabel(f"PC2 ({explained[1]:.0%})")
+    arch, nmse = title_info
+    ax.set_title(
+        f"{arch}, context {c + 1}: {int(here.sum())} fixed/slow points\n(val NMSE {nmse:.3f})",
+        fontsize="small",
+    )
+    return scatter, True
+
+
+def _spectrum_panel(ax, modulus, condition, colors) -> None:
+    """The moduli of the 8 largest Jacobian eigenvalues of every point, one line per point."""
+    for k_row, c in zip(modulus[:, :8], condition, strict=True):
+        ax.plot(np.arange(1, len(k_row) + 1), k_row, color=colors[int(c) % 2], lw=0.5, alpha=0.5)
+    ax.axhline(1.0, color="k", ls="--", lw=0.8)
+    ax.set_xlabel("mode k (by decreasing |lambda|)")
+    ax.set_ylabel("|lambda_k|")
+    if len(modulus):
+        gap = np.median(modulus[:, 0] - modulus[:, 1]) if modulus.shape[1] > 1 else np.nan
+        ax.set_title(
+            f"median |lambda_1| {np.median(modulus[:, 0]):.3f}, median gap to |lambda_2| {gap:.3f}",
+            fontsize="small",
+        )
+
+
+def _time_constant_panel(ax, xstar, tau, modulus, condition, n_steps, colors) -> None:
+    """tau_1 and tau_2 of each point against its position along its context's principal axis."""
+    for c in range(2):
+        here = condition == c
+        if here.sum() < 2:
+            continue
+        centred = xstar[here] - xstar[here].mean(0)
+        position = centred @ np.linalg.svd(centred, full_matrices=False)[2][0]
+        ax.scatter(position, tau[here, 0], s=12, color=colors[c], label=f"tau_1, context {c + 1}")
+        ax.scatter(
+            position,
+            tau[here, 1],
+            s=8,
+            color=colors[c],
+            marker="x",
+            alpha=0.5,
+            label=f"tau_2, context {c + 1}",
+        )
+    ax.axhline(n_steps, color="0.4", ls=":", lw=1, label=f"trial length ({n_steps} steps)")
+    ax.set_yscale("log")
+    ax.set_xlabel("position along the line (PC1 of the context's points)")
+    ax.set_ylabel("tau (steps)")
+    if len(modulus):
+        ax.set_title(
+            f"median tau_1 {np.nanmedian(tau[:, 0]):.0f} steps, tau_2 "
+            f"{np.nanmedian(tau[:, 1]):.1f} steps\n"
+            f"({int((modulus[:, 0] >= 1).sum())} of {len(modulus)} points with |lambda_1| >= 1 "
+            "not shown)",
+            fontsize="small",
+        )
+
+
+def _slow_modes(points) -> tuple[np.ndarray, np.ndarray]:
+    """Per point, the sorted Jacobian eigenvalue moduli and their time constants (nan if >= 1)."""
+    eig = points["eig_real"].values + 1j * points["eig_imag"].values
+    modulus = np.sort(np.abs(eig), axis=1)[:, ::-1]
+    with np.errstate(divide="ignore"):  # tau is undefined (not shown) where |lambda| >= 1
+        tau = np.where(modulus < 1, -1.0 / np.log(np.clip(modulus, 1e-300, None)), np.nan)
+    return modulus, tau
+
+
 def line_attractor(
     model_paths, datasets: list[xr.Dataset], settings: dict, topology_settings: dict, path
 ) -> None:
@@ -318,117 +412,33 @@ def line_attractor(
     )
     norm = LogNorm(vmin=1, vmax=1e3)
     context_colors = ["tab:blue", "tab:red"]
+    scatter = None
     for row, name in enumerate(chosen):
         stack, index, task = lookup[name]
         states = _trajectories(stack, index, task, settings["probe_trials"], settings["seed"])
         probe = task.sample(settings["probe_trials"], _generator(settings["seed"]))
         trial_context = probe.inputs[:, 0, 2:].argmax(-1).numpy()
         points = _points_of(datasets, name)
-        xstar = points["xstar"].values
-        eig = points["eig_real"].values + 1j * points["eig_imag"].values
-        modulus = np.sort(np.abs(eig), axis=1)[:, ::-1]
-        with np.errstate(divide="ignore"):  # tau is undefined (not shown) where |lambda| >= 1
-            tau = np.where(modulus < 1, -1.0 / np.log(np.clip(modulus, 1e-300, None)), np.nan)
-        condition = points["condition"].values
-        lead = points["lead_vector"].values
+        xstar, condition = points["xstar"].values, points["condition"].values
+        modulus, tau = _slow_modes(points)
         info = per_network.sel(network=name)
-        arch = str(info["arch"].values)
+        title_info = (str(info["arch"].values), float(info["val_nmse"]))
         for c in range(2):
             ax = axes[row, c]
-            of_context = states[trial_context == c]
-            if not len(of_context):
-                continue
-            mean, pcs, explained = _pca(of_context.reshape(-1, states.shape[-1]), 2)
-            for trial in of_context[:10]:
-                ax.plot(*((trial - mean) @ pcs.T).T, color="0.8", lw=0.6)
-            here = condition == c
-            if here.any():
-                projected = (xstar[here] - mean) @ pcs.T
-                direction = lead[here] @ pcs.T * 0.15
-                for (x, y), (dx, dy) in zip(projected, direction, strict=True):
-                    ax.plot([x - dx, x + dx], [y - dy, y + dy], color="0.3", lw=0.7)
-                scatter = ax.scatter(
-                    *projected.T, c=tau[here, 0], cmap="viridis", norm=norm, s=16, zorder=3
-                )
-                fixed = points["fixed"].values[here]
-                ax.scatter(
-                    *projected[fixed].T,
-                    s=60,
-                    facecolors="none",
-                    edgecolors="k",
-                    zorder=4,
-                    label="fixed point (q < tol_q)",
-                )
-            ax.set_xlabel(f"PC1 ({explained[0]:.0%})")
-            ax.set_ylabel(f"PC2 ({explained[1]:.0%})")
-            ax.set_title(
-                f"{arch}, context {c + 1}: {int(here.sum())} fixed/slow points\n"
-                f"(val NMSE {float(info['val_nmse']):.3f})",
-                fontsize="small",
+            drawn, shown = _context_panel(
+                ax, states, trial_context, c, points, tau, norm, title_info
             )
-            if row == 0 and c == 0:
+            scatter = drawn if drawn is not None else scatter
+            if shown and row == 0 and c == 0:
                 ax.legend(fontsize="x-small", loc="best")
         if len(xstar):
             fig.colorbar(scatter, ax=axes[row, 1], label="tau_1 (steps)")
-        ax = axes[row, 2]
-        for k_row, c in zip(modulus[:, :8], condition, strict=True):
-            ax.plot(
-                np.arange(1, len(k_row) + 1),
-                k_row,
-                color=context_colors[int(c) % 2],
-                lw=0.5,
-                alpha=0.5,
-            )
-        ax.axhline(1.0, color="k", ls="--", lw=0.8)
-        ax.set_xlabel("mode k (by decreasing |lambda|)")
-        ax.set_ylabel("|lambda_k|")
-        if len(modulus):
-            gap = np.median(modulus[:, 0] - modulus[:, 1]) if modulus.shape[1] > 1 else np.nan
-            ax.set_title(
-                f"median |lambda_1| {np.median(modulus[:, 0]):.3f}, "
-                f"median gap to |lambda_2| {gap:.3f}",
-                fontsize="small",
-            )
-        ax = axes[row, 3]
-        for c in range(2):
-            here = condition == c
-            if here.sum() < 2:
-                continue
-            centred = xstar[here] - xstar[here].mean(0)
-            axis = np.linalg.svd(centred, full_matrices=False)[2][0]
-            position = centred @ axis
-            ax.scatter(
-                position,
-                tau[here, 0],
-                s=12,
-                color=context_colors[c],
-                label=f"tau_1, context {c + 1}",
-            )
-            ax.scatter(
-                position,
-                tau[here, 1],
-                s=8,
-                color=context_colors[c],
-                marker="x",
-                alpha=0.5,
-                label=f"tau_2, context {c + 1}",
-            )
-        ax.axhline(
-            task.n_steps, color="0.4", ls=":", lw=1, label=f"trial length ({task.n_steps} steps)"
+        _spectrum_panel(axes[row, 2], modulus, condition, context_colors)
+        _time_constant_panel(
+            axes[row, 3], xstar, tau, modulus, condition, task.n_steps, context_colors
         )
-        ax.set_yscale("log")
-        ax.set_xlabel("position along the line (PC1 of the context's points)")
-        ax.set_ylabel("tau (steps)")
-        if len(modulus):
-            ax.set_title(
-                f"median tau_1 {np.nanmedian(tau[:, 0]):.0f} steps, tau_2 "
-                f"{np.nanmedian(tau[:, 1]):.1f} steps\n"
-                f"({int((modulus[:, 0] >= 1).sum())} of {len(modulus)} points with |lambda_1| >= 1 "
-                "not shown)",
-                fontsize="small",
-            )
         if row == 0:
-            ax.legend(fontsize="x-small")
+            axes[row, 3].legend(fontsize="x-small")
     fig.suptitle(
         "Approximate line attractors, context-dependent integration (best network of each architecture)"
     )

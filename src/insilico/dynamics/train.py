@@ -27,6 +27,7 @@ import xarray as xr
 from insilico.core.checkpoint import RunState, fingerprint
 from insilico.core.device import deterministic
 from insilico.core.io import load_torch, save_torch, write_netcdf
+from insilico.core.training import train_loop
 from insilico.dynamics import cells
 from insilico.dynamics.population import NetworkSpec, stacks_of
 from insilico.dynamics.tasks import Task, generator, make_task
@@ -219,25 +220,28 @@ def train_chunk(
         components={},
         unit="stack",
     )
-    run.resume()
-    finished = run.parts.setdefault("stacks", [])
+    stacks = stacks_of(networks)
+
+    def train_next_stack(unit: int) -> None:
+        """Train stack ``unit`` (1-based); its results join the run's finished parts."""
+        arch, hidden, indices = stacks[unit - 1]
+        stack, history = train_stack(
+            task, arch, hidden, [networks[i] for i in indices], train_params, device, log
+        )
+        run.parts.setdefault("stacks", []).append(
+            {
+                "arch": arch,
+                "hidden": hidden,
+                "members": indices,
+                "params": stack.params,
+                "history": torch.from_numpy(history),
+                "val_loss": validation_loss(stack, task, trials, device).tolist(),
+            }
+        )
+
     with deterministic(device):
-        for arch, hidden, indices in stacks_of(networks)[run.progress :]:
-            stack, history = train_stack(
-                task, arch, hidden, [networks[i] for i in indices], train_params, device, log
-            )
-            finished.append(
-                {
-                    "arch": arch,
-                    "hidden": hidden,
-                    "members": indices,
-                    "params": stack.params,
-                    "history": torch.from_numpy(history),
-                    "val_loss": validation_loss(stack, task, trials, device).tolist(),
-                }
-            )
-            run.progress += 1
-            run.save()
+        train_loop(run, len(stacks), train_next_stack)
+    finished = run.parts["stacks"]
     history, val_loss = np.zeros((n, steps)), np.zeros(n)
     for entry in finished:
         history[entry["members"]] = entry["history"].numpy()

@@ -2,7 +2,7 @@
 
 The circuit of :class:`insilico.retina.simulator.SimulatedRetina` (the retina branch's ground
 truth) is shown binary white noise; each cell's space-time STA (the retina branch's
-:func:`insilico.retina.sta.spike_triggered_average`) gives its spatial size (the RMS radius of
+:func:`insilico.core.sta.spike_triggered_average`) gives its spatial size (the RMS radius of
 the spatial field at the peak lag, the same measure as the learned filters'), its temporal filter
 (the STA at its centre pixel) and peak time; the spacing of a type is the mean distance from each
 cell to its nearest cell of the same type. The STA code is torch; this job runs no network.
@@ -14,10 +14,10 @@ import numpy as np
 import torch
 import xarray as xr
 
+from insilico.core.sta import spike_triggered_average
 from insilico.core.units import GREY
 from insilico.efficient_coding.measures import rms_radius
 from insilico.retina.simulator import DT, SimulatedRetina, white_noise_movie
-from insilico.retina.sta import spike_triggered_average
 
 
 def ganglion_types(params: dict, seed: int, n_frames: int, history: int) -> xr.Dataset:

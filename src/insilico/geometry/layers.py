@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from insilico.core.splits import stratified_shuffle_splits
 from insilico.geometry import ridge, spectral
 from insilico.geometry.capacity import manifold_analysis
-from insilico.it.protocol.splits import stratified_shuffle_splits
 
 WINDOW_STEP = -1  # step label of the mean over the scoring window
 MANIFOLD_KINDS = {"object": "object_name", "category": "category_name"}

@@ -32,10 +32,11 @@ import pandas as pd
 import torch
 import xarray as xr
 
+from insilico.core.classification import standardise
 from insilico.core.io import DataFileError, read_netcdf, rebuild_advice, write_netcdf
 from insilico.core.units import IT_BIN_MS
 from insilico.it.cache_keys import PREPROCESSING_KEYS, cache_key
-from insilico.it.train import load_it_model, standardise
+from insilico.it.train import load_it_model
 
 
 class StaleActivationsError(DataFileError):

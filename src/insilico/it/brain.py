@@ -2,8 +2,37 @@
 
 A fixed Gabor-energy V1, a trained V4 convolution and a recurrent IT stage with local recurrence
 and feedback, trained briefly on category and identity of its own images; the neuroids of
-:mod:`insilico.it.simulator` are noisy readouts of its stages. It lives apart from the renderer so
-that the jobs that only render images (task images, stimulus sets) do not import torch.
+:mod:`insilico.it.experiment` are noisy readouts of its stages. It lives apart from the renderer
+(:mod:`insilico.it.simulator`) so that the jobs that only render images (task images, stimulus
+sets) do not import torch.
+
+Ground-truth "brain": a hidden network that sees only pixels and is never one of the scored
+models (its own architecture, width, seed, training images and loss):
+
+    image -> resized to ``brain_resolution``
+      V1 (fixed): quadrature Gabor pairs, 4 orientations x 2 wavelengths, energy, divisive
+          normalisation by the local mean energy; standardised by constants of its training set
+      V4 (trained): 5x5 convolution of V1 (pooled 2x2) to ``brain.width`` maps, ReLU
+      IT (trained, recurrent): a feedforward sweep, then ``brain.iterations`` iterations with
+          feedback (IT scales V4 by 1 + tanh(W_fb * IT)) and local recurrence (3x3 convolution
+          of the IT maps); the IT code is a ReLU layer of ``brain.it_units`` on the spatial mean
+    trained (:func:`train_hidden_network`) briefly with Adam on category + identity of its own
+    rendered images (half of them hard), the loss summed over iterations with later ones
+    weighted more: the feedforward sweep solves what it can, recurrence adds the rest.
+
+The workflow trains it once and caches the checkpoint under a content key of its settings
+(:func:`network_settings`). A V4 site reads 2-3 V4 maps through a local Gaussian receptive field
+(sites scatter around one point, like a Utah array); an IT site reads a sparse random mixture of
+the IT code. Both are rectified above a per-site quantile of their drive on the brain's own
+calibration images and scaled so that the 98th percentile is 1, so a drive is a fixed function of
+the image, whatever else is in the stimulus set.
+
+Time course (per 10 ms bin; the image is on from 0 to ``image_on_ms``): at ``t`` ms a site reports
+its stage's state at iteration ``(t - latency) / brain.iteration_ms`` (linear between iterations,
+the last held), times an envelope ``k(t - latency)``: a rise (10 ms), a transient that adapts to a
+sustained level, and a decay after the image goes off. V4 latencies are 60-80 ms, IT latencies
+90-110 ms; with 4 iterations of 25 ms, IT settles at about 200 ms and what the recurrence adds
+develops after about 150 ms (``late_share`` in the ground truth measures it per image).
 """
 
 from __future__ import annotations
@@ -17,25 +46,54 @@ from torch.nn import functional as F
 
 from insilico.core.units import IT_BIN_MS
 from insilico.it import cache_keys
-from insilico.it.simulator import (
-    CALIBRATION_IMAGES,
-    GABOR_ORIENTATIONS,
-    GABOR_WAVELENGTHS,
-    IT_LATENCY_MS,
-    IT_READOUT_DENSITY,
-    SIMULATOR_VERSION,
-    THRESHOLD_QUANTILE,
-    V1_SEMISATURATION,
-    V4_LATENCY_MS,
-    V4_RF_SCATTER,
-    V4_RF_SIGMA,
-    _rng,
-    _time_course,
-    task_images,
-)
+from insilico.it.simulator import SIMULATOR_VERSION, random_stream, task_images
 
 _log = logging.getLogger(__name__)
 _CHUNK_IMAGES = 64  # images through the ground-truth brain at a time (bounds memory)
+
+# Time course of every response component (ms).
+RISE_MS = 10.0
+ADAPT_MS = 40.0
+SUSTAINED = 0.55  # sustained level relative to the transient peak
+DECAY_MS = 40.0
+V4_LATENCY_MS = (60.0, 80.0)
+IT_LATENCY_MS = (90.0, 110.0)
+
+V1_SEMISATURATION = 0.5  # V1 divisive normalisation: energy / (this + local mean energy)
+V4_RF_SIGMA = (0.1, 0.2)  # receptive-field sigma, half-image units
+# Like a Utah array, the V4 sites sample one patch of cortex: receptive-field centres scatter
+# with this standard deviation (half-image units) around a point near the fovea.
+V4_RF_SCATTER = 0.35
+IT_READOUT_DENSITY = 0.3  # share of the hidden IT units an IT site reads
+THRESHOLD_QUANTILE = (0.2, 0.6)  # a site is silent below this quantile of its calibration drive
+
+CALIBRATION_IMAGES = 256  # the brain's own images that fix its thresholds and scales
+
+GABOR_ORIENTATIONS = 4
+GABOR_WAVELENGTHS = (1 / 10, 1 / 5)  # fractions of the image width
+
+
+def time_course(bin_starts_ms: np.ndarray, latency_ms: np.ndarray, image_on_ms: float):
+    """Mean of the response kernel over each 10 ms bin: ``(n_neuroids, n_bins)``.
+
+    ``k(tau)`` of the time since latency: rise ``1 - exp(-tau / RISE_MS)`` times an adapting
+    transient ``SUSTAINED + (1 - SUSTAINED) exp(-tau / ADAPT_MS)`` while the image is on (its
+    duration ``image_on_ms``), then an exponential decay with ``DECAY_MS`` from the value reached.
+    """
+    t = np.asarray(bin_starts_ms, float)[None, :, None] + np.arange(0.5, IT_BIN_MS)[None, None, :]
+    tau = t - np.asarray(latency_ms, float)[:, None, None]
+
+    def on(tau):
+        tau = np.maximum(tau, 0)
+        return (1 - np.exp(-tau / RISE_MS)) * (
+            SUSTAINED + (1 - SUSTAINED) * np.exp(-tau / ADAPT_MS)
+        )
+
+    after = on(np.full_like(tau, image_on_ms)) * np.exp(
+        -np.maximum(tau - image_on_ms, 0) / DECAY_MS
+    )
+    kernel = np.where(tau < 0, 0.0, np.where(tau < image_on_ms, on(tau), after))
+    return kernel.mean(-1)
 
 
 def gabor_bank(resolution: int) -> torch.Tensor:
@@ -162,7 +220,7 @@ def train_hidden_network(params: dict) -> dict:
             v1.shape[1], config["width"], config["it_units"], n_cat, n_objects
         )
     optimiser = torch.optim.Adam(network.parameters(), lr=config["learning_rate"])
-    rng = _rng(seed, "brain-batches")
+    rng = random_stream(seed, "brain-batches")
     weights = np.arange(1, config["iterations"] + 2) / (config["iterations"] + 1)
     for step in range(config["steps"]):
         batch = torch.from_numpy(rng.integers(0, len(v1), config["batch_size"]))
@@ -240,7 +298,7 @@ class GroundTruthBrain:
         self.network.load_state_dict(checkpoint["state"])
         self.v1_mean, self.v1_std = checkpoint["v1_mean"], checkpoint["v1_std"]
         self.network.eval()
-        rng = _rng(seed, "brain")
+        rng = random_stream(seed, "brain")
         # V4 sites: 2-3 V4 maps each, pooled by a local Gaussian receptive field; like a Utah
         # array they sample one patch of cortex around a point near the fovea.
         res = self.resolution // 2
@@ -323,10 +381,10 @@ class GroundTruthBrain:
 
         A neuroid's drive at time t is its stage's state at iteration ``(t - latency) /
         iteration_ms`` (linear between iterations, the last one held), times the response
-        envelope of :func:`_time_course`.
+        envelope of :func:`time_course`.
         """
         image_on = float(self.params["image_on_ms"])
-        envelope = _time_course(bin_starts_ms, self.latency, image_on)  # (n_neuroids, n_bins)
+        envelope = time_course(bin_starts_ms, self.latency, image_on)  # (n_neuroids, n_bins)
         weights = _iteration_weights(
             bin_starts_ms,
             self.latency,

@@ -1,4 +1,4 @@
-"""Synthetic HvM-like experiment: rendered objects, a hidden ground-truth ventral stream, spikes.
+"""Synthetic HvM-like images: procedural objects rendered at variation levels, on 1/f backgrounds.
 
 The default IT data of the pipeline come from here. The experiment follows the design of the
 HvM set behind Brain-Score's MajajHong2015 benchmarks: ``n_categories`` x ``objects_per_category``
@@ -15,35 +15,8 @@ each category has its own prototype (two dominant harmonics, an elongation, some
 hollow like rings), each object perturbs the prototype and has its own luminance, texture
 orientation and contrast. Out-of-plane rotation is rendered as foreshortening plus shading.
 
-Ground-truth "brain": a hidden network that sees only pixels and is never one of the scored
-models (its own architecture, width, seed, training images and loss):
-
-    image -> resized to ``brain_resolution``
-      V1 (fixed): quadrature Gabor pairs, 4 orientations x 2 wavelengths, energy, divisive
-          normalisation by the local mean energy; standardised by constants of its training set
-      V4 (trained): 5x5 convolution of V1 (pooled 2x2) to ``brain.width`` maps, ReLU
-      IT (trained, recurrent): a feedforward sweep, then ``brain.iterations`` iterations with
-          feedback (IT scales V4 by 1 + tanh(W_fb * IT)) and local recurrence (3x3 convolution
-          of the IT maps); the IT code is a ReLU layer of ``brain.it_units`` on the spatial mean
-    trained (:func:`insilico.it.brain.train_hidden_network`) briefly with Adam on category + identity of its own
-    rendered images (half of them hard), the loss summed over iterations with later ones
-    weighted more: the feedforward sweep solves what it can, recurrence adds the rest.
-
-The workflow trains it once and caches the checkpoint under a content key of its settings
-(:func:`insilico.it.brain.network_settings`). A V4 site reads 2-3 V4 maps through a local Gaussian receptive field
-(sites scatter around one point, like a Utah array); an IT site reads a sparse random mixture of
-the IT code. Both are rectified above a per-site quantile of their drive on the brain's own
-calibration images and scaled so that the 98th percentile is 1, so a drive is a fixed function of
-the image, whatever else is in the stimulus set.
-
-Time course (per 10 ms bin; the image is on from 0 to ``image_on_ms``): at ``t`` ms a site reports
-its stage's state at iteration ``(t - latency) / brain.iteration_ms`` (linear between iterations,
-the last held), times an envelope ``k(t - latency)``: a rise (10 ms), a transient that adapts to a
-sustained level, and a decay after the image goes off. V4 latencies are 60-80 ms, IT latencies
-90-110 ms; with 4 iterations of 25 ms, IT settles at about 200 ms and what the recurrence adds
-develops after about 150 ms (``late_share`` in the ground truth measures it per image). Spike
-counts per bin are negative binomial with the neuroid's Fano factor (Poisson at 1); rates are
-reported in Hz (count / 0.01 s). The exact reliability of every repetition average is exported.
+The hidden ground-truth network the neuroids read out is :mod:`insilico.it.brain`; the experiment
+(stimulus set, spikes, assemblies) is assembled by :mod:`insilico.it.experiment`, above both.
 
 Every random choice comes from numpy Generators seeded from ``seed`` and a fixed name per use, so
 the objects, the brain, its training, the neural stimuli, the task-training images and the spikes
@@ -55,23 +28,13 @@ from __future__ import annotations
 import math
 import zlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from insilico.core.io import load_torch, write_netcdf
-from insilico.core.units import IT_BIN_MS
-from insilico.it.assembly import write_assembly, write_stimulus_set
-
-if TYPE_CHECKING:
-    from insilico.it.brain import GroundTruthBrain
-
 SIMULATOR_VERSION = "2.1.0"
 
-STIMULUS_SET_IDENTIFIER = "insilico.SimulatedHvM"
-ASSEMBLY_IDENTIFIER = "insilico.SimulatedHvM2015"
 MAX_VARIATION = 6
 HARMONICS = np.arange(2, 8)  # radial harmonics of the silhouettes
 # Shape is the category cue (prototype harmonics, elongation, hollowness); texture (luminance,
@@ -99,29 +62,8 @@ LOW_CONTRAST = 0.3  # object contrast against the mean background, relative to a
 UNUSUAL_OUT_OF_PLANE_DEG = (60.0, 80.0)  # both out-of-plane rotations, beyond variation 6's mean
 TASK_HARD_FRACTION = 0.5  # share of hard images among task-training images (each kind equally)
 
-# Time course of every response component (ms).
-RISE_MS = 10.0
-ADAPT_MS = 40.0
-SUSTAINED = 0.55  # sustained level relative to the transient peak
-DECAY_MS = 40.0
-V4_LATENCY_MS = (60.0, 80.0)
-IT_LATENCY_MS = (90.0, 110.0)
 
-V1_SEMISATURATION = 0.5  # V1 divisive normalisation: energy / (this + local mean energy)
-V4_RF_SIGMA = (0.1, 0.2)  # receptive-field sigma, half-image units
-# Like a Utah array, the V4 sites sample one patch of cortex: receptive-field centres scatter
-# with this standard deviation (half-image units) around a point near the fovea.
-V4_RF_SCATTER = 0.35
-IT_READOUT_DENSITY = 0.3  # share of the hidden IT units an IT site reads
-THRESHOLD_QUANTILE = (0.2, 0.6)  # a site is silent below this quantile of its calibration drive
-
-CALIBRATION_IMAGES = 256  # the brain's own images that fix its thresholds and scales
-
-GABOR_ORIENTATIONS = 4
-GABOR_WAVELENGTHS = (1 / 10, 1 / 5)  # fractions of the image width
-
-
-def _rng(seed: int, stream: str) -> np.random.Generator:
+def random_stream(seed: int, stream: str) -> np.random.Generator:
     """An independent, reproducible random stream per purpose."""
     return np.random.default_rng([seed, zlib.crc32(stream.encode())])
 
@@ -156,7 +98,7 @@ class ObjectBank:
 
 def make_objects(n_categories: int, objects_per_category: int, seed: int) -> ObjectBank:
     """Category prototypes and their objects (deterministic from ``seed``)."""
-    rng = _rng(seed, "objects")
+    rng = random_stream(seed, "objects")
     n_h = len(HARMONICS)
     proto_amp = np.zeros((n_categories, n_h))
     proto_phase = rng.uniform(0, 2 * np.pi, size=(n_categories, n_h))
@@ -352,7 +294,7 @@ def stimulus_design(
     Clean images: ``images_per_object`` per object and variation level; then, per object and hard
     kind (:data:`HARD_KINDS`), ``hard_images_per_object`` images at variation ``HARD_VARIATION``.
     """
-    rng = _rng(seed, f"{stream}:poses")
+    rng = random_stream(seed, f"{stream}:poses")
     rows = [
         (o, v, "clean")
         for v in variations
@@ -402,7 +344,7 @@ def render_design(objects: ObjectBank, design: pd.DataFrame, size: int, seed: in
         design["object_index"].to_numpy(),
         poses,
         size,
-        _rng(seed, f"{stream}:pixels"),
+        random_stream(seed, f"{stream}:pixels"),
         kinds,
     )
 
@@ -419,7 +361,7 @@ def task_images(
     category labels, design table with ``object_index`` and ``image_kind``).
     """
     objects = make_objects(params["n_categories"], params["objects_per_category"], params["seed"])
-    rng = _rng(seed, f"{stream}:design")
+    rng = random_stream(seed, f"{stream}:design")
     object_index = rng.integers(0, objects.n_objects, size=n_images)
     hard = rng.random(n_images) < TASK_HARD_FRACTION
     kinds = np.where(
@@ -452,290 +394,5 @@ def task_image_set(params: dict, *, n_train: int, n_test: int, seed: int, size: 
             "simulator_version": SIMULATOR_VERSION,
             "description": "rendered objects of the simulated experiment at new poses (variation "
             "uniform over 0..6) and backgrounds; labels are category indices",
-        },
-    )
-
-
-# --- ground-truth brain -----------------------------------------------------------------------
-
-
-def _time_course(bin_starts_ms: np.ndarray, latency_ms: np.ndarray, image_on_ms: float):
-    """Mean of the response kernel over each 10 ms bin: ``(n_neuroids, n_bins)``.
-
-    ``k(tau)`` of the time since latency: rise ``1 - exp(-tau / RISE_MS)`` times an adapting
-    transient ``SUSTAINED + (1 - SUSTAINED) exp(-tau / ADAPT_MS)`` while the image is on (its
-    duration ``image_on_ms``), then an exponential decay with ``DECAY_MS`` from the value reached.
-    """
-    t = np.asarray(bin_starts_ms, float)[None, :, None] + np.arange(0.5, IT_BIN_MS)[None, None, :]
-    tau = t - np.asarray(latency_ms, float)[:, None, None]
-
-    def on(tau):
-        tau = np.maximum(tau, 0)
-        return (1 - np.exp(-tau / RISE_MS)) * (
-            SUSTAINED + (1 - SUSTAINED) * np.exp(-tau / ADAPT_MS)
-        )
-
-    after = on(np.full_like(tau, image_on_ms)) * np.exp(
-        -np.maximum(tau - image_on_ms, 0) / DECAY_MS
-    )
-    kernel = np.where(tau < 0, 0.0, np.where(tau < image_on_ms, on(tau), after))
-    return kernel.mean(-1)
-
-
-def spike_rates(
-    rates: np.ndarray, fano: np.ndarray, repetitions: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Noisy rates (Hz) ``(repetitions, *rates.shape)``: negative binomial counts per 10 ms bin.
-
-    A count with mean ``m = rate * 0.01`` and Fano factor ``F`` has variance ``F m`` (Poisson when
-    ``F`` is 1); ``fano`` is per neuroid (axis 1 of ``rates``).
-    """
-    mean = np.maximum(rates * IT_BIN_MS / 1000.0, 1e-9)
-    excess = np.broadcast_to(np.asarray(fano, float)[None, :, None] - 1.0, mean.shape)
-    shape = (repetitions, *mean.shape)
-    # Negative binomial as a gamma-Poisson mixture: the gamma has mean m and variance (F - 1) m.
-    over = excess > 1e-9
-    intensity = np.broadcast_to(mean, shape).copy()
-    if over.any():
-        intensity[:, over] = rng.gamma(
-            mean[over] / excess[over], excess[over], size=(repetitions, int(over.sum()))
-        )
-    return rng.poisson(intensity).astype(np.float64) * (1000.0 / IT_BIN_MS)
-
-
-def true_reliability(rates: np.ndarray, fano: np.ndarray, repetitions: int) -> np.ndarray:
-    """Exact reliability of the repetition average, per neuroid: what the split-half ceiling estimates.
-
-    ``rates`` (n_images, n_neuroids, n_bins) noiseless, Hz; the response is the mean over the bins.
-    Signal variance over images divided by signal plus noise variance of the average of
-    ``repetitions`` trials (bins independent, count variance ``F m``).
-    """
-    n_bins = rates.shape[2]
-    signal = rates.mean(axis=2)
-    count_var = fano[None, :, None] * rates * IT_BIN_MS / 1000.0
-    noise_var = (count_var * (1000.0 / IT_BIN_MS) ** 2).sum(axis=2) / n_bins**2 / repetitions
-    signal_var = signal.var(axis=0, ddof=1)
-    return signal_var / (signal_var + noise_var.mean(axis=0))
-
-
-# --- the experiment ---------------------------------------------------------------------------
-
-
-def bin_starts(params: dict) -> np.ndarray:
-    """Start (ms after image onset) of every recorded 10 ms bin."""
-    start, end = params["time_bins_ms"]
-    return np.arange(start, end, IT_BIN_MS)
-
-
-def simulate_experiment(
-    params: dict,
-    seed: int,
-    *,
-    assembly_path,
-    temporal_path,
-    csv_path,
-    zip_path,
-    groundtruth_path,
-    network_path=None,
-) -> dict:
-    """Render the stimulus set, run the brain, draw spikes; write the five files.
-
-    ``temporal_path``: NeuroidAssembly with one 10 ms bin per ``time_bins_ms`` step;
-    ``assembly_path``: the same trials averaged over ``window_ms`` (one time bin), as
-    MajajHong2015.public is; ``csv_path``/``zip_path``: the StimulusSet; ``groundtruth_path``:
-    noiseless rates, per-iteration drives, per-neuroid parameters and exact reliabilities
-    (netCDF). ``network_path``: the hidden network's checkpoint (:func:`insilico.it.brain.train_hidden_network`,
-    cached by the workflow); trained here when omitted. Returns a small summary for the log.
-    """
-    objects = make_objects(params["n_categories"], params["objects_per_category"], seed)
-    design = stimulus_design(
-        objects,
-        list(params["variations"]),
-        params["images_per_object"],
-        seed,
-        "hvm",
-        params["hard_images_per_object"],
-    )
-    images = render_design(objects, design, params["image_size"], seed, "hvm")
-    checkpoint = None if network_path is None else load_torch(network_path)
-    from insilico.it.brain import GroundTruthBrain  # torch: only this job runs the network
-
-    brain = GroundTruthBrain(params, seed, checkpoint)
-    starts = bin_starts(params)
-    drives = brain.drives(images)  # (n_images, iterations + 1, n_neuroids), pixels only
-    rates = brain.rates(drives, starts)  # (n_images, n_neuroids, n_bins), Hz
-    repetitions = int(params["repetitions"])
-    rng = _rng(seed, "spikes")
-    trials = np.stack(
-        [spike_rates(rates, brain.fano, 1, rng)[0].astype(np.float32) for _ in range(repetitions)]
-    )  # (repetitions, n_images, n_neuroids, n_bins)
-
-    window = _window_mask(starts, params["window_ms"])
-    n_images = len(design)
-    metadata = design[
-        [
-            "stimulus_id",
-            "object_name",
-            "category_name",
-            "variation",
-            "image_kind",
-            "ty",
-            "tz",
-            "s",
-            "rxy",
-            "rxz",
-            "ryz",
-        ]
-    ].copy()
-    write_stimulus_set(images, metadata, csv_path, zip_path)
-
-    presentation = {
-        "stimulus_id": np.tile(design["stimulus_id"].to_numpy(), repetitions),
-        "repetition": np.repeat(np.arange(repetitions), n_images),
-        "object_name": np.tile(design["object_name"].to_numpy(), repetitions),
-        "category_name": np.tile(design["category_name"].to_numpy(), repetitions),
-        "variation": np.tile(design["variation"].to_numpy(), repetitions),
-        "image_kind": np.tile(design["image_kind"].to_numpy(), repetitions),
-    }
-    neuroids = _neuroid_coords(brain)
-    data = trials.reshape(repetitions * n_images, *trials.shape[2:])
-    temporal = _assembly(
-        data, presentation, neuroids, starts, starts + IT_BIN_MS, f"{ASSEMBLY_IDENTIFIER}.temporal"
-    )
-    write_assembly(temporal, temporal_path)
-    averaged = data[:, :, window].mean(axis=2, keepdims=True)
-    lo, hi = params["window_ms"]
-    write_assembly(
-        _assembly(averaged, presentation, neuroids, [lo], [hi], ASSEMBLY_IDENTIFIER), assembly_path
-    )
-
-    reliability_window = true_reliability(rates[:, :, window], brain.fano, repetitions)
-    reliability_bins = np.stack(
-        [true_reliability(rates[:, :, [b]], brain.fano, repetitions) for b in range(len(starts))],
-        axis=1,
-    )
-    truth = _groundtruth(brain, design, rates, starts, reliability_window, reliability_bins)
-    truth["drive"] = (("stimulus", "iteration", "neuroid"), drives.astype(np.float32))
-    truth["late_share"] = ("stimulus", late_share(drives[:, :, brain.region == "IT"]))
-    write_netcdf(truth, groundtruth_path)
-    hard = design["image_kind"].to_numpy() != "clean"
-    return {
-        "n_stimuli": n_images,
-        "n_presentations": repetitions * n_images,
-        "n_neuroids": rates.shape[1],
-        "n_bins": len(starts),
-        "mean_rate_hz": float(rates.mean()),
-        "true_reliability_median": {
-            region: float(np.median(reliability_window[brain.region == region]))
-            for region in ("V4", "IT")
-        },
-        "it_late_share_median": {
-            "clean": float(np.median(truth["late_share"].values[~hard])),
-            "hard": float(np.median(truth["late_share"].values[hard])),
-        },
-        "network_accuracy": brain.accuracy,
-    }
-
-
-def late_share(it_drives: np.ndarray, early_iteration: int = 1) -> np.ndarray:
-    """Per image, the share of its final IT response pattern not yet there at ``early_iteration``.
-
-    ``it_drives`` (n_images, iterations + 1, n_it): ``|d_K - d_e|^2 / |d_K - mean_K|^2`` over the
-    IT sites, where ``mean_K`` is the mean final response over images; with the default
-    ``iteration_ms`` (25) and IT latencies (90-110 ms), iteration 1 is reached at 115-135 ms, so
-    this is the part of the response that develops after about 150 ms.
-    """
-    final = it_drives[:, -1]
-    change = ((final - it_drives[:, early_iteration]) ** 2).sum(-1)
-    spread = ((final - final.mean(0)) ** 2).sum(-1)
-    return change / np.maximum(spread, 1e-12)
-
-
-def _window_mask(starts: np.ndarray, window_ms) -> np.ndarray:
-    lo, hi = window_ms
-    mask = (starts >= lo) & (starts + IT_BIN_MS <= hi)
-    if not mask.any():
-        raise ValueError(f"window_ms {list(window_ms)} holds none of the bins starting at {starts}")
-    return mask
-
-
-def _neuroid_coords(brain: GroundTruthBrain) -> dict[str, np.ndarray]:
-    """Neuroid metadata with MajajHong2015's coordinate names (simulated values)."""
-    n = len(brain.region)
-    centers = np.concatenate([brain.v4_center, brain.it_center])
-    index_in_region = np.concatenate([np.arange(brain.n_v4), np.arange(brain.n_it)])
-    return {
-        "neuroid_id": np.array(
-            [f"{r}_{i:03d}" for r, i in zip(brain.region, index_in_region, strict=True)]
-        ),
-        "region": brain.region,
-        "subregion": brain.region,
-        "animal": np.full(n, "simulated"),
-        "hemisphere": np.full(n, "L"),
-        "arr": brain.region,
-        "row": index_in_region // 10,
-        "col": index_in_region % 10,
-        # receptive-field centre in degrees for images of 8 degrees, as HvM was shown
-        "x": centers[:, 0] * 4.0,
-        "y": centers[:, 1] * 4.0,
-    }
-
-
-def _assembly(data, presentation, neuroids, starts, ends, identifier) -> xr.DataArray:
-    coords = {name: ("presentation", values) for name, values in presentation.items()}
-    coords |= {name: ("neuroid", values) for name, values in neuroids.items()}
-    coords |= {
-        "time_bin_start": ("time_bin", np.asarray(starts, dtype=np.int64)),
-        "time_bin_end": ("time_bin", np.asarray(ends, dtype=np.int64)),
-    }
-    return xr.DataArray(
-        np.asarray(data, dtype=np.float32),
-        dims=("presentation", "neuroid", "time_bin"),
-        coords=coords,
-        attrs={
-            "identifier": identifier,
-            "stimulus_set_identifier": STIMULUS_SET_IDENTIFIER,
-            "units": "Hz (spike count per 10 ms bin / 0.01 s, averaged over the time bin)",
-            "simulator_version": SIMULATOR_VERSION,
-        },
-    )
-
-
-def _groundtruth(brain, design, rates, starts, reliability_window, reliability_bins):
-    neuroid_id = _neuroid_coords(brain)["neuroid_id"]
-    return xr.Dataset(
-        {
-            "rate": (("stimulus", "neuroid", "time_bin"), rates.astype(np.float32)),
-            "fano": ("neuroid", brain.fano),
-            "latency_ms": ("neuroid", brain.latency),
-            "baseline_hz": ("neuroid", brain.baseline),
-            "gain_hz": ("neuroid", brain.gain),
-            "threshold": ("neuroid", brain.threshold),
-            "network_accuracy_clean": ("iteration", brain.accuracy["clean"]),
-            "network_accuracy_hard": ("iteration", brain.accuracy["hard"]),
-            "true_reliability_window": ("neuroid", reliability_window),
-            "true_reliability": (("neuroid", "time_bin"), reliability_bins),
-        },
-        coords={
-            "stimulus_id": ("stimulus", design["stimulus_id"].to_numpy()),
-            "image_kind": ("stimulus", design["image_kind"].to_numpy()),
-            "iteration": np.arange(brain.iterations + 1),
-            "iteration_ms": (
-                "iteration",
-                np.arange(brain.iterations + 1) * 1.0 * brain.params["brain"]["iteration_ms"],
-            ),
-            "neuroid_id": ("neuroid", neuroid_id),
-            "region": ("neuroid", brain.region),
-            "time_bin_start": ("time_bin", starts.astype(np.int64)),
-            "time_bin_end": ("time_bin", (starts + IT_BIN_MS).astype(np.int64)),
-        },
-        attrs={
-            "simulator_version": SIMULATOR_VERSION,
-            "description": "noiseless rates (Hz), drives per iteration of the hidden network and "
-            "parameters of the simulated neuroids; true_reliability is the exact reliability of "
-            "the repetition average that the split-half (Spearman-Brown) ceiling estimates; "
-            "network_accuracy_* the hidden network's own category accuracy per iteration "
-            "(iteration_ms after each site's latency) on its held-out clean and hard images; "
-            "late_share the share of an image's final IT pattern that develops after iteration 1",
         },
     )

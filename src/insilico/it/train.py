@@ -26,6 +26,7 @@ import xarray as xr
 from torch.nn import functional as F
 
 from insilico.core.checkpoint import RunState, digest, fingerprint, seeded
+from insilico.core.classification import accuracy, standardise
 from insilico.core.device import autocast, choose_device
 from insilico.core.io import load_torch, save_torch, write_netcdf
 from insilico.it.models import MODELS, model_kind, model_module
@@ -41,7 +42,6 @@ TRAIN_KEYS = frozenset(
         "seed",
     }
 )
-_EVAL_BATCH = 512
 
 
 def build_it_model(kind: str, *, size: int, n_classes: int, **hparams: Any) -> torch.nn.Module:
@@ -80,25 +80,6 @@ def multiply_adds(model: torch.nn.Module, size: int) -> int:
     for hook in hooks:
         hook.remove()
     return total
-
-
-def standardise(images: np.ndarray, mean: float, std: float, device: torch.device) -> torch.Tensor:
-    """uint8 ``(n, h, w)`` -> float32 ``(n, 1, h, w)`` on ``device``, ``(x / 255 - mean) / std``."""
-    x = torch.from_numpy(np.ascontiguousarray(images)).to(device)
-    return ((x.float() / 255.0 - mean) / std)[:, None]
-
-
-@torch.no_grad()
-def accuracy(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
-    """Fraction of correctly categorised images (eval mode, full precision)."""
-    was_training = model.training
-    model.eval()
-    correct = sum(
-        int((model(chunk).argmax(1) == target).sum())
-        for chunk, target in zip(images.split(_EVAL_BATCH), labels.split(_EVAL_BATCH), strict=True)
-    )
-    model.train(was_training)
-    return correct / len(labels)
 
 
 def _check(train_params: dict) -> dict:

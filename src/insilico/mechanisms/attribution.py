@@ -34,7 +34,7 @@ import torch
 import xarray as xr
 
 from insilico.core.units import GREY
-from insilico.retina.train import WindowSampler, standardised_on_device
+from insilico.retina.windows import WindowSampler, standardised_on_device
 
 FIRST_LAYER = "conv1"
 HIDDEN_LAYERS = {1: "act1", 2: "act2"}
@@ -259,6 +259,31 @@ def integrated_gradients(
     return out
 
 
+def _ranks_within_layers(importance: np.ndarray, layer_of: np.ndarray) -> np.ndarray:
+    """Rank ``(cell, channel)`` of each channel's importance within its layer (0 = most)."""
+    rank = np.empty_like(importance, dtype=np.int64)
+    for layer in HIDDEN_LAYERS:
+        columns = np.flatnonzero(layer_of == layer)
+        order = np.argsort(-importance[:, columns], axis=1, kind="stable")
+        rank[np.arange(len(importance))[:, None], columns[order]] = np.arange(len(columns))
+    return rank
+
+
+def _completeness(error: np.ndarray, drive: np.ndarray, phenomenon: str, log) -> float:
+    """The largest completeness error relative to the largest |rate - baseline| (logged)."""
+    scale = float(np.abs(drive).max())
+    relative = float(np.abs(error).max() / scale) if scale > 0 else 0.0
+    if log is not None:
+        log.info(
+            "%s: completeness error max %.3g Hz (%.3g of the largest |rate - baseline| %.3g Hz)",
+            phenomenon,
+            float(np.abs(error).max()),
+            relative,
+            scale,
+        )
+    return relative
+
+
 def attribute(
     model: torch.nn.Module,
     meta: dict,
@@ -298,22 +323,8 @@ def attribute(
     drive = rate - ig["baseline_rate"][None, :, None]
     error = np.stack([values.sum(axis=2) - drive for values in per_layer])
     importance = np.abs(attribution).sum(axis=(0, 3))
-    rank = np.empty_like(importance, dtype=np.int64)
-    layer_of = np.asarray(layers)
-    for layer in HIDDEN_LAYERS:
-        columns = np.flatnonzero(layer_of == layer)
-        order = np.argsort(-importance[:, columns], axis=1, kind="stable")
-        rank[np.arange(len(cells))[:, None], columns[order]] = np.arange(len(columns))
-    scale = float(np.abs(drive).max())
-    relative = float(np.abs(error).max() / scale) if scale > 0 else 0.0
-    if log is not None:
-        log.info(
-            "%s: completeness error max %.3g Hz (%.3g of the largest |rate - baseline| %.3g Hz)",
-            stimulus.attrs["phenomenon"],
-            float(np.abs(error).max()),
-            relative,
-            scale,
-        )
+    rank = _ranks_within_layers(importance, np.asarray(layers))
+    relative = _completeness(error, drive, stimulus.attrs["phenomenon"], log)
     return xr.Dataset(
         {
             "attribution": (("condition", "cell", "channel", "time"), attribution, {"units": "Hz"}),

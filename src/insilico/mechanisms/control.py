@@ -68,7 +68,7 @@ def circuit_cnn(
 ):
     """The control CNN for ``cells`` of ``retina`` (default all) and its metadata.
 
-    Returns ``(model, meta)`` like :func:`insilico.retina.train.load_model` (``cells`` 0-based),
+    Returns ``(model, meta)`` like :func:`insilico.retina.inference.load_model` (``cells`` 0-based),
     with channel order ``retina.bipolar_types`` in layer 1 and bipolar types then
     ``retina.amacrine_types`` in layer 2, and the input standardised to Weber contrast.
     ``channels``: the layers' channel counts, as a fitted CNN's (at least the true types): the
@@ -284,6 +284,6 @@ def untrained_cnn(retina, fitted_meta: dict, seed: int):
 
 
 def payload(model: torch.nn.Module, meta: dict) -> dict:
-    """A control in the format of a trained model file (:func:`insilico.retina.train.load_model`
+    """A control in the format of a trained model file (:func:`insilico.retina.inference.load_model`
     rebuilds it), so the pipeline's mechanism stages dissect it like any fitted CNN."""
     return {**meta, "state_dict": model.state_dict()}

@@ -42,7 +42,8 @@ def truth_cell_indices(cell_names: Sequence[str]) -> list[int]:
     return indices
 
 
-def _check_geometry(stimulus: xr.Dataset, meta: dict) -> None:
+def check_geometry(stimulus: xr.Dataset, meta: dict) -> None:
+    """Stimuli rendered for another CNN's size or history would be misread: refuse them."""
     if stimulus.attrs["history"] != meta["history"] or stimulus.attrs["size"] != meta["size"]:
         raise ValueError(
             f"stimulus {stimulus.attrs['phenomenon']!r} was rendered for history "
@@ -57,9 +58,9 @@ def cnn_rates(model, meta: dict, stimulus: xr.Dataset, batch_size: int = 4096) -
     The conditions are concatenated along time; every condition starts with ``history - 1`` grey
     frames, so each prediction's window lies within one condition.
     """
-    from insilico.retina.train import predict
+    from insilico.retina.inference import predict
 
-    _check_geometry(stimulus, meta)
+    check_geometry(stimulus, meta)
     movie = stimulus["movie"].values
     n_conditions, n_frames = movie.shape[:2]
     n_time = stimulus.sizes["time"]
@@ -70,7 +71,7 @@ def cnn_rates(model, meta: dict, stimulus: xr.Dataset, batch_size: int = 4096) -
 
 def cnn_rest(model, meta: dict) -> np.ndarray:
     """CNN rates ``(cell,)`` for an all-grey window (the integrated-gradients baseline)."""
-    from insilico.retina.train import predict
+    from insilico.retina.inference import predict
 
     grey = np.full((meta["history"], meta["size"], meta["size"]), int(GREY), dtype=np.uint8)
     return predict(model, meta, grey)[:, 0]

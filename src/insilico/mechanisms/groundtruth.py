@@ -49,7 +49,7 @@ import xarray as xr
 from insilico.mechanisms.attribution import HIDDEN_LAYERS, Windows, frozen, probe
 from insilico.mechanisms.experiments import (
     IDENTIFICATION_SCORES,
-    _check_geometry,
+    check_geometry,
     truth_cell_indices,
 )
 from insilico.retina import simulator as retina_sim
@@ -441,7 +441,7 @@ def check(
     n_signals = len(names)
     cells = list(meta["cell_names"])
     indices = truth_cell_indices(cells)
-    _check_geometry(responses, meta)
+    check_geometry(responses, meta)
     signals = true_signals(retina, responses)
     correlation = identify_on_probe(model, meta, retina, offsets, batch_size, device)
     # A channel that correlates positively with no true signal is identified with none of them.

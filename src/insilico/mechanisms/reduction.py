@@ -100,6 +100,56 @@ def _prune_layer(
     return new_keep, curve
 
 
+def _full_rate(reduced: torch.Tensor, baseline: np.ndarray, index: np.ndarray, shape) -> np.ndarray:
+    """The reduced model's rate ``(condition, cell, time)``: grey windows at the baseline rate."""
+    n_conditions, n_time = shape
+    n_cells = len(baseline)
+    rate = np.broadcast_to(baseline[:, None], (n_cells, n_conditions * n_time)).copy()
+    rate[:, index] = reduced.cpu().double().numpy()
+    return rate.reshape(n_cells, n_conditions, n_time).transpose(1, 0, 2)
+
+
+def _padded_curves(curves: dict, n_cells: int) -> np.ndarray:
+    """Pruning curves ``(cell, layer, n_removed)``, NaN past a layer's channel count."""
+    width = max(curve.shape[1] for curve in curves.values())
+    curve = np.full((n_cells, len(HIDDEN_LAYERS), width), np.nan)
+    for i, layer in enumerate(HIDDEN_LAYERS):
+        curve[:, i, : curves[layer].shape[1]] = curves[layer]
+    return curve
+
+
+def _reduction_dataset(
+    keep_all, n_kept, final, curve, rate, cells, attribution, stimulus, tolerance, min_response
+) -> xr.Dataset:
+    """The reduction of one phenomenon as a labelled Dataset (see :func:`reduce`)."""
+    layer_of, width = attribution["channel_layer"].values, curve.shape[2]
+    return xr.Dataset(
+        {
+            "keep": (("cell", "channel"), keep_all),
+            "n_kept": (("cell", "layer"), n_kept.astype(np.int64)),
+            "explained_variance": ("cell", final.astype(np.float64)),
+            "pruning_curve": (("cell", "layer", "n_removed"), curve),
+            "reduced_rate": (("condition", "cell", "time"), rate, {"units": "Hz"}),
+        },
+        coords={
+            "cell": cells,
+            "channel": attribution["channel"].values,
+            "channel_layer": ("channel", layer_of),
+            "channel_index": ("channel", attribution["channel_index"].values),
+            "layer": list(HIDDEN_LAYERS),
+            "n_removed": np.arange(width),
+            "condition": attribution["condition"].values,
+            "time": attribution["time"].values,
+        },
+        attrs={
+            "phenomenon": stimulus.attrs["phenomenon"],
+            "tolerance": tolerance,
+            "min_response": min_response,
+            "criterion": "explained variance of the full model's response >= 1 - tolerance",
+        },
+    )
+
+
 def reduce(
     model: torch.nn.Module,
     meta: dict,
@@ -145,18 +195,10 @@ def reduce(
         reduced = masked_rates(model, windows, index, keep, fill, batch_size)
         reduced = reduced[torch.arange(n_cells), :, torch.arange(n_cells)]  # (cells, windows)
         final = explained(reduced, full.T, floor).cpu().numpy()
-    n_conditions, n_time = windows.shape
-    rate = np.broadcast_to(
-        attribution["baseline_rate"].values[:, None], (n_cells, n_conditions * n_time)
-    ).copy()
-    rate[:, index] = reduced.cpu().double().numpy()
-    rate = rate.reshape(n_cells, n_conditions, n_time).transpose(1, 0, 2)
+    rate = _full_rate(reduced, attribution["baseline_rate"].values, index, windows.shape)
     keep_all = np.concatenate([keep[layer].cpu().numpy() > 0.5 for layer in HIDDEN_LAYERS], axis=1)
     n_kept = np.stack([keep[layer].sum(1).cpu().numpy() for layer in HIDDEN_LAYERS], axis=1)
-    width = max(curve.shape[1] for curve in curves.values())
-    curve = np.full((n_cells, len(HIDDEN_LAYERS), width), np.nan)
-    for i, layer in enumerate(HIDDEN_LAYERS):
-        curve[:, i, : curves[layer].shape[1]] = curves[layer]
+    curve = _padded_curves(curves, n_cells)
     if log is not None:
         log.info(
             "%s: kept channels per cell (layer 1, layer 2): %s; explained variance %s",
@@ -164,28 +206,6 @@ def reduce(
             [tuple(int(v) for v in row) for row in n_kept],
             np.round(final, 3).tolist(),
         )
-    return xr.Dataset(
-        {
-            "keep": (("cell", "channel"), keep_all),
-            "n_kept": (("cell", "layer"), n_kept.astype(np.int64)),
-            "explained_variance": ("cell", final.astype(np.float64)),
-            "pruning_curve": (("cell", "layer", "n_removed"), curve),
-            "reduced_rate": (("condition", "cell", "time"), rate, {"units": "Hz"}),
-        },
-        coords={
-            "cell": cells,
-            "channel": attribution["channel"].values,
-            "channel_layer": ("channel", layer_of),
-            "channel_index": ("channel", attribution["channel_index"].values),
-            "layer": list(HIDDEN_LAYERS),
-            "n_removed": np.arange(width),
-            "condition": attribution["condition"].values,
-            "time": attribution["time"].values,
-        },
-        attrs={
-            "phenomenon": stimulus.attrs["phenomenon"],
-            "tolerance": tolerance,
-            "min_response": min_response,
-            "criterion": "explained variance of the full model's response >= 1 - tolerance",
-        },
+    return _reduction_dataset(
+        keep_all, n_kept, final, curve, rate, cells, attribution, stimulus, tolerance, min_response
     )

@@ -55,11 +55,11 @@ def evaluate(
     whose stimulus statistics scale the test movie (:data:`STANDARDISE`); they differ only when a
     model is tested on another stimulus class than it was trained on. ``samples`` and ``seed``
     set the closed-loop simulation of models with a spike-history term (the GLM, see
-    :func:`insilico.retina.train.predict`); other models ignore them. ``recording`` may pass the
+    :func:`insilico.retina.inference.predict`); other models ignore them. ``recording`` may pass the
     already read recording of ``recording_path``; ``device`` runs the model there (default CPU).
     """
+    from insilico.retina.inference import load_model, predict
     from insilico.retina.recording import read_recording
-    from insilico.retina.train import load_model, predict
 
     if standardise not in STANDARDISE:
         raise ValueError(f"standardise must be one of {sorted(STANDARDISE)}, got {standardise!r}")
@@ -224,10 +224,38 @@ def summarize(performances: Mapping[tuple[str, str], xr.Dataset]) -> pd.DataFram
 
 def _moments(recording) -> dict[str, float]:
     """The mean and std of a recording's training movie, as model metadata keys."""
-    from insilico.retina.train import stimulus_moments
+    from insilico.retina.windows import stimulus_moments
 
     mean, std = stimulus_moments(recording.train_stimulus)
     return {"stimulus_mean": mean, "stimulus_std": std}
+
+
+def _training_fit(path, recording, fraction: float, *, samples: int, seed: int, device):
+    """One run's Pearson r on its own training windows and on the validation block (against the
+    single-trial training rate), the last training bin it saw, and its best epoch."""
+    from insilico.retina.inference import load_model, predict
+    from insilico.retina.windows import split_bins
+
+    model, meta = load_model(path)
+    if device is not None:
+        model.to(device)
+    if not np.isclose(meta.get("train_fraction", 1.0), fraction):
+        raise ValueError(
+            f"{path}: model was trained on fraction {meta.get('train_fraction', 1.0)}, "
+            f"listed as fraction {fraction}"
+        )
+    history = int(meta["history"])
+    span = max(history, int(meta.get("response_history", 0)) + 1)
+    n_bins = recording.train_stimulus.shape[0]
+    train_ends, val_ends = split_bins(n_bins, span, meta["val_fraction"], fraction)
+    fit = {}
+    for name, ends in (("train_correlation", train_ends), ("val_correlation", val_ends)):
+        # Predict only the frames these windows cover: small runs need a small part.
+        first = ends[0] - (history - 1)
+        movie = recording.train_stimulus[first : ends[-1] + 1]
+        prediction = predict(model, meta, movie, samples=samples, seed=seed)
+        fit[name] = pearson(prediction[:, ends - ends[0]], recording.train_rate[:, ends])
+    return fit, train_ends[-1], meta.get("best_epoch", np.nan)
 
 
 def data_efficiency(
@@ -245,11 +273,10 @@ def data_efficiency(
     ``train_correlation`` on the training windows the run was fitted to and ``val_correlation``
     on the fixed validation block, both against the single-trial training rate, which sets a
     lower noise ceiling than the trial average; their difference is the generalisation gap that
-    shows overfitting. The split is recomputed with :func:`insilico.retina.train.split_bins` from the
+    shows overfitting. The split is recomputed with :func:`insilico.retina.windows.split_bins` from the
     fraction and the ``val_fraction`` stored in the model. Missing combinations are ``nan``.
     """
     from insilico.retina.recording import read_recording
-    from insilico.retina.train import load_model, predict, split_bins
 
     if not runs:
         raise ValueError("data_efficiency needs at least one run")
@@ -263,7 +290,6 @@ def data_efficiency(
     values = {name: np.full(shape, np.nan) for name in names}
     best_epoch = np.full(shape[:3], np.nan)
     n_train_bins = np.zeros(len(fractions))
-    n_bins = recording.train_stimulus.shape[0]
     for (model_name, fraction, run_seed), path in runs.items():
         index = (
             models.index(model_name),
@@ -280,27 +306,12 @@ def data_efficiency(
             device=device,
         )
         values["test_correlation"][index] = evaluation["correlation"].values
-        model, meta = load_model(path)
-        if device is not None:
-            model.to(device)
-        if not np.isclose(meta.get("train_fraction", 1.0), float(fraction)):
-            raise ValueError(
-                f"{path}: model was trained on fraction {meta.get('train_fraction', 1.0)}, "
-                f"listed as fraction {fraction}"
-            )
-        history = int(meta["history"])
-        span = max(history, int(meta.get("response_history", 0)) + 1)
-        train_ends, val_ends = split_bins(n_bins, span, meta["val_fraction"], float(fraction))
-        n_train_bins[fractions.index(float(fraction))] = train_ends[-1] + 1
-        for name, ends in (("train_correlation", train_ends), ("val_correlation", val_ends)):
-            # Predict only the frames these windows cover: small runs need a small part.
-            first = ends[0] - (history - 1)
-            movie = recording.train_stimulus[first : ends[-1] + 1]
-            prediction = predict(model, meta, movie, samples=samples, seed=seed)
-            values[name][index] = pearson(
-                prediction[:, ends - ends[0]], recording.train_rate[:, ends]
-            )
-        best_epoch[index] = meta.get("best_epoch", np.nan)
+        fit, last_bin, best_epoch[index] = _training_fit(
+            path, recording, float(fraction), samples=samples, seed=seed, device=device
+        )
+        n_train_bins[fractions.index(float(fraction))] = last_bin + 1
+        for name, correlation in fit.items():
+            values[name][index] = correlation
     dims = ("model", "fraction", "seed", "cell")
     return xr.Dataset(
         {
@@ -323,6 +334,25 @@ def data_efficiency(
     )
 
 
+def _same_cells(recordings: Mapping[str, os.PathLike | str], cells) -> tuple[dict, list]:
+    """Every stimulus class's recording, read once; they must hold the same cells."""
+    from insilico.retina.recording import read_recording
+
+    loaded = {
+        stimulus: read_recording(path, cells=None if cells is None else list(cells))
+        for stimulus, path in recordings.items()
+    }
+    first = next(iter(recordings))
+    cell_names = list(loaded[first].cell_names)
+    for stimulus, recording in loaded.items():
+        if list(recording.cell_names) != cell_names:
+            raise ValueError(
+                f"{recordings[stimulus]}: cells {list(recording.cell_names)} differ from "
+                f"{cell_names} in {recordings[first]}; generalisation needs the same cells"
+            )
+    return loaded, cell_names
+
+
 def generalization(
     models: Mapping[tuple[str, str, int], os.PathLike | str],
     recordings: Mapping[str, os.PathLike | str],
@@ -341,25 +371,13 @@ def generalization(
     ``(model, train_stimulus, test_stimulus, seed, cell)`` and the ``ceiling`` of each test
     recording ``(test_stimulus, cell)``; see :func:`evaluate` for ``standardise``.
     """
-    from insilico.retina.recording import read_recording
-
     if not models:
         raise ValueError("generalization needs at least one model")
     names = list(dict.fromkeys(model for model, _, _ in models))
     train_stimuli = list(dict.fromkeys(stimulus for _, stimulus, _ in models))
     test_stimuli = list(recordings)
     seeds = sorted({int(run_seed) for _, _, run_seed in models})
-    loaded = {
-        stimulus: read_recording(path, cells=None if cells is None else list(cells))
-        for stimulus, path in recordings.items()
-    }
-    cell_names = list(loaded[test_stimuli[0]].cell_names)
-    for stimulus, recording in loaded.items():
-        if list(recording.cell_names) != cell_names:
-            raise ValueError(
-                f"{recordings[stimulus]}: cells {list(recording.cell_names)} differ from "
-                f"{cell_names} in {recordings[test_stimuli[0]]}; generalisation needs the same cells"
-            )
+    loaded, cell_names = _same_cells(recordings, cells)
     shape = (len(names), len(train_stimuli), len(test_stimuli), len(seeds), len(cell_names))
     stacked = {"correlation": np.full(shape, np.nan), "fev": np.full(shape, np.nan)}
     for (model_name, train_stimulus, run_seed), path in models.items():
@@ -432,6 +450,32 @@ def transfer_loss(correlation: xr.DataArray) -> xr.DataArray:
     return (within - correlation).transpose(*correlation.dims)
 
 
+def _model_responses(models, recording, moments: dict, device) -> tuple[dict, int]:
+    """Each model's predicted rate ``(T, n_cells)`` on the probe (zero before its first window),
+    and the one history all models share (STAs of different histories do not compare)."""
+    from insilico.retina.inference import load_model, predict
+
+    stimulus, histories, responses = recording.train_stimulus, set(), {}
+    for key, path in models.items():
+        model, meta = load_model(path)
+        if device is not None:
+            model.to(device)
+        if tuple(meta["cell_names"]) != recording.cell_names:
+            raise ValueError(
+                f"{path}: model was trained on cells {meta['cell_names']}, "
+                f"but {recording.path} gives {recording.cell_names}"
+            )
+        history = int(meta["history"])
+        histories.add(history)
+        rate = predict(model, {**meta, **moments}, stimulus)
+        response = np.zeros((stimulus.shape[0], rate.shape[0]), dtype=np.float32)
+        response[history - 1 :] = rate.T
+        responses[key] = response
+    if len(histories) != 1:
+        raise ValueError(f"models see different histories {sorted(histories)}; STAs need one")
+    return responses, histories.pop()
+
+
 def receptive_fields(
     recording_path,
     models: Mapping[tuple[str, str], os.PathLike | str],
@@ -444,40 +488,21 @@ def receptive_fields(
     ``recording_path`` is a white-noise recording; its training movie, standardised with its own
     mean and std, is the probe for everyone: ``data_sta`` weighs its windows with the recorded
     rate, ``model_sta`` (per (model, train stimulus) in ``models``) with the model's predicted
-    rate (:func:`insilico.retina.sta.spike_triggered_average`). ``similarity`` is the Pearson r
+    rate (:func:`insilico.core.sta.spike_triggered_average`). ``similarity`` is the Pearson r
     between a model's and the data's STA over all lags and pixels.
     """
     import torch
 
+    from insilico.core.sta import spike_triggered_average
     from insilico.retina.recording import read_recording
-    from insilico.retina.sta import spike_triggered_average
-    from insilico.retina.train import WindowSampler, load_model, predict, standardised_on_device
+    from insilico.retina.windows import WindowSampler, standardised_on_device
 
     if not models:
         raise ValueError("receptive_fields needs at least one model")
     recording = read_recording(recording_path, cells=None if cells is None else list(cells))
     moments = _moments(recording)
     stimulus = recording.train_stimulus
-    histories = set()
-    model_stas = {}
-    for (model_name, train_stimulus), path in models.items():
-        model, meta = load_model(path)
-        if device is not None:
-            model.to(device)
-        if tuple(meta["cell_names"]) != recording.cell_names:
-            raise ValueError(
-                f"{path}: model was trained on cells {meta['cell_names']}, "
-                f"but {recording_path} gives {recording.cell_names}"
-            )
-        history = int(meta["history"])
-        histories.add(history)
-        rate = predict(model, {**meta, **moments}, stimulus)
-        response = np.zeros((stimulus.shape[0], rate.shape[0]), dtype=np.float32)
-        response[history - 1 :] = rate.T
-        model_stas[(model_name, train_stimulus)] = response
-    if len(histories) != 1:
-        raise ValueError(f"models see different histories {sorted(histories)}; STAs need one")
-    history = histories.pop()
+    model_stas, history = _model_responses(models, recording, moments, device)
     device = torch.device("cpu") if device is None else torch.device(device)
     movie = standardised_on_device(
         stimulus, moments["stimulus_mean"], moments["stimulus_std"], device

@@ -1,17 +1,12 @@
-"""The trainer of the retina models: windows on the device, checkpoints and resume, early stopping.
+"""The trainer of the retina models: checkpoints and resume, early stopping, on the device.
 
-Data stay on the device for the whole run: the training movie is standardised once into a single
-float32 ``(T, H, W)`` tensor and every batch gathers its history windows from it by index
-arithmetic. Materialising all windows would copy the movie ``history`` times (40x, tens of GB for
-one recording); the per-batch gather costs one small copy per batch instead.
-
-The last ``val_fraction`` of the training bins is a contiguous validation block; windows that would
-straddle the boundary are dropped, so no training window shares a frame with a validation window.
-Early stopping and the learning-rate schedule follow the mean validation Pearson correlation.
-``train_fraction`` (optional, default 1) keeps only the first part of the training block, for
-data-efficiency curves: the validation block stays the same whatever the fraction, so the runs
-are comparable. An epoch is one pass over the run's own training windows (callers that want the
-same optimisation budget for every fraction scale ``epochs`` by ``1 / train_fraction``).
+The movie and its windows are :mod:`insilico.retina.windows`' (one standardised tensor on the
+device, windows gathered per batch). Early stopping and the learning-rate schedule follow the mean
+validation Pearson correlation. ``train_fraction`` (optional, default 1) keeps only the first part
+of the training block, for data-efficiency curves: the validation block stays the same whatever
+the fraction, so the runs are comparable. An epoch is one pass over the run's own training windows
+(callers that want the same optimisation budget for every fraction scale ``epochs`` by
+``1 / train_fraction``).
 
 A model with a ``response_history`` (the GLM's spike-history term) also gets each cell's recorded
 response over the preceding bins. It is fitted to the unsmoothed spike counts
@@ -20,8 +15,9 @@ in the past already contains the spikes of the bin being predicted.
 
 A checkpoint written after every epoch makes a killed job resumable: the run's state (model,
 optimiser, scheduler, early-stopping record, curves, RNG states) is one
-:class:`insilico.core.checkpoint.RunState`, the scaffold every trainer shares, so a resumed run
-ends with exactly the model of an uninterrupted one.
+:class:`insilico.core.checkpoint.RunState`, and the epochs run through
+:func:`insilico.core.training.train_loop`, the loop every trainer shares, so a resumed run ends
+with exactly the model of an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -30,7 +26,7 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -38,10 +34,20 @@ from torch.nn import functional as F
 
 from insilico.core.checkpoint import RunState, fingerprint, seeded
 from insilico.core.device import autocast, choose_device
-from insilico.core.io import load_torch, save_torch, write_netcdf
+from insilico.core.io import save_torch, write_netcdf
 from insilico.core.stats import pearson_torch
+from insilico.core.training import train_loop
 from insilico.core.units import BIN_SECONDS
+from insilico.retina.inference import predict_windows
 from insilico.retina.models import build_model, model_response_history
+from insilico.retina.windows import (
+    ModelInputs,
+    WindowSampler,
+    movie_device,
+    split_bins,
+    standardised_on_device,
+    stimulus_moments,
+)
 
 TRAIN_PARAM_KEYS = frozenset(
     {
@@ -67,117 +73,6 @@ def _poisson_loss(rates: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 # al. 2016) is the default; mean squared error (in Hz^2) weighs the high-rate bins far more and is
 # there to measure what the likelihood is worth (the retina ablation).
 LOSSES = {"poisson": _poisson_loss, "mse": F.mse_loss}
-_FRAMES_PER_CHUNK = 4096  # movie frames moved to the device at a time (bounds host memory)
-
-
-class WindowSampler:
-    """History windows ending at given bins, gathered per batch from one ``(T, H, W)`` tensor.
-
-    ``sampler(ends)`` returns ``(len(ends), history, H, W)`` with window ``i`` holding frames
-    ``ends[i] - history + 1 .. ends[i]``; only that batch is copied. The windows are gathered where
-    the stimulus lives and handed out on ``device`` (default: the same), so a movie too large for
-    the GPU can stay in host memory while the model trains on the GPU.
-    """
-
-    def __init__(
-        self, stimulus: torch.Tensor, history: int, device: torch.device | None = None
-    ) -> None:
-        self.stimulus = stimulus
-        self.device = stimulus.device if device is None else torch.device(device)
-        self.offsets = torch.arange(1 - history, 1, device=stimulus.device)
-
-    def __call__(self, ends: torch.Tensor) -> torch.Tensor:
-        windows = self.stimulus[ends.to(self.stimulus.device)[:, None] + self.offsets]
-        return windows.to(self.device, non_blocking=True)
-
-
-def movie_device(n_bytes: int, device: torch.device, log: logging.Logger) -> torch.device:
-    """Where the standardised training movie is kept: on the training device when it fits.
-
-    On a GPU "fits" means at most half of the free memory (the rest is for the model, its
-    activations and other jobs); a larger movie stays in host memory and each batch of windows
-    is gathered there and copied over, slower but without running out of GPU memory.
-    """
-    if device.type != "cuda":
-        return device
-    free, _ = torch.cuda.mem_get_info(device)
-    if n_bytes <= free / 2:
-        return device
-    log.warning(
-        "training movie (%.1f GB) exceeds half the free GPU memory (%.1f GB): keeping it in host "
-        "memory and copying each batch",
-        n_bytes / 1e9,
-        free / 1e9,
-    )
-    return torch.device("cpu")
-
-
-class ModelInputs:
-    """Everything a model reads for the bins ``ends``, as the positional arguments of ``forward``.
-
-    The stimulus windows always; for a model with a ``response_history`` also the recorded
-    responses ``(B, response_history, n_cells)`` of the bins just before each end bin.
-    """
-
-    def __init__(self, windows: WindowSampler, past: WindowSampler | None = None) -> None:
-        self.windows, self.past = windows, past
-
-    def __call__(self, ends: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        if self.past is None:
-            return (self.windows(ends),)
-        return self.windows(ends), self.past(ends - 1)
-
-
-def stimulus_moments(stimulus: np.ndarray) -> tuple[float, float]:
-    """Exact mean and std of a uint8 movie from its 256-bin histogram, in chunks of frames.
-
-    ``stimulus.std()`` would build a float64 copy of the whole movie (8x its size).
-    """
-    if stimulus.dtype != np.uint8:
-        raise ValueError(f"stimulus must be uint8, got {stimulus.dtype}")
-    counts = np.zeros(256, dtype=np.int64)
-    for start in range(0, len(stimulus), _FRAMES_PER_CHUNK):
-        counts += np.bincount(stimulus[start : start + _FRAMES_PER_CHUNK].ravel(), minlength=256)
-    values = np.arange(256, dtype=np.float64)
-    mean = float(counts @ values / counts.sum())
-    std = float(np.sqrt(counts @ (values - mean) ** 2 / counts.sum()))
-    if std == 0:
-        raise ValueError("stimulus is constant (std 0): cannot standardise it")
-    return mean, std
-
-
-def standardised_on_device(
-    stimulus: np.ndarray, mean: float, std: float, device: torch.device
-) -> torch.Tensor:
-    """The movie as one float32 tensor on ``device``, ``(x - mean) / std``, filled chunk by chunk."""
-    out = torch.empty(stimulus.shape, dtype=torch.float32, device=device)
-    for start in range(0, len(stimulus), _FRAMES_PER_CHUNK):
-        chunk = torch.from_numpy(np.ascontiguousarray(stimulus[start : start + _FRAMES_PER_CHUNK]))
-        out[start : start + len(chunk)] = (chunk.to(device).float() - mean) / std
-    return out
-
-
-def split_bins(
-    n_bins: int, history: int, val_fraction: float, train_fraction: float = 1.0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Window end bins for training and validation.
-
-    Validation is the last ``val_fraction`` of the bins; training uses the first
-    ``train_fraction`` of the bins before it (the same validation block for every fraction).
-    Only windows of ``history`` bins lying wholly inside one block are kept, which drops
-    ``history - 1`` windows at the start of each block.
-    """
-    n_val = round(n_bins * val_fraction)
-    n_train = round((n_bins - n_val) * train_fraction)
-    val_ends = np.arange(n_bins - n_val + history - 1, n_bins)
-    train_ends = np.arange(history - 1, n_train)
-    if len(val_ends) < 2 or len(train_ends) < 2:
-        raise ValueError(
-            f"{n_bins} bins with history {history}, val_fraction {val_fraction} and "
-            f"train_fraction {train_fraction} leave {len(train_ends)} training and "
-            f"{len(val_ends)} validation windows; need at least 2 each"
-        )
-    return train_ends, val_ends
 
 
 def _checked_train_params(train_params: dict) -> dict:
@@ -250,15 +145,6 @@ def _train_one_epoch(
     return total.item() / n_samples
 
 
-@torch.no_grad()
-def _predict_windows(
-    model: torch.nn.Module, inputs: ModelInputs, ends: torch.Tensor, batch_size: int
-) -> torch.Tensor:
-    """Eval-mode rates ``(len(ends), n_cells)`` on the device, full precision."""
-    model.eval()
-    return torch.cat([model(*inputs(chunk)).float() for chunk in ends.split(batch_size)])
-
-
 def _mean_pearson(pred: torch.Tensor, target: torch.Tensor) -> float:
     """Mean over cells of the Pearson r over time, the score early stopping follows.
 
@@ -296,6 +182,154 @@ def _parameter_groups(
 CURVES = ("train_loss", "val_loss", "val_corr", "learning_rate", "seconds")
 
 
+class _Data(NamedTuple):
+    """What a model trains on: the uint8 movie, its moments, target rates ``(n_cells, T)``, the
+    model's response history (bins of past responses it reads) and the window end bins."""
+
+    stimulus: np.ndarray
+    mean: float
+    std: float
+    rate: np.ndarray
+    response_history: int
+    ends: tuple[np.ndarray, np.ndarray]
+
+
+def _training_data(recording: Any, kind: str, hparams: dict) -> tuple[np.ndarray, np.ndarray, int]:
+    """The movie, the target rates ``(n_cells, T)`` and the model's response history.
+
+    A model with a spike-history term is fitted to the spike counts per bin (as rates): a smoothed
+    rate in the past already contains the spikes of the bin being predicted.
+    """
+    stimulus = recording.train_stimulus
+    response_history = model_response_history(kind, **hparams)
+    if response_history:
+        if getattr(recording, "train_counts", None) is None:
+            raise ValueError(
+                f"{recording.path}: model {kind!r} has a spike-history term and needs the spike "
+                "counts per training bin (train/response/binned), which this recording lacks"
+            )
+        rate = recording.train_counts / BIN_SECONDS
+    else:
+        rate = recording.train_rate
+    if stimulus.ndim != 3 or stimulus.shape[1] != stimulus.shape[2]:
+        raise ValueError(f"train stimulus must be (T, size, size), got {stimulus.shape}")
+    if rate.ndim != 2 or rate.shape[1] != stimulus.shape[0]:
+        raise ValueError(f"train rate {rate.shape} does not match stimulus {stimulus.shape}")
+    return stimulus, rate, response_history
+
+
+class _Fit:
+    """A model set up to train on one recording: its inputs, targets, windows and optimiser.
+
+    Built inside the run's seeded context, in a fixed order (the model's initialisation draws
+    from the global RNG first), so that every run of the same settings starts identically.
+    """
+
+    def __init__(self, kind, hparams, history, data: _Data, params, device, generator, log):
+        self.params, self.device, self.generator = params, device, generator
+        stimulus, size, n_cells = data.stimulus, data.stimulus.shape[1], data.rate.shape[0]
+        model = self.model = build_model(
+            kind, history=history, size=size, n_cells=n_cells, **hparams
+        )
+        model.to(device)
+        movie_on = movie_device(4 * stimulus.size, device, log)  # float32 bytes
+        movie = standardised_on_device(stimulus, data.mean, data.std, movie_on)
+        sampler = WindowSampler(movie, history, device)
+        rate = np.ascontiguousarray(data.rate.T, dtype=np.float32)
+        self.targets = torch.from_numpy(rate).to(device)
+        past = data.response_history
+        self.inputs = ModelInputs(sampler, WindowSampler(self.targets, past) if past else None)
+        self.train_ends, self.val_ends = (torch.from_numpy(e).to(device) for e in data.ends)
+        model.init_output_bias(self.targets[self.train_ends].mean(0))
+        if hasattr(model, "init_from_data"):
+            model.init_from_data(sampler, self.targets, self.train_ends)
+        rate_, factor = params["learning_rate"], params["output_lr_factor"]
+        self.optimizer = torch.optim.Adam(
+            _parameter_groups(model, kind, rate_, factor),
+            lr=rate_,
+            weight_decay=params["weight_decay"],
+        )
+        self.scheduler = None
+        if params["lr_plateau_factor"] > 0:
+            # Half the early-stopping patience, so the rate drops before training gives up.
+            self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                self.optimizer,
+                mode="max",
+                factor=params["lr_plateau_factor"],
+                patience=max(1, params["patience"] // 2),
+            )
+
+    def epoch(self, unit: int) -> dict:
+        """Train one epoch, then score the validation block: the epoch's curve values."""
+        params, loss_fn = self.params, LOSSES[self.params["loss"]]
+        learning_rate = self.optimizer.param_groups[0]["lr"]
+        start = time.perf_counter()
+        train_loss = _train_one_epoch(
+            self.model,
+            self.optimizer,
+            self.inputs,
+            self.targets,
+            self.train_ends,
+            params["batch_size"],
+            self.generator,
+            loss_fn,
+        )
+        samples_per_second = len(self.train_ends) / (time.perf_counter() - start)
+        val_pred = predict_windows(self.model, self.inputs, self.val_ends, params["batch_size"])
+        val_targets = self.targets[self.val_ends]
+        return {
+            "train_loss": train_loss,
+            "val_loss": loss_fn(val_pred, val_targets).item(),
+            "val_corr": _mean_pearson(val_pred, val_targets),
+            "learning_rate": learning_rate,
+            "seconds": time.perf_counter() - start,
+            "samples_per_second": samples_per_second,
+        }
+
+    def schedule(self, values: dict) -> None:
+        if self.scheduler is not None:
+            self.scheduler.step(values["val_corr"])
+
+
+def _describe_epoch(values: dict) -> str:
+    return (
+        f"train_loss {values['train_loss']:.5g} val_loss {values['val_loss']:.5g} "
+        f"val_corr {values['val_corr']:.4f} lr {values['learning_rate']:.3g} "
+        f"{values['seconds']:.1f} s {values['samples_per_second']:.0f} samples/s"
+    )
+
+
+def _run_fingerprint(kind, model_params, params, data: _Data, cell_names) -> str:
+    """A checkpoint resumes only the run of the same model, settings and data."""
+    digest = {
+        "stimulus_shape": list(data.stimulus.shape),
+        "stimulus_mean": data.mean,
+        "stimulus_std": data.std,
+        "rate_shape": list(data.rate.shape),
+        "rate_sum": float(data.rate.sum()),
+        "cells": cell_names,
+    }
+    return fingerprint(kind=kind, model=model_params, train=params, data=digest)
+
+
+def _model_meta(kind, model_params, history, data: _Data, cell_names, params) -> dict:
+    """Everything besides the weights that rebuilding the model and standardising new movies needs."""
+    return {
+        "kind": kind,
+        "model_params": dict(model_params),
+        "history": history,
+        "size": data.stimulus.shape[1],
+        "n_cells": data.rate.shape[0],
+        "cell_names": cell_names,
+        "stimulus_mean": data.mean,
+        "stimulus_std": data.std,
+        "train_fraction": float(params["train_fraction"]),
+        "val_fraction": float(params["val_fraction"]),
+        "n_train_windows": len(data.ends[0]),
+        "response_history": data.response_history,
+    }
+
+
 def train_model(
     recording: Any,
     *,
@@ -315,171 +349,50 @@ def train_model(
     once both are written.
     """
     params = _checked_train_params(train_params)
-    checkpoint_path = Path(checkpoint_path)
     hparams = dict(model_params)
     if "history" not in hparams:
         raise ValueError(f"model_params must give 'history' (frames per window): {model_params}")
     history = hparams.pop("history")
-    stimulus = recording.train_stimulus
-    response_history = model_response_history(kind, **hparams)
-    if response_history:
-        if getattr(recording, "train_counts", None) is None:
-            raise ValueError(
-                f"{recording.path}: model {kind!r} has a spike-history term and needs the spike "
-                "counts per training bin (train/response/binned), which this recording lacks"
-            )
-        rate = recording.train_counts / BIN_SECONDS
-    else:
-        rate = recording.train_rate
-    if stimulus.ndim != 3 or stimulus.shape[1] != stimulus.shape[2]:
-        raise ValueError(f"train stimulus must be (T, size, size), got {stimulus.shape}")
-    if rate.ndim != 2 or rate.shape[1] != stimulus.shape[0]:
-        raise ValueError(f"train rate {rate.shape} does not match stimulus {stimulus.shape}")
-    n_bins, size = stimulus.shape[0], stimulus.shape[1]
-    n_cells = rate.shape[0]
+    stimulus, rate, response_history = _training_data(recording, kind, hparams)
     cell_names = [str(name) for name in recording.cell_names]
-    mean, std = stimulus_moments(stimulus)
-    run_fingerprint = fingerprint(
-        kind=kind,
-        model=model_params,
-        train=params,
-        data={
-            "stimulus_shape": list(stimulus.shape),
-            "stimulus_mean": mean,
-            "stimulus_std": std,
-            "rate_shape": list(rate.shape),
-            "rate_sum": float(rate.sum()),
-            "cells": cell_names,
-        },
-    )
     # A sample spans its stimulus window and the response bins before its end bin.
     span = max(history, response_history + 1)
-    train_ends_np, val_ends_np = split_bins(
-        n_bins, span, params["val_fraction"], params["train_fraction"]
-    )
+    ends = split_bins(stimulus.shape[0], span, params["val_fraction"], params["train_fraction"])
+    data = _Data(stimulus, *stimulus_moments(stimulus), rate, response_history, ends)
+    run_fingerprint = _run_fingerprint(kind, model_params, params, data, cell_names)
     device = choose_device(log)
-
     with seeded(device, params["seed"]) as generator:
-        model = build_model(kind, history=history, size=size, n_cells=n_cells, **hparams)
-        model.to(device)
-        movie_on = movie_device(4 * stimulus.size, device, log)  # float32 bytes
-        sampler = WindowSampler(
-            standardised_on_device(stimulus, mean, std, movie_on), history, device
-        )
-        targets = torch.from_numpy(np.ascontiguousarray(rate.T, dtype=np.float32)).to(device)
-        inputs = ModelInputs(
-            sampler, WindowSampler(targets, response_history) if response_history else None
-        )
-        train_ends = torch.from_numpy(train_ends_np).to(device)
-        val_ends = torch.from_numpy(val_ends_np).to(device)
-        model.init_output_bias(targets[train_ends].mean(0))
-        if hasattr(model, "init_from_data"):
-            model.init_from_data(sampler, targets, train_ends)
-        optimizer = torch.optim.Adam(
-            _parameter_groups(model, kind, params["learning_rate"], params["output_lr_factor"]),
-            lr=params["learning_rate"],
-            weight_decay=params["weight_decay"],
-        )
-        scheduler = None
-        if params["lr_plateau_factor"] > 0:
-            # Half the early-stopping patience, so the rate drops before training gives up.
-            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-                optimizer,
-                mode="max",
-                factor=params["lr_plateau_factor"],
-                patience=max(1, params["patience"] // 2),
-            )
+        fit = _Fit(kind, hparams, history, data, params, device, generator, log)
         # Early stopping keeps the weights of the best validation epoch (the first ones until an
-        # epoch improves on them); restoring the RNG states makes a resumed run end exactly as an
-        # uninterrupted one.
+        # epoch improves on them).
         run = RunState(
-            checkpoint_path,
+            Path(checkpoint_path),
             run_fingerprint,
-            device,
+            fit.device,
             log,
-            components={"model": model, "optimizer": optimizer, "scheduler": scheduler},
+            components={"model": fit.model, "optimizer": fit.optimizer, "scheduler": fit.scheduler},
             generators={"shuffle": generator},
             curves=CURVES,
-            best_of=model,
+            best_of=fit.model,
             unit="epoch",
         )
-        run.resume()
-
         log.info(
             "training %s: %d cells, %dx%d px, history %d, %d train (fraction %g) / %d val windows, "
             "%d parameters",
-            kind,
-            n_cells,
-            size,
-            size,
-            history,
-            len(train_ends),
-            params["train_fraction"],
-            len(val_ends),
-            sum(p.numel() for p in model.parameters()),
+            kind, rate.shape[0], stimulus.shape[1], stimulus.shape[2], history, len(ends[0]),
+            params["train_fraction"], len(ends[1]), sum(p.numel() for p in fit.model.parameters()),
+        )  # fmt: skip
+        train_loop(
+            run,
+            params["epochs"],
+            fit.epoch,
+            describe=_describe_epoch,
+            patience=params["patience"],
+            score="val_corr",
+            after=fit.schedule,
         )
-        val_targets = targets[val_ends]
-        while run.progress < params["epochs"] and run.patience_left(params["patience"]):
-            learning_rate = optimizer.param_groups[0]["lr"]
-            start = time.perf_counter()
-            train_loss = _train_one_epoch(
-                model,
-                optimizer,
-                inputs,
-                targets,
-                train_ends,
-                params["batch_size"],
-                generator,
-                LOSSES[params["loss"]],
-            )
-            samples_per_second = len(train_ends) / (time.perf_counter() - start)
-            val_pred = _predict_windows(model, inputs, val_ends, params["batch_size"])
-            val_loss = LOSSES[params["loss"]](val_pred, val_targets).item()
-            val_corr = _mean_pearson(val_pred, val_targets)
-            seconds = time.perf_counter() - start
-            run.progress += 1
-            run.record(
-                train_loss=train_loss,
-                val_loss=val_loss,
-                val_corr=val_corr,
-                learning_rate=learning_rate,
-                seconds=seconds,
-            )
-            run.keep_if_best(val_corr)
-            if scheduler is not None:
-                scheduler.step(val_corr)
-            run.save()
-            log.info(
-                "epoch %d/%d train_loss %.5g val_loss %.5g val_corr %.4f lr %.3g %.1f s %.0f samples/s",
-                run.progress,
-                params["epochs"],
-                train_loss,
-                val_loss,
-                val_corr,
-                learning_rate,
-                seconds,
-                samples_per_second,
-            )
-
-    _write_outputs(
-        run,
-        {
-            "kind": kind,
-            "model_params": dict(model_params),
-            "history": history,
-            "size": size,
-            "n_cells": n_cells,
-            "cell_names": cell_names,
-            "stimulus_mean": mean,
-            "stimulus_std": std,
-            "train_fraction": float(params["train_fraction"]),
-            "val_fraction": float(params["val_fraction"]),
-            "n_train_windows": len(train_ends_np),
-            "response_history": response_history,
-        },
-        model_out,
-        history_out,
-    )
+    meta = _model_meta(kind, model_params, history, data, cell_names, params)
+    _write_outputs(run, meta, model_out, history_out)
     run.finish()
     log.info(
         "done after %d epochs; best epoch %d (val_corr %.4f) -> %s",
@@ -513,58 +426,3 @@ def _write_outputs(
         attrs={"kind": meta["kind"], "best_epoch": run.best_progress, "device": run.device.type},
     )
     write_netcdf(dataset, history_out)
-
-
-def load_model(model_path: str | os.PathLike) -> tuple[torch.nn.Module, dict]:
-    """Rebuild a model written by :func:`train_model`: (model on CPU in eval mode, metadata)."""
-    payload = load_torch(model_path)
-    meta = {key: value for key, value in payload.items() if key != "state_dict"}
-    hparams = {key: value for key, value in meta["model_params"].items() if key != "history"}
-    model = build_model(
-        meta["kind"], history=meta["history"], size=meta["size"], n_cells=meta["n_cells"], **hparams
-    )
-    model.load_state_dict(payload["state_dict"])
-    model.eval()
-    return model, meta
-
-
-def predict(
-    model: torch.nn.Module,
-    meta: dict,
-    stimulus_uint8: np.ndarray,
-    batch_size: int = 1024,
-    *,
-    samples: int = 100,
-    seed: int = 0,
-) -> np.ndarray:
-    """Rates ``(n_cells, T - history + 1)`` for bins ``history - 1 .. T - 1`` of a uint8 movie.
-
-    Runs on the model's device (move the model first to use a GPU), in eval mode. A model with a
-    spike-history term (the GLM) cannot see recorded spikes of a new movie: its prediction is
-    the mean rate of ``samples`` closed-loop simulated trials (its own Poisson spikes feed its
-    history), drawn from a generator seeded with ``seed``.
-    """
-    history, size = meta["history"], meta["size"]
-    if stimulus_uint8.ndim != 3 or stimulus_uint8.shape[1:] != (size, size):
-        raise ValueError(f"stimulus must be (T, {size}, {size}), got {stimulus_uint8.shape}")
-    if len(stimulus_uint8) < history:
-        raise ValueError(f"stimulus has {len(stimulus_uint8)} frames, fewer than history {history}")
-    device = next(model.parameters()).device
-    stimulus = standardised_on_device(
-        stimulus_uint8, meta["stimulus_mean"], meta["stimulus_std"], device
-    )
-    ends = torch.arange(history - 1, len(stimulus_uint8), device=device)
-    was_training = model.training
-    sampler = WindowSampler(stimulus, history)
-    if getattr(model, "response_history", 0):
-        model.eval()
-        with torch.no_grad():
-            drive = torch.cat(
-                [model.stimulus_drive(sampler(chunk)) for chunk in ends.split(batch_size)]
-            )
-            generator = torch.Generator(device=device).manual_seed(seed)
-            rates = model.closed_loop_rate(drive.float(), samples, generator)
-    else:
-        rates = _predict_windows(model, ModelInputs(sampler), ends, batch_size)
-    model.train(was_training)
-    return rates.T.double().cpu().numpy()

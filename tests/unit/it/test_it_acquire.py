@@ -15,8 +15,8 @@ import pytest
 
 from insilico.acquire.download import ChecksumMismatchError
 from insilico.acquire.sources import acquire_remote
-from insilico.it import simulator as it_sim
 from insilico.it.assembly import AssemblyFormatError, validator
+from insilico.it.experiment import simulate_experiment
 from insilico.it.protocol.ceiling import neural_targets
 
 FILES = {
@@ -61,7 +61,7 @@ LOG = logging.getLogger("test")
 def served(tmp_path_factory, file_server):
     """A loopback server on 127.0.0.1 serving one small simulated experiment; yields (url, folder, sha1s)."""
     folder = tmp_path_factory.mktemp("served")
-    it_sim.simulate_experiment(
+    simulate_experiment(
         PARAMS,
         PARAMS["seed"],
         assembly_path=folder / FILES["assembly"],

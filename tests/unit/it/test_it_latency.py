@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from insilico.core.splits import training_masks
 from insilico.it.protocol.latency import (
     fit_latency,
     latency_curve,
     onset_latency,
     step_of_bins,
 )
-from insilico.it.protocol.splits import training_masks
 
 BINS = np.arange(70, 260, 10)
 GRID = np.arange(0, 130, 10)

@@ -8,6 +8,7 @@ import torch
 
 from insilico.core.io import load_torch, read_netcdf, save_torch
 from insilico.it import brain as hidden
+from insilico.it import experiment as it_experiment
 from insilico.it import simulator as it_sim
 from insilico.it.assembly import read_assembly, read_stimulus_set
 from insilico.it.protocol.ceiling import ceilings, neural_targets
@@ -71,7 +72,7 @@ def experiment(tmp_path_factory, network):
     }
     network_path = folder / "network.pt"
     save_torch(network, network_path)
-    summary = it_sim.simulate_experiment(PARAMS, 0, **paths, network_path=network_path)
+    summary = it_experiment.simulate_experiment(PARAMS, 0, **paths, network_path=network_path)
     return paths, summary
 
 
@@ -156,7 +157,7 @@ def test_late_bins_read_late_iterations(brain):
 
 def test_v4_responds_before_it(brain):
     starts = np.arange(0, 260, 10)
-    course = it_sim._time_course(starts, brain.latency, PARAMS["image_on_ms"])
+    course = hidden.time_course(starts, brain.latency, PARAMS["image_on_ms"])
     onset = (course > 0.2).argmax(axis=1) * 10
     assert onset[brain.region == "V4"].max() < onset[brain.region == "IT"].min()
     assert (course[:, starts < 50] == 0).all()  # nothing before the latencies
@@ -168,7 +169,7 @@ def test_the_same_images_give_the_same_assembly(experiment, network, tmp_path):
     again = {key: tmp_path / value.name for key, value in paths.items()}
     network_path = tmp_path / "network.pt"
     save_torch(network, network_path)
-    it_sim.simulate_experiment(PARAMS, 0, **again, network_path=network_path)
+    it_experiment.simulate_experiment(PARAMS, 0, **again, network_path=network_path)
     for key in ("assembly_path", "temporal_path"):
         np.testing.assert_array_equal(
             read_assembly(paths[key]).values, read_assembly(again[key]).values
@@ -184,7 +185,9 @@ def test_the_same_images_give_the_same_assembly(experiment, network, tmp_path):
 def test_spike_counts_have_the_neuroids_fano_factor():
     rng = np.random.default_rng(0)
     rates = np.full((1, 2, 4000), 200.0)  # 2 spikes per 10 ms bin on average
-    counts = it_sim.spike_rates(rates, np.array([1.0, 1.5]), 1, rng)[0, 0] / 100.0  # (2, 4000)
+    counts = (
+        it_experiment.spike_rates(rates, np.array([1.0, 1.5]), 1, rng)[0, 0] / 100.0
+    )  # (2, 4000)
     assert counts.mean() == pytest.approx(2.0, rel=0.05)
     np.testing.assert_allclose(counts.var(axis=1) / counts.mean(axis=1), [1.0, 1.5], atol=0.1)
 
@@ -207,7 +210,7 @@ def test_experiment_files_follow_the_brain_score_format(experiment):
     assert averaged["time_bin_start"].values.tolist() == [70]
     assert averaged["time_bin_end"].values.tolist() == [170]
     assert set(temporal["region"].values) == {"V4", "IT"}
-    assert temporal.attrs["stimulus_set_identifier"] == it_sim.STIMULUS_SET_IDENTIFIER
+    assert temporal.attrs["stimulus_set_identifier"] == it_experiment.STIMULUS_SET_IDENTIFIER
     # the averaged assembly is the mean of the temporal one over the 70-170 ms bins
     window = temporal.isel(time_bin=slice(0, 10)).mean("time_bin")
     np.testing.assert_allclose(averaged.values[:, :, 0], window.values, rtol=1e-5)

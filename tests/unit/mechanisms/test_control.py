@@ -17,8 +17,8 @@ from insilico.mechanisms.control import (
     distractor_levels,
     untrained_cnn,
 )
+from insilico.retina.inference import predict
 from insilico.retina.simulator import SimulatedRetina, white_noise_movie
-from insilico.retina.train import predict
 
 REPO = Path(__file__).parents[3]
 HISTORY = 20  # the default: shorter windows cut the slow OFF filter and blur the two OFF types

@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from insilico.mechanisms import attribution, experiments, groundtruth, reduction, stimuli
+from insilico.retina.inference import predict
 from insilico.retina.models import build_model
 from insilico.retina.simulator import SimulatedRetina
-from insilico.retina.train import predict
 
 SIZE, HISTORY, CELLS = 12, 6, 3
 FLASH = {"pre_frames": 3, "flash_frames": 3, "step_frames": 12, "post_frames": 6, "contrast": 1.0}

@@ -10,8 +10,8 @@ import xarray as xr
 from insilico.core.io import save_torch
 from insilico.mechanisms import control
 from insilico.mechanisms.summary import recovery_table
+from insilico.retina.inference import load_model, predict
 from insilico.retina.simulator import SimulatedRetina, white_noise_movie
-from insilico.retina.train import load_model, predict
 
 PARAMS = {
     "size": 12,

@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 import torch
 
+from insilico.core.sta import receptive_field_centres, spike_triggered_average
+from insilico.retina.inference import load_model, predict
 from insilico.retina.models import build_model, model_response_history
 from insilico.retina.models.glm import GLM
 from insilico.retina.recording import RetinaRecording
-from insilico.retina.sta import receptive_field_centres, spike_triggered_average
-from insilico.retina.train import WindowSampler, load_model, predict, train_model
+from insilico.retina.train import train_model
+from insilico.retina.windows import WindowSampler
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

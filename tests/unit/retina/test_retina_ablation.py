@@ -9,7 +9,8 @@ from matplotlib.container import BarContainer
 
 from insilico.retina import ablation, plots
 from insilico.retina.models.cnn import RetinaCNN
-from insilico.retina.train import OPTIONAL_TRAIN_PARAMS, TRAIN_PARAM_KEYS, split_bins
+from insilico.retina.train import OPTIONAL_TRAIN_PARAMS, TRAIN_PARAM_KEYS
+from insilico.retina.windows import split_bins
 
 MODEL = {
     "channels": [8, 8],

@@ -39,14 +39,14 @@ def fakes(monkeypatch):
     recordings = {"sim.h5": _fake_recording(), "real.h5": _fake_recording(simulated=False)}
     h5 = types.ModuleType("insilico.retina.recording")
     h5.read_recording = lambda path, cells=None: recordings[str(path)]
-    training = types.ModuleType("insilico.retina.train")
+    training = types.ModuleType("insilico.retina.inference")
     meta = {"kind": "cnn", "history": HISTORY, "cell_names": list(CELLS)}
     training.load_model = lambda path: (object(), dict(meta))
     training.predict = lambda model, meta, stimulus, **closed_loop: (
         2 * recordings["sim.h5"].true_test_rate[:, meta["history"] - 1 :] + 1
     )
     monkeypatch.setitem(sys.modules, "insilico.retina.recording", h5)
-    monkeypatch.setitem(sys.modules, "insilico.retina.train", training)
+    monkeypatch.setitem(sys.modules, "insilico.retina.inference", training)
     return recordings, meta
 
 
@@ -73,7 +73,7 @@ def test_evaluate_refuses_model_of_other_cells(fakes, monkeypatch):
     _, meta = fakes
     meta = {**meta, "cell_names": ["cell01", "cell02"]}
     monkeypatch.setattr(
-        sys.modules["insilico.retina.train"], "load_model", lambda path: (object(), meta)
+        sys.modules["insilico.retina.inference"], "load_model", lambda path: (object(), meta)
     )
     with pytest.raises(ValueError, match="trained on cells"):
         retina_eval.evaluate("model.pt", "sim.h5", cells=None)
@@ -291,7 +291,8 @@ def write_recording(path, **arrays):
 
 
 def test_data_efficiency_scores_each_run_on_its_own_split(planted_experiment):
-    from insilico.retina.train import load_model, predict, split_bins
+    from insilico.retina.inference import load_model, predict
+    from insilico.retina.windows import split_bins
 
     _, recordings, models = planted_experiment
     runs = {("ln", fraction, 0): models[("whitenoise", fraction)] for fraction in (1.0, 0.5)}

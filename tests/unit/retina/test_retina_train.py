@@ -10,9 +10,12 @@ import torch
 
 from insilico.core.io import read_netcdf, save_torch
 from insilico.retina import train as training
+from insilico.retina import windows
+from insilico.retina.inference import load_model, predict
 from insilico.retina.models import build_model
 from insilico.retina.recording import RetinaRecording
-from insilico.retina.train import WindowSampler, load_model, predict, train_model
+from insilico.retina.train import train_model
+from insilico.retina.windows import WindowSampler
 
 HISTORY, SIZE = 5, 8
 TRAIN = {
@@ -216,7 +219,7 @@ def test_predict_alignment(tmp_path):
 
 
 def test_split_leaves_no_shared_frames():
-    train_ends, val_ends = training.split_bins(100, 5, 0.2)
+    train_ends, val_ends = windows.split_bins(100, 5, 0.2)
     assert train_ends[0] == 4 and train_ends[-1] == 79  # windows within bins 0..79
     assert val_ends[0] - 4 == 80 and val_ends[-1] == 99  # windows within bins 80..99
 
@@ -275,14 +278,14 @@ def test_model_params_need_history(small_recording, tmp_path):
 
 
 def test_train_fraction_keeps_the_validation_block_fixed():
-    full_train, full_val = training.split_bins(100, 5, 0.2)
+    full_train, full_val = windows.split_bins(100, 5, 0.2)
     for fraction in (0.25, 0.5, 1.0):
-        train_ends, val_ends = training.split_bins(100, 5, 0.2, fraction)
+        train_ends, val_ends = windows.split_bins(100, 5, 0.2, fraction)
         assert np.array_equal(val_ends, full_val)  # comparable across fractions
         assert train_ends[0] == 4 and train_ends[-1] == round(80 * fraction) - 1  # a prefix
         assert set(train_ends) <= set(full_train)
     with pytest.raises(ValueError, match="train_fraction 0.05 leave 0 training"):
-        training.split_bins(100, 5, 0.2, 0.05)
+        windows.split_bins(100, 5, 0.2, 0.05)
 
 
 def test_fraction_run_trains_on_its_prefix(small_recording, tmp_path, monkeypatch):
@@ -310,11 +313,11 @@ def test_bad_train_fraction(small_recording, tmp_path, fraction):
 
 def test_movie_stays_on_the_gpu_only_when_it_fits(monkeypatch, caplog):
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    assert training.movie_device(10**12, cpu, LOG) == cpu
+    assert windows.movie_device(10**12, cpu, LOG) == cpu
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (8 * 10**9, 16 * 10**9))
-    assert training.movie_device(4 * 10**9, cuda, LOG) == cuda
+    assert windows.movie_device(4 * 10**9, cuda, LOG) == cuda
     with caplog.at_level(logging.WARNING, logger=LOG.name):
-        assert training.movie_device(5 * 10**9, cuda, LOG) == cpu
+        assert windows.movie_device(5 * 10**9, cuda, LOG) == cpu
     assert "keeping it in host memory" in caplog.text
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from insilico.core.splits import training_masks
 from insilico.core.units import IT_BIN_MS
 from insilico.it.protocol.ceiling import (
     CEILING_FORMULAS,
@@ -38,7 +39,6 @@ from insilico.it.protocol.pls import (
     cross_validated_r_by_group,
     effective_components,
 )
-from insilico.it.protocol.splits import training_masks
 
 # Leading PCA components the latency is fitted on (the ridge fits stay small and fast).
 LATENCY_FEATURES = 20

@@ -24,9 +24,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from insilico.core.sta import receptive_field_centres, spike_triggered_average
 from insilico.core.units import BIN_SECONDS
 from insilico.retina.models.ln import inverse_softplus, non_negative_number
-from insilico.retina.sta import receptive_field_centres, spike_triggered_average
 
 # Simulated rates are capped here: a history filter with net positive feedback would otherwise
 # make a closed-loop simulation run away; 500 Hz is above any ganglion cell's sustained rate.
