@@ -173,6 +173,7 @@ rule evaluate_retina:
     params:
         cells=retina_cells,
         closed_loop=closed_loop_params,
+        test_set=RETINA["test_set"],
     script:
         "../scripts/retina/evaluate.py"
 
@@ -193,6 +194,8 @@ rule retina_ceiling:
         cells=retina_cells,
         n_splits=RETINA["ceiling"]["n_splits"],
         seed=RETINA["ceiling"]["seed"],
+        first_bin=RETINA["history"] - 1,
+        test_set=RETINA["test_set"],
     script:
         "../scripts/retina/ceiling.py"
 
@@ -224,11 +227,17 @@ rule retina_summary:
         ],
         code=code("scripts/retina/summary.py"),
     output:
-        report(
+        summary=report(
             "results/retina/summary.csv",
             caption="../report/retina_summary.rst",
             category="Retina",
             labels={"table": "mean test correlation per model"},
+        ),
+        claims=report(
+            "results/retina/claims.csv",
+            caption="../report/retina_claims.rst",
+            category="Retina",
+            labels={"table": "claims and targets, decided by intervals over cells"},
         ),
     log:
         "results/logs/retina/summary.log",
@@ -238,6 +247,7 @@ rule retina_summary:
         ENV
     params:
         recordings=retina_recordings(),
+        targets=RETINA["targets"],
     script:
         "../scripts/retina/summary.py"
 
@@ -364,6 +374,7 @@ rule retina_data_efficiency:
         runs=data_efficiency_runs(),
         cells=retina_cells,
         closed_loop=closed_loop_params_for(DATA_EFFICIENCY["models"]),
+        test_set=RETINA["test_set"],
     script:
         "../scripts/retina/data_efficiency.py"
 
@@ -456,6 +467,7 @@ rule retina_generalization:
         cells=retina_cells,
         standardise=RETINA["generalization"]["standardise"],
         closed_loop=closed_loop_params_for(RETINA["fit"]),
+        test_set=RETINA["test_set"],
     script:
         "../scripts/retina/generalization.py"
 
@@ -577,6 +589,8 @@ rule retina_ablation:
         cells=retina_cells,
         n_splits=RETINA["ceiling"]["n_splits"],
         seed=RETINA["ceiling"]["seed"],
+        first_bin=RETINA["history"] - 1,
+        test_set=RETINA["test_set"],
     script:
         "../scripts/retina/ablation.py"
 
