@@ -222,6 +222,7 @@ def table(results: Mapping[tuple[str, str], xr.Dataset]) -> pd.DataFrame:
                     "delta_val": float(delta_val.sel(variant=variant)),
                     "rank": int(rank.sel(variant=variant)),
                     "fev": float(np.nanmean(d["fev"].values)),
+                    "fev_limit": float((data["ceiling"] ** 2).mean()),
                     "ceiling": float(data["ceiling"].mean()),
                     "train_seconds": float(d["train_seconds"]),
                     "epochs_run": int(d["epochs_run"]),
