@@ -232,6 +232,7 @@ rule retina_summary:
             f"results/retina/{experiment}/{stimulus}/performance.nc"
             for experiment, stimulus in retina_recordings()
         ],
+        generalization=retina_generalization_files(),
         code=code("scripts/retina/summary.py"),
     output:
         summary=report(

@@ -17,7 +17,10 @@ table = summarize(performances)
 log.info("\n%s", table.to_string())
 with atomic_path(snakemake.output.summary) as tmp:
     table.to_csv(tmp, index=False, float_format="%.4f")
-claims = claims_table(performances, snakemake.params.targets)
+generalizations = {
+    path.split("/")[-2]: read_netcdf(path) for path in snakemake.input.generalization
+}
+claims = claims_table(performances, snakemake.params.targets, generalizations)
 log.info("claims:\n%s", claims.to_string())
 with atomic_path(snakemake.output.claims) as tmp:
     claims.to_csv(tmp, index=False, float_format="%.4f")

@@ -7,7 +7,11 @@ comes to a perfect model: the per-cell ratio r / ceiling against ``fraction_of_c
 FEV / ceiling^2 (the FEV limit) against ``fev_fraction_of_limit``, with the ceiling of
 :func:`insilico.retina.evaluate.reference_ceiling` (the exact one on simulated data). Every row is
 :func:`insilico.core.claims.decide`'s t interval over cells; a target reads ``reached`` /
-``not reached`` / ``not resolved`` instead of the claim's ``reproduced`` / ... wording.
+``not reached`` / ``not resolved`` instead of the claim's ``reproduced`` / ... wording. With both
+stimulus classes, the generalisation claim: models trained on natural scenes lose less on white
+noise than the reverse, per cell (:func:`insilico.retina.evaluate.transfer_loss`, seed-averaged):
+the loss of white noise -> natural scenes minus that of natural scenes -> white noise, for every
+model (the paper claims it for the CNN).
 
 numpy/xarray only (no torch).
 """
@@ -85,15 +89,49 @@ def recording_claims(
     return rows
 
 
+def generalization_claims(generalization: xr.Dataset) -> list[dict]:
+    """Per model: transfer loss white noise -> natural scenes minus natural scenes -> white noise,
+    per cell (positive: natural scenes generalise better, the paper's claim)."""
+    classes = {"whitenoise", "naturalscene"}
+    if not classes <= set(generalization["test_stimulus"].values) or not classes <= set(
+        generalization["train_stimulus"].values
+    ):
+        return []
+    loss = generalization["transfer_loss"].mean("seed")
+    to_natural = loss.sel(train_stimulus="whitenoise", test_stimulus="naturalscene")
+    to_noise = loss.sel(train_stimulus="naturalscene", test_stimulus="whitenoise")
+    return [
+        _row(
+            "natural scenes generalise to white noise better than the reverse",
+            str(model),
+            (to_natural - to_noise).sel(model=model).values,
+            "greater",
+            stimulus="both",
+            compared_with="transfer loss",
+            kind="claim",
+            replicates="cells",
+            n_seeds=int(generalization.sizes["seed"]),
+        )
+        for model in generalization["model"].values
+    ]
+
+
 def claims_table(
     performances: Mapping[tuple[str, str], xr.Dataset],
     targets: Mapping[str, Mapping[str, float]],
+    generalizations: Mapping[str, xr.Dataset] | None = None,
 ) -> pd.DataFrame:
-    """One row per claim and recording, the decided columns first (:data:`COLUMNS`)."""
+    """One row per claim and recording (and per experiment's generalisation, ``generalizations``
+    keyed by experiment), the decided columns first (:data:`COLUMNS`)."""
     rows = [
         {"experiment": experiment, "stimulus": stimulus, **row}
         for (experiment, stimulus), performance in performances.items()
         for row in recording_claims(performance, targets, stimulus)
+    ]
+    rows += [
+        {"experiment": experiment, **row}
+        for experiment, generalization in (generalizations or {}).items()
+        for row in generalization_claims(generalization)
     ]
     frame = pd.DataFrame(rows)
     if frame.empty:

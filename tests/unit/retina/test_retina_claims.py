@@ -64,3 +64,33 @@ def test_targets_read_reached_or_not_reached_against_the_exact_ceiling():
     assert fev["value"] == pytest.approx((0.75 / 0.8) ** 2, abs=0.05)
     assert fev["verdict"] == "not reached" and not fev["holds"]
     assert fev["kind"] == "target" and fev["threshold"] == 0.95
+
+
+def _generalization(cnn_gap, n_cells=8, seed=0):
+    """r(model, train, test, seed, cell): within-class 0.6; natural scenes -> white noise loses
+    0.05, white noise -> natural scenes 0.05 + cnn_gap (the CNN) or 0.05 (LN)."""
+    from insilico.retina.evaluate import transfer_loss
+
+    rng = np.random.default_rng(seed)
+    stimuli = ["whitenoise", "naturalscene"]
+    r = np.full((2, 2, 2, 3, n_cells), 0.6) + 0.01 * rng.standard_normal((2, 2, 2, 3, n_cells))
+    r[:, 1, 0] -= 0.05  # trained on natural scenes, tested on white noise
+    r[:, 0, 1] -= 0.05  # trained on white noise, tested on natural scenes
+    r[1, 0, 1] -= cnn_gap
+    dims = ("model", "train_stimulus", "test_stimulus", "seed", "cell")
+    coords = {"model": ["ln", "cnn"], "train_stimulus": stimuli, "test_stimulus": stimuli}
+    correlation = xr.DataArray(r, dims=dims, coords=coords)
+    return xr.Dataset(
+        {"correlation": correlation, "transfer_loss": transfer_loss(correlation)}, coords=coords
+    )
+
+
+def test_generalisation_claim_per_model_over_cells():
+    table = claims_table(
+        {("sim", "whitenoise"): _performance(0.1)}, TARGETS, {"sim": _generalization(0.1)}
+    )
+    rows = table[table["claim"].str.startswith("natural scenes generalise")].set_index("model")
+    assert rows.loc["cnn", "verdict"] == "reproduced" and rows.loc["cnn", "n"] == 8
+    assert rows.loc["cnn", "value"] == pytest.approx(0.1, abs=0.02)
+    assert rows.loc["ln", "verdict"] == "not resolved"
+    assert (rows["experiment"] == "sim").all()
