@@ -3,6 +3,7 @@
 import os
 import sys
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -16,9 +17,19 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 )
 
 
+from insilico.core.config import ConfigError, read_config_file
+
+
 # Declared so that cluster executors pass it on to every job.
 envvars:
     "PYTHONPATH",
+
+
+# Snakemake's own message for a malformed config file names neither the file nor the line.
+try:
+    read_config_file("config.yaml")
+except ConfigError as error:
+    raise WorkflowError(f"Invalid configuration: {error}") from None
 
 
 configfile: "config.yaml"
@@ -38,6 +49,7 @@ include: "rules/acquire.smk"
 include: "rules/geometry.smk"
 include: "rules/factorisation.smk"
 include: "rules/bottleneck.smk"
+include: "rules/learning_dynamics.smk"
 
 
 rule all:

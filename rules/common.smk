@@ -5,6 +5,7 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
+from insilico.acquire.local import LocalDataError, check_local_files
 from insilico.core.codedeps import closure
 from insilico.branches import validate
 from insilico.core.config import ConfigError, load_schema
@@ -45,6 +46,18 @@ def acquired_files():
     )
 
 
+def check_local_data(checks):
+    """Stop before any job when a local data file fails its check; ``checks`` are (config key,
+    file, check) triples (insilico.acquire.local.check_local_files). Cluster jobs parse the
+    workflow again: only the main process checks."""
+    if not workflow.is_main_process:
+        return
+    try:
+        check_local_files(checks)
+    except LocalDataError as error:
+        raise WorkflowError(f"Invalid local data: {error}") from None
+
+
 def branch_targets():
     """The results of the branches in config key `branches`."""
     targets = {
@@ -55,6 +68,7 @@ def branch_targets():
         "geometry": geometry_targets,
         "factorisation": factorisation_targets,
         "bottleneck": bottleneck_targets,
+        "learning_dynamics": learning_dynamics_targets,
     }
     return [path for branch in BRANCHES for path in targets[branch]()]
 

@@ -122,6 +122,45 @@ rule dynamics_population:
         "../scripts/dynamics/population.py"
 
 
+rule dynamics_dsa:
+    input:
+        models=dynamics_all_chunk_files("models"),
+        geometry=expand("results/dynamics/{task}/geometry.nc", task=DYNAMICS["tasks"]),
+        topology="results/dynamics/topology.nc",
+        code=code("scripts/dynamics/dsa.py"),
+    output:
+        dsa="results/dynamics/dsa.nc",
+        table=report(
+            "results/dynamics/dsa_separation.csv",
+            caption="../report/dynamics_dsa_table.rst",
+            category="Dynamics",
+            labels={"table": "DSA against geometry and topology"},
+        ),
+        figure=report(
+            "results/dynamics/figures/dsa.png",
+            caption="../report/dynamics_dsa.rst",
+            category="Dynamics",
+            labels={"figure": "dynamical similarity (DSA)"},
+        ),
+    log:
+        "results/logs/dynamics/dsa.log",
+    benchmark:
+        "results/benchmarks/dynamics/dsa.tsv"
+    conda:
+        ENV
+    threads: 1
+    resources:
+        gpu=1,
+    params:
+        models={
+            task: dynamics_chunk_files("models", task) for task in DYNAMICS["tasks"]
+        },
+        similarity=DYNAMICS["similarity"],
+        dsa=DYNAMICS["dsa"],
+    script:
+        "../scripts/dynamics/dsa.py"
+
+
 rule plot_dynamics:
     input:
         histories=dynamics_all_chunk_files("history"),

@@ -32,7 +32,9 @@ def dynamics_targets():
     if "context" in DYNAMICS["tasks"]:
         figures.append("line_attractor")
     return [f"results/dynamics/figures/{figure}.png" for figure in figures] + [
-        "results/dynamics/summary.csv"
+        "results/dynamics/summary.csv",
+        "results/dynamics/figures/dsa.png",
+        "results/dynamics/dsa_separation.csv",
     ]
 
 

@@ -88,6 +88,9 @@ elif config["data"]["it"]["source"] == "remote":
 
 else:
 
+    if "it" in config["branches"]:
+        check_local_it_files()
+
     rule link_local_it:
         input:
             source=local_it_file,

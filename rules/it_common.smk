@@ -144,6 +144,21 @@ def local_it_file(wildcards):
     return config["data"]["local"]["it"][IT_FILE_KINDS[wildcards.it_file]]
 
 
+def check_local_it_files():
+    """Check every local V4/IT file with its acquisition's reader before any job (an assembly is
+    opened lazily: its coordinates are checked, its data not read)."""
+    from insilico.acquire.sources import validator
+
+    check_local_data(
+        (
+            f"data.local.it.{kind}",
+            config["data"]["local"]["it"][kind],
+            validator(IT_READER, kind),
+        )
+        for kind in IT_FILES
+    )
+
+
 def it_targets():
     solution_times = ["results/it/stimuli_solution_times.csv"] if IT_TEMPORAL else []
     return ["results/it/summary.csv", *solution_times] + [

@@ -93,7 +93,35 @@ elif config["data"]["retina"]["source"] == "remote":
         script:
             "../scripts/acquire/download.py"
 
+elif config["data"]["local"]["retina"]["format"] == "nwb":
+
+    if "retina" in config["branches"]:
+        check_local_retina_files()
+
+    rule convert_nwb_retina:
+        input:
+            source=local_retina_file,
+            code=code("scripts/retina/convert_nwb.py"),
+        output:
+            recording="resources/retina/{experiment}/{stimulus}.h5",
+            provenance="resources/retina/{experiment}/{stimulus}.h5.provenance.json",
+        log:
+            "results/logs/acquire/convert_nwb_retina/{experiment}_{stimulus}.log",
+        benchmark:
+            "results/benchmarks/acquire/convert_nwb_retina/{experiment}_{stimulus}.tsv"
+        wildcard_constraints:
+            stimulus="whitenoise|naturalscene",
+        conda:
+            ENV
+        params:
+            nwb=config["data"]["local"]["retina"]["nwb"],
+        script:
+            "../scripts/retina/convert_nwb.py"
+
 else:
+
+    if "retina" in config["branches"]:
+        check_local_retina_files()
 
     rule link_local_retina:
         input:

@@ -1,6 +1,8 @@
 # Settings, input functions and targets of the retina branch (rules/retina.smk).
 import math
 import zlib
+from functools import partial
+from types import SimpleNamespace
 
 from insilico.retina.config import model_train_params
 from insilico.retina import ablation
@@ -76,9 +78,9 @@ def retina_targets():
     )
 
 
-def retina_file(wildcards):
+def retina_file(wildcards, suffix=".h5"):
     """The file name of a recording relative to a data root, as in the public repository."""
-    return f"{wildcards.experiment}/{wildcards.stimulus}.h5"
+    return f"{wildcards.experiment}/{wildcards.stimulus}{suffix}"
 
 
 def check_remote_retina_checksums():
@@ -105,7 +107,39 @@ def remote_retina_checksum(wildcards):
 
 
 def local_retina_file(wildcards):
-    return str(Path(config["data"]["local"]["retina"]["root"]) / retina_file(wildcards))
+    """The user's file: <root>/<experiment>/<stimulus>.h5, or .nwb with format: nwb."""
+    local = config["data"]["local"]["retina"]
+    suffix = ".nwb" if local["format"] == "nwb" else ".h5"
+    return str(Path(local["root"]) / retina_file(wildcards, suffix))
+
+
+def check_local_retina_files():
+    """Open every local recording before any job (metadata only: layout, shapes, the requested
+    cells), so that a fault stops the run in one line naming the file, before anything runs.
+    NWB files are checked for what their conversion needs (insilico.retina.nwb.check_nwb).
+    """
+    from insilico.retina.nwb import check_nwb
+    from insilico.retina.recording import check_recording
+
+    local = config["data"]["local"]["retina"]
+    nwb = local["format"] == "nwb"
+    cells = config["data"]["retina"]["cells"]
+    checks = []
+    for experiment, stimulus in retina_recordings():
+        path = local_retina_file(
+            SimpleNamespace(experiment=experiment, stimulus=stimulus)
+        )
+        wanted = cells.get(experiment)
+        if nwb:
+            check = partial(check_nwb, settings=local["nwb"], cells=wanted)
+            checks.append(("data.local.retina.root", path, check))
+            continue
+        checks.append(("data.local.retina.root", path, check_recording))
+        if wanted is not None:
+            checks.append(
+                ("data.retina.cells", path, partial(check_recording, cells=wanted))
+            )
+    check_local_data(checks)
 
 
 def retina_acquired_files():

@@ -6,6 +6,7 @@ from __future__ import annotations
 from insilico.core.config import ConfigError, validate_config
 from insilico.dynamics import config as dynamics
 from insilico.it import config as it
+from insilico.learning_dynamics import config as learning_dynamics
 from insilico.mechanisms import config as mechanisms
 from insilico.retina import config as retina
 
@@ -42,6 +43,7 @@ CONFIG_CHECKS = (
     it.check_config,
     check_branches,
     mechanisms.check_config,
+    learning_dynamics.check_config,
 )
 
 

@@ -21,6 +21,7 @@ TIMEOUT = 2400
 WORKFLOW_FILES = [
     "Snakefile",
     "config.yaml",
+    ".test",
     "config",
     "rules",
     "scripts",

@@ -17,7 +17,13 @@ pytestmark = pytest.mark.workflow
 TASKS = ["flipflop", "sine", "context"]
 ARCHITECTURES = ["vanilla", "gru", "lstm", "ugrnn"]
 FIGURES = ["training", "fixed_points", "geometry", "topology", "line_attractor"]
-ANALYSIS = {"dynamics_geometry": 1, "dynamics_population": 1, "plot_dynamics": 1, "all": 1}
+ANALYSIS = {
+    "dynamics_geometry": 1,
+    "dynamics_population": 1,
+    "dynamics_dsa": 1,
+    "plot_dynamics": 1,
+    "all": 1,
+}
 
 
 def _open(path: Path) -> xr.Dataset:
@@ -84,6 +90,20 @@ def test_fixed_points_geometry_and_topology_files(finished_workflow):
     assert np.isfinite(topology.attrs["silhouette_task"])
 
 
+def test_dsa_compares_every_network_across_tasks_beside_geometry_and_topology(finished_workflow):
+    root = finished_workflow.root / "results/dynamics"
+    dsa = _open(root / "dsa.nc")
+    n = len(TASKS) * len(ARCHITECTURES)
+    matrix = dsa["dsa"].values
+    assert matrix.shape == (n, n) and np.allclose(matrix, matrix.T)
+    assert np.all(np.diag(matrix) == 0) and (matrix[~np.eye(n, dtype=bool)] > 0).all()
+    assert set(dsa["task"].values) == set(TASKS)
+    table = pd.read_csv(root / "dsa_separation.csv").set_index("measure")
+    assert list(table.index) == ["cka", "procrustes", "svcca", "topology", "dsa"]
+    assert table.loc["dsa", "silhouette_task"] == pytest.approx(dsa.attrs["silhouette_task"])
+    assert table.loc["svcca", "silhouette_task"] != table.loc["svcca", "silhouette_task"]  # nan
+
+
 def test_the_branch_is_one_target(finished_workflow):
     assert finished_workflow.planned_jobs("dynamics") == {}
 
@@ -101,7 +121,11 @@ def test_editing_the_cells_reruns_training_and_everything_after_it(finished_work
 
 def test_editing_the_plots_reruns_only_the_figures(finished_workflow):
     with edited(finished_workflow.root / "src/insilico/dynamics/plots.py"):
-        assert finished_workflow.planned_jobs() == {"plot_dynamics": 1, "all": 1}
+        assert finished_workflow.planned_jobs() == {
+            "plot_dynamics": 1,
+            "dynamics_dsa": 1,
+            "all": 1,
+        }
 
 
 def test_a_fixed_point_setting_reruns_the_search_not_the_training(finished_workflow):
@@ -111,6 +135,7 @@ def test_a_fixed_point_setting_reruns_the_search_not_the_training(finished_workf
     assert jobs == {
         "dynamics_fixed_points": 3,
         "dynamics_population": 1,
+        "dynamics_dsa": 1,
         "plot_dynamics": 1,
         "all": 1,
     }

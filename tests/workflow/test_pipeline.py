@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -328,6 +330,20 @@ def test_corrupt_recording_fails_clearly_and_keeps_other_results(finished_copy):
     assert "naturalscene.h5" in output and "not a readable HDF5 file" in output
     assert untouched.stat().st_mtime_ns == before
     assert (root / figures[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_catalogs_test_folder_plans_the_tiny_preset(fresh_workflow):
+    """The workflow catalog runs `snakemake --directory .test`: the same DAG as the tiny preset."""
+    command = [sys.executable, "-m", "snakemake", "--dry-run", "--directory", ".test"]
+    in_test_folder = subprocess.run(
+        command, cwd=fresh_workflow.root, capture_output=True, text=True, check=True
+    )
+    from_root = fresh_workflow.snakemake("--dry-run")
+    stats = [
+        run.stdout.split("Job stats:", 1)[1].split("total", 1)[0]
+        for run in (in_test_folder, from_root)
+    ]
+    assert stats[0] == stats[1] and "simulate_retina" in stats[0]
 
 
 def test_report_holds_every_figure_with_its_caption(finished_workflow):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from insilico.core.io import atomic_path
@@ -39,3 +40,18 @@ def link_or_copy(src: str | os.PathLike, dest: str | os.PathLike) -> Path:
         with atomic_path(dest) as tmp_copy:
             shutil.copyfile(src, tmp_copy)
     return dest
+
+
+class LocalDataError(ValueError):
+    """A local data file that the run cannot use; one line naming the config key and the file."""
+
+
+def check_local_files(checks: Iterable[tuple[str, str | os.PathLike, Callable]]) -> None:
+    """Run each (config key, file, check) before any job, the check being its branch's reader (on
+    metadata where files may be large): a fault then stops the run in one line naming the key
+    and the file, before a job has run or an output of an earlier run has been removed."""
+    for key, path, check in checks:
+        try:
+            check(Path(path))
+        except (OSError, ValueError) as error:
+            raise LocalDataError(f"config key {key!r}: {error}") from None

@@ -21,6 +21,36 @@ class ConfigError(ValueError):
     """A configuration value is missing, unknown, of the wrong type or impossible."""
 
 
+def read_config_file(path: str | Path) -> dict:
+    """A config file's settings, or one line naming the file and, for bad YAML, the line.
+
+    Snakemake's own message for a malformed config file names neither.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            settings = yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"config file {path} is not text ({error})") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        context = getattr(error, "context", None)
+        raise ConfigError(
+            f"config file {path}{where}: not valid YAML: {problem}"
+            + (f" ({context})" if context else "")
+        ) from None
+    if settings is None:
+        return {}
+    if not isinstance(settings, dict):
+        raise ConfigError(
+            f"config file {path} holds a {type(settings).__name__}, expected keys at top level"
+        )
+    return settings
+
+
 def load_schema(path: str | Path) -> dict:
     with open(path) as handle:
         return yaml.safe_load(handle)
@@ -159,3 +189,27 @@ def validate_config(
     for check in checks:
         check(validated)
     return validated
+
+
+def main(paths: Sequence[str]) -> int:
+    """``python -m insilico.core.config FILE...``: check config files before a run, one line each.
+
+    Snakemake reads ``--configfile`` files itself before the workflow's code runs, and names
+    neither the file nor the line of a YAML error (a missing file gives a traceback).
+    """
+    failed = 0
+    for path in paths:
+        try:
+            read_config_file(path)
+        except ConfigError as error:
+            print(error)
+            failed += 1
+        else:
+            print(f"config file {path}: valid YAML with keys at top level")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

@@ -439,3 +439,36 @@ def _generator(seed: int):
     from insilico.dynamics.tasks import generator
 
     return generator(seed)
+
+
+def dsa(ds: xr.Dataset, table, path) -> None:
+    """MDS of the DSA distances (colour: architecture, marker: task) and each measure's
+    silhouettes by architecture (within a task) and by task."""
+    fig, (embedding, bars) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    coords = ds["mds_dsa"].values
+    archs, tasks = ds["arch"].values, ds["task"].values
+    markers = dict(zip(dict.fromkeys(tasks), "osD^v<>", strict=False))
+    for arch in dict.fromkeys(archs):
+        for task in dict.fromkeys(tasks):
+            chosen = (archs == arch) & (tasks == task)
+            embedding.scatter(
+                coords[chosen, 0],
+                coords[chosen, 1],
+                color=_color(ARCH_COLORS, arch),
+                marker=markers[task],
+                s=30,
+                label=f"{task} / {arch}",
+            )
+    embedding.set_title("DSA distances, classical MDS", fontsize="small")
+    embedding.set_xlabel("MDS 1", fontsize="small")
+    embedding.set_ylabel("MDS 2", fontsize="small")
+    embedding.legend(fontsize="xx-small", ncols=2)
+    positions = np.arange(len(table))
+    bars.bar(positions - 0.2, table["silhouette_arch_within_task"], 0.4, label="architecture")
+    bars.bar(positions + 0.2, table["silhouette_task"].fillna(0.0), 0.4, label="task")
+    bars.set_xticks(positions, table["measure"], fontsize="small")
+    bars.axhline(0.0, color="black", linewidth=0.8)
+    bars.set_ylabel("silhouette", fontsize="small")
+    bars.set_title("separation under each measure (geometry: per task only)", fontsize="small")
+    bars.legend(fontsize="x-small")
+    save_figure(fig, path)

@@ -164,34 +164,45 @@ def silhouette(distances: np.ndarray, labels) -> float:
     return float(np.mean(scores))
 
 
-def task_geometry(model_paths, settings: dict, device: torch.device, log) -> xr.Dataset:
-    """All pairwise distances, MDS coordinates and clustering by architecture for one task.
+def probe_hidden_states(model_paths, settings: dict, device: torch.device):
+    """Every network of one task run on the same ``probe_trials`` trials (seed ``seed``).
 
-    Every network of the task runs on the same ``probe_trials`` trials (seed ``seed``); its
-    hidden activations over all trials and steps are the samples (the LSTM's hidden ``h``, not
-    its cell state). Silhouettes (attrs ``silhouette_arch_<measure>``) say how well the
-    architectures separate under each distance.
+    Returns the task, the networks and one ``(trials, steps, units)`` float64 tensor per network
+    (the LSTM's hidden ``h``, not its cell state), in the order of the chunk files.
     """
     import torch  # here, not at the top: the population job imports this module without torch
 
     from insilico.dynamics import cells
     from insilico.dynamics.tasks import generator, make_task
-    from insilico.dynamics.train import load_chunk, network_coords
+    from insilico.dynamics.train import load_chunk
 
-    started = time.perf_counter()
     loaded = [load_chunk(path) for path in model_paths]
     meta = loaded[0][1]
     task = make_task(meta["task"], meta["task_params"])
     probe = task.sample(settings["probe_trials"], generator(settings["seed"]))
     inputs = probe.inputs.to(device, torch.float64)
-    activations, networks = [], []
+    states, networks = [], []
     for stacks, _ in loaded:
         for stack in stacks:
             stack = stack.to(device, torch.float64)
             with torch.no_grad():
-                hidden = cells.hidden_part(stack.arch, stack.run(inputs))
-            activations.extend(h.reshape(-1, h.shape[-1]) for h in hidden)
+                states.extend(cells.hidden_part(stack.arch, stack.run(inputs)))
             networks.extend(stack.networks)
+    return task, networks, states
+
+
+def task_geometry(model_paths, settings: dict, device: torch.device, log) -> xr.Dataset:
+    """All pairwise distances, MDS coordinates and clustering by architecture for one task.
+
+    Every network of the task runs on the same probe trials (:func:`probe_hidden_states`); its
+    hidden activations over all trials and steps are the samples. Silhouettes (attrs
+    ``silhouette_arch_<measure>``) say how well the architectures separate under each distance.
+    """
+    from insilico.dynamics.train import network_coords
+
+    started = time.perf_counter()
+    task, networks, states = probe_hidden_states(model_paths, settings, device)
+    activations = [h.reshape(-1, h.shape[-1]) for h in states]
     reps = represent(activations, settings["variance"], settings["max_dims"])
     distances = pairwise_distances(reps, settings["block"])
     log.info(

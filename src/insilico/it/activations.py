@@ -32,13 +32,13 @@ import pandas as pd
 import torch
 import xarray as xr
 
-from insilico.core.io import write_netcdf
+from insilico.core.io import DataFileError, read_netcdf, rebuild_advice, write_netcdf
 from insilico.core.units import IT_BIN_MS
 from insilico.it.cache_keys import PREPROCESSING_KEYS, cache_key
 from insilico.it.train import load_it_model, standardise
 
 
-class StaleActivationsError(ValueError):
+class StaleActivationsError(DataFileError):
     """An activation file that was computed from other inputs than the caller expects."""
 
 
@@ -197,14 +197,12 @@ def extract_activations(
 
 def read_activations(path: str | os.PathLike, expected_key: str | None = None) -> xr.Dataset:
     """An activation file; ``expected_key`` (if given) must equal its ``cache_key``."""
-    from insilico.core.io import read_netcdf
-
     dataset = read_netcdf(path)
     if "activations" not in dataset or "cache_key" not in dataset.attrs:
         raise StaleActivationsError(f"{Path(path)} is not an activation file of this pipeline")
     if expected_key is not None and dataset.attrs["cache_key"] != expected_key:
         raise StaleActivationsError(
             f"{Path(path)} was computed from other inputs (cache key {dataset.attrs['cache_key'][:12]}, "
-            f"expected {expected_key[:12]}); delete it to recompute"
+            f"expected {expected_key[:12]}); {rebuild_advice(path)}"
         )
     return dataset

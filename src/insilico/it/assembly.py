@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from insilico.core.io import atomic_path
+from insilico.core.io import DataFileError, atomic_path
 from insilico.core.stats import pearson
 
 DIMS = ("presentation", "neuroid", "time_bin")
@@ -50,7 +50,7 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _BINS_PER_CHUNK = 2  # time bins read at once: ~0.6 GB of float64 for a real assembly
 
 
-class AssemblyFormatError(ValueError):
+class AssemblyFormatError(DataFileError):
     """A NeuroidAssembly or StimulusSet file that does not follow the format; names the file."""
 
 

@@ -28,6 +28,7 @@ def check_config(config: dict) -> None:
             f"config key 'data.retina.cells': experiment(s) {unknown} are not in "
             f"data.retina.experiments {config['data']['retina']['experiments']}"
         )
+    _check_simulated_cells(config)
     local = config["data"]["retina"]["source"] == "local"
     if (
         "retina" in config["branches"]
@@ -38,6 +39,23 @@ def check_config(config: dict) -> None:
             "config key 'data.local.retina.root': data.retina.source is 'local' but no folder "
             "of <experiment>/<stimulus>.h5 is given"
         )
+
+
+def _check_simulated_cells(config: dict) -> None:
+    """Simulated recordings hold ``cells_per_type`` cells of each type: a cell id beyond them
+    is refused here, before any job (recorded files are checked when the workflow is read)."""
+    if config["data"]["retina"]["source"] != "simulated":
+        return
+    sim = config["data"]["simulated"]["retina"]
+    available = list(range(1, len(sim["cell_types"]) * sim["cells_per_type"] + 1))
+    for experiment, cells in config["data"]["retina"]["cells"].items():
+        unknown = [cell for cell in cells if cell not in available]
+        if unknown:
+            raise ConfigError(
+                f"config key 'data.retina.cells': experiment {experiment!r} asks for cell(s) "
+                f"{unknown}, not in the simulated recordings; available cells: "
+                f"{available[0]}-{available[-1]} (data.simulated.retina.cell_types x cells_per_type)"
+            )
 
 
 def model_train_params(config: dict, model: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ message naming the file and the dataset at fault, instead of training on misalig
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -14,8 +15,9 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
-from insilico.core.io import atomic_path
+from insilico.core.io import DataFileError, atomic_path
 from insilico.core.units import BIN_SECONDS
 
 TRAIN_STIMULUS = "train/stimulus"
@@ -33,7 +35,15 @@ TEST_SETS = {
 }
 
 
-class RetinaFileError(ValueError):
+SMOOTHING_SIGMA_BINS = 1.0  # firing_rate_10ms = counts / 0.01 s smoothed by this Gaussian
+
+
+def smoothed_rate(counts: np.ndarray) -> np.ndarray:
+    """firing_rate_10ms as in deep-retina: counts / 0.01 s smoothed by a 1-bin Gaussian."""
+    return gaussian_filter1d(np.asarray(counts) / BIN_SECONDS, SMOOTHING_SIGMA_BINS, axis=-1)
+
+
+class RetinaFileError(DataFileError):
     """A recording that cannot be used as it is; the message names the file and the dataset."""
 
 
@@ -76,21 +86,18 @@ def read_recording(
     """
     if test_set not in TEST_SETS:
         raise ValueError(f"test_set must be one of {sorted(TEST_SETS)}, got {test_set!r}")
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"retina recording {path} does not exist")
-    try:
-        h5 = h5py.File(path, "r")
-    except OSError as err:
-        raise RetinaFileError(f"{path} is not a readable HDF5 file ({err})") from err
-    try:
-        with h5:
-            if test_set == "heldout" and TEST_SETS["heldout"][0] not in h5:
-                test_set = "test"
-            return _read_open_file(h5, path, cells, test_set)
-    except OSError as err:
-        # Truncated files often open fine and only fail when a dataset is read.
-        raise RetinaFileError(f"{path} is not a readable HDF5 file ({err})") from err
+    with _open(path) as (h5, path):
+        if test_set == "heldout" and TEST_SETS["heldout"][0] not in h5:
+            test_set = "test"
+        return _read_layout(_layout(h5, path, cells, test_set), path)
+
+
+def check_recording(path: str | os.PathLike, cells: list[int] | None = None) -> list[int]:
+    """Check a recording from its metadata alone (layout, shapes, cells; no data are read) and
+    return the cell ids it holds: cheap enough for every file before any job starts. HDF5 checks
+    that each dataset it opens lies inside the file, so a cut file is found too."""
+    with _open(path) as (h5, path):
+        return _layout(h5, path, cells).available
 
 
 def validator(kind: str = "recording"):
@@ -101,9 +108,42 @@ def validator(kind: str = "recording"):
     return read_recording
 
 
-def _read_open_file(
-    h5: h5py.File, path: Path, cells: list[int] | None, test_set: str
-) -> RetinaRecording:
+@contextlib.contextmanager
+def _open(path: str | os.PathLike):
+    """An open HDF5 file; every way it can fail to open or read ends in one error naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such retina recording (the file does not exist)")
+    try:
+        h5 = h5py.File(path, "r")
+    except OSError as err:
+        raise RetinaFileError(f"{path} is not a readable HDF5 file ({err})") from err
+    try:
+        with h5:
+            yield h5, path
+    except (OSError, KeyError, RuntimeError) as err:
+        # A cut file may open fine and fail only when a link or dataset is opened (h5py raises
+        # RuntimeError or KeyError: "address of object past end of allocation", "invalid dataset
+        # size, likely file corruption") or read (OSError).
+        raise RetinaFileError(f"{path} is not a readable HDF5 file ({err})") from err
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The datasets of a recording, checked against each other, and the cells asked for."""
+
+    train_stimulus: h5py.Dataset
+    train_rate: h5py.Dataset
+    test_stimulus: h5py.Dataset
+    repeats: tuple[h5py.Dataset, ...]
+    available: list[int]
+    ids: list[int]
+    truth: h5py.Dataset | None
+    counts: h5py.Dataset | None
+    test_set: str = "test"
+
+
+def _layout(h5: h5py.File, path: Path, cells: list[int] | None, test_set: str = "test") -> _Layout:
     test_stimulus, test_repeats, true_test_rate = TEST_SETS[test_set]
     train_stim = _dataset(h5, path, TRAIN_STIMULUS)
     train_rate = _dataset(h5, path, TRAIN_RATE)
@@ -144,72 +184,73 @@ def _read_open_file(
     if not ids:
         raise RetinaFileError(f"{path}: no cells to read (found no {test_repeats}/cellNN)")
 
-    # h5py point selection needs increasing, unique indices; reorder afterwards.
-    unique_ids = sorted(set(ids))
-    rows = _read(train_rate, path, [i - 1 for i in unique_ids]).astype(np.float64)
-    order = [unique_ids.index(i) for i in ids]
-    rate = rows[order]
-
-    repeats = [_read_repeats(repeats_group, path, i, n_test, test_set) for i in ids]
-    if len({r.shape for r in repeats}) != 1:
+    repeats = tuple(_repeats(repeats_group, path, i, n_test, test_set) for i in ids)
+    if len({r.shape[0] for r in repeats}) != 1:
         found = {cell_name(i): r.shape for i, r in zip(ids, repeats, strict=True)}
         raise RetinaFileError(
             f"{path}: {test_repeats}/cellNN differ in their number of repeats: {found}"
         )
 
-    true_rate = None
-    if true_test_rate in h5:
-        truth = h5[true_test_rate]
-        if (
-            truth.ndim != 2
-            or truth.shape[0] != n_cells
-            or truth.shape[1] not in (n_test, n_test + 1)
-        ):
-            raise RetinaFileError(
-                f"{path}: {true_test_rate} has shape {truth.shape}, expected ({n_cells}, {n_test})"
-            )
-        true_rate = _read(truth, path, [i - 1 for i in unique_ids])[order, :n_test]
-        true_rate = true_rate.astype(np.float64)
-
-    counts = None
-    if TRAIN_COUNTS in h5:
-        binned = _dataset(h5, path, TRAIN_COUNTS)
-        if binned.shape != train_rate.shape:
-            raise RetinaFileError(
-                f"{path}: {TRAIN_COUNTS} has shape {binned.shape}, expected {train_rate.shape} "
-                f"as {TRAIN_RATE}"
-            )
-        counts = _read(binned, path, [i - 1 for i in unique_ids])[order].astype(np.float64)
-
-    return RetinaRecording(
-        path=path,
-        train_stimulus=_read(train_stim, path),
-        train_rate=rate,
-        test_stimulus=_read(test_stim, path),
-        test_repeats=np.stack(repeats),
-        cell_names=tuple(cell_name(i) for i in ids),
-        true_test_rate=true_rate,
-        train_counts=counts,
-        test_set=test_set,
+    truth = h5.get(true_test_rate)
+    if truth is not None and (
+        truth.ndim != 2 or truth.shape[0] != n_cells or truth.shape[1] not in (n_test, n_test + 1)
+    ):
+        raise RetinaFileError(
+            f"{path}: {true_test_rate} has shape {truth.shape}, expected ({n_cells}, {n_test})"
+        )
+    counts = _dataset(h5, path, TRAIN_COUNTS) if TRAIN_COUNTS in h5 else None
+    if counts is not None and counts.shape != train_rate.shape:
+        raise RetinaFileError(
+            f"{path}: {TRAIN_COUNTS} has shape {counts.shape}, expected {train_rate.shape} "
+            f"as {TRAIN_RATE}"
+        )
+    return _Layout(
+        train_stim, train_rate, test_stim, repeats, available, ids, truth, counts, test_set
     )
 
 
-def _read_repeats(
-    group: h5py.Group, path: Path, cell_id: int, n_test: int, test_set: str
-) -> np.ndarray:
+def _read_layout(layout: _Layout, path: Path) -> RetinaRecording:
+    """Read the checked datasets: the asked cells' rows, in the order asked."""
+    ids = layout.ids
+    n_test = layout.test_stimulus.shape[0]
+    # h5py point selection needs increasing, unique indices; reorder afterwards.
+    unique_ids = sorted(set(ids))
+    order = [unique_ids.index(i) for i in ids]
+    rows = [i - 1 for i in unique_ids]
+
+    def cell_rows(ds: h5py.Dataset, columns: int | None = None) -> np.ndarray:
+        return _read(ds, path, rows)[order, :columns].astype(np.float64)
+
+    # The recorded test response may have one bin more than the test movie: align on the movie.
+    repeats = [_read(ds, path)[:, :n_test].astype(np.float64) for ds in layout.repeats]
+    return RetinaRecording(
+        path=path,
+        train_stimulus=_read(layout.train_stimulus, path),
+        train_rate=cell_rows(layout.train_rate),
+        test_stimulus=_read(layout.test_stimulus, path),
+        test_repeats=np.stack(repeats),
+        cell_names=tuple(cell_name(i) for i in ids),
+        true_test_rate=None if layout.truth is None else cell_rows(layout.truth, n_test),
+        train_counts=None if layout.counts is None else cell_rows(layout.counts),
+        test_set=layout.test_set,
+    )
+
+
+def _repeats(
+    group: h5py.Group, path: Path, cell_id: int, n_test: int, test_set: str = "test"
+) -> h5py.Dataset:
     ds = group[cell_name(cell_id)]
     movie, repeats, _ = TEST_SETS[test_set]
     where = f"{repeats}/{cell_name(cell_id)}"
     if not isinstance(ds, h5py.Dataset) or ds.ndim != 2:
         shape = getattr(ds, "shape", "a group")
         raise RetinaFileError(f"{path}: {where} is {shape}, expected (n_repeats, {n_test})")
-    # The recorded test response may have one bin more than the test movie: align on the movie.
     if ds.shape[1] not in (n_test, n_test + 1):
         raise RetinaFileError(
             f"{path}: {where} has shape {ds.shape}, expected (n_repeats, {n_test}) to match the "
             f"{n_test} frames of {movie} (one extra bin is tolerated)"
         )
-    return _read(ds, path)[:, :n_test].astype(np.float64)
+    return ds
 
 
 def _read(ds: h5py.Dataset, path: Path, rows: list[int] | None = None) -> np.ndarray:

@@ -50,10 +50,9 @@ import zlib
 
 import numpy as np
 from scipy import signal
-from scipy.ndimage import gaussian_filter1d
 
 from insilico.core.units import GREY
-from insilico.retina.recording import write_recording
+from insilico.retina.recording import smoothed_rate, write_recording
 
 SIMULATOR_VERSION = "2.2.0"
 
@@ -195,7 +194,6 @@ NATURAL_CONTRAST = (0.2, 0.45)
 NATURAL_MEAN_SPREAD = 0.15  # image mean = 128 * (1 + U(-spread, spread))
 NATURAL_CANVAS_FACTOR = 2  # images are periodic canvases this many times the field size
 
-SMOOTHING_SIGMA_BINS = 1.0  # firing_rate_10ms = counts / 0.01 s smoothed by this Gaussian
 CHUNK_FRAMES = 20000  # respond() works in chunks of this many frames to bound memory
 
 
@@ -626,11 +624,6 @@ def _deplete(vesicles: np.ndarray, rectified: np.ndarray) -> np.ndarray:
 def spike_counts(rate: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Poisson spike counts per 10 ms bin for rates in Hz."""
     return rng.poisson(rate * DT)
-
-
-def smoothed_rate(counts: np.ndarray) -> np.ndarray:
-    """firing_rate_10ms as in deep-retina: counts / 0.01 s smoothed by a 1-bin Gaussian."""
-    return gaussian_filter1d(counts / DT, SMOOTHING_SIGMA_BINS, axis=-1)
 
 
 def expected_recorded_rate(rate: np.ndarray) -> np.ndarray:

@@ -91,7 +91,16 @@ def test_an_import_of_a_missing_module_is_named(fake):
         closure(path, fake / "src", (), "pkg")
 
 
-BRANCHES = ("retina", "mechanisms", "it", "dynamics", "geometry", "factorisation", "bottleneck")
+BRANCHES = (
+    "retina",
+    "mechanisms",
+    "it",
+    "dynamics",
+    "geometry",
+    "factorisation",
+    "bottleneck",
+    "learning_dynamics",
+)
 # A branch may use only core/, acquire/ and, where it analyses another branch's products (its
 # models, activations or data files), that branch. The bottleneck branch is built on the IT
 # renderer and measured with the retina's simulator and STA code.
@@ -103,6 +112,7 @@ ALLOWED = {
     "geometry": {"it"},
     "factorisation": {"retina", "it"},
     "bottleneck": {"retina", "it"},
+    "learning_dynamics": set(),
 }
 
 

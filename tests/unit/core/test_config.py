@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from insilico.branches import validate
-from insilico.core.config import ConfigError, load_schema
+from insilico.core.config import ConfigError, load_schema, read_config_file
 from insilico.retina.config import model_train_params
 
 REPO = Path(__file__).resolve().parents[3]
@@ -91,6 +93,11 @@ def test_model_overrides_only_the_training_keys_it_sets():
         (
             {"data": {"retina": {"cells": {"other": [1]}}}},
             "config key 'data.retina.cells': experiment(s) ['other']",
+        ),
+        (
+            {"data": {"retina": {"cells": {"sim01": [1, 11]}}}},
+            "config key 'data.retina.cells': experiment 'sim01' asks for cell(s) [11], not in the "
+            "simulated recordings; available cells: 1-10",
         ),
         (
             {"data": {"source": "local"}},
@@ -185,3 +192,52 @@ def test_each_branch_checks_only_its_own_source():
     with pytest.raises(ConfigError, match="data.local.it.assembly"):
         validate({"data": {**local_retina, "it": {"source": "local"}}}, SCHEMA)
     assert validate({"data": local_retina}, SCHEMA)["data"]["it"]["source"] == "simulated"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (
+            "retina:\n  seeds: [0, 1\n  epochs: 2\n",
+            "line 3, column 9: not valid YAML: expected ','",
+        ),
+        ("retina:\n\tseeds: [0]\n", "line 2, column 1: not valid YAML: found character '\\t'"),
+        ("- retina\n", "holds a list, expected keys at top level"),
+    ],
+    ids=["unclosed-list", "tab", "not-a-mapping"],
+)
+def test_a_malformed_config_file_is_named_with_its_line(tmp_path, text, words):
+    path = tmp_path / "mine.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        read_config_file(path)
+    assert str(error.value).startswith(f"config file {path}") and words in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_config_files_are_read_as_snakemake_reads_them(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("retina:\n  seeds: [0, 1]\n")
+    assert read_config_file(path) == {"retina": {"seeds": [0, 1]}}
+    path.write_text("# only a comment\n")
+    assert read_config_file(path) == {}
+    assert read_config_file(REPO / "config.yaml") == yaml.safe_load(
+        (REPO / "config.yaml").read_text()
+    )
+
+
+def test_the_config_checker_names_each_bad_file_in_one_line(tmp_path):
+    good, bad, missing = tmp_path / "good.yaml", tmp_path / "bad.yaml", tmp_path / "tiny.yml"
+    good.write_text("retina: {seeds: [0]}\n")
+    bad.write_text("retina: {seeds: [0]\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "insilico.core.config", str(good), str(bad), str(missing)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1 and done.stderr == ""
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"config file {good}: valid YAML with keys at top level"
+    assert lines[1].startswith(f"config file {bad}, line 2, column 1: not valid YAML")
+    assert lines[2] == f"config file {missing} does not exist"
+    assert len(lines) == 3

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import struct
+
 import h5py
 import numpy as np
 import pytest
 
-from insilico.retina.recording import RetinaFileError, read_recording, write_recording
+from insilico.retina.recording import (
+    RetinaFileError,
+    check_recording,
+    read_recording,
+    write_recording,
+)
 
 N_CELLS, N_REPEATS, T_TRAIN, T_TEST, SIZE = 3, 2, 50, 20, 4
+# Every fault is found by the reader and by the metadata-only check run before any job.
+READERS = pytest.mark.parametrize(
+    "reader", [read_recording, check_recording], ids=["read", "check"]
+)
 
 
 def _arrays(seed: int = 0) -> dict[str, np.ndarray]:
@@ -122,35 +133,69 @@ def test_cells_are_selected_in_the_order_asked(tmp_path):
     assert rec.true_test_rate is None
 
 
-def test_unknown_cell_is_refused_with_the_available_ones(tmp_path):
+@READERS
+def test_unknown_cell_is_refused_with_the_available_ones(reader, tmp_path):
     path = tmp_path / "rec.h5"
     _write_raw(path)
     with pytest.raises(RetinaFileError, match=r"cell 7 \(cell07\).*available cells: \[1, 2, 3\]"):
-        read_recording(path, cells=[1, 7])
+        reader(path, cells=[1, 7])
 
 
-def test_missing_file(tmp_path):
+@READERS
+def test_missing_file(reader, tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.h5"):
-        read_recording(tmp_path / "nope.h5")
+        reader(tmp_path / "nope.h5")
 
 
-def test_file_that_is_not_hdf5(tmp_path):
+@READERS
+def test_file_that_is_not_hdf5(reader, tmp_path):
     path = tmp_path / "notes.h5"
     path.write_text("this is a text file\n")
     with pytest.raises(RetinaFileError, match=r"notes\.h5 is not a readable HDF5 file"):
-        read_recording(path)
+        reader(path)
 
 
-def test_truncated_file(tmp_path):
+@READERS
+def test_truncated_file(reader, tmp_path):
     path = tmp_path / "cut.h5"
     _write_raw(path)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(RetinaFileError, match=r"cut\.h5 is not a readable HDF5 file"):
-        read_recording(path)
+        reader(path)
 
 
-def test_file_in_another_layout(tmp_path):
+@READERS
+def test_cut_file_whose_header_claims_its_full_length(reader, tmp_path):
+    """A copy cut short whose superblock was rewritten to its new length opens fine in HDF5;
+    the datasets past the cut are found when they are opened, before any data are read."""
+    path = tmp_path / "cut.h5"
+    _write_raw(path, **{"test/repeats/cell03": np.zeros((N_REPEATS, T_TEST))})
+    data = bytearray(path.read_bytes()[: path.stat().st_size * 3 // 4])
+    assert data[8] == 0  # superblock version 0: the end-of-file address sits at bytes 40-48
+    data[40:48] = struct.pack("<Q", len(data))
+    path.write_bytes(bytes(data))
+    h5py.File(path, "r").close()  # the cut is not seen when the file is opened
+    with pytest.raises(RetinaFileError, match=r"cut\.h5 is not a readable HDF5 file"):
+        reader(path)
+
+
+def test_check_reads_no_data_and_lists_the_cells(tmp_path, monkeypatch):
+    path = tmp_path / "rec.h5"
+    _write_raw(path, drop=("test/repeats/cell02",))
+
+    def no_reading(*args):
+        raise AssertionError("the check read data")
+
+    monkeypatch.setattr(h5py.Dataset, "__getitem__", no_reading)
+    assert check_recording(path) == [1, 3]
+    assert check_recording(path, cells=[3]) == [1, 3]
+    with pytest.raises(RetinaFileError, match=r"cell 2 \(cell02\).*available cells: \[1, 3\]"):
+        check_recording(path, cells=[2])
+
+
+@READERS
+def test_file_in_another_layout(reader, tmp_path):
     path = tmp_path / "other.h5"
     with h5py.File(path, "w") as h5:
         h5["stimulus"] = np.zeros((5, 2, 2), np.uint8)
@@ -159,9 +204,10 @@ def test_file_in_another_layout(tmp_path):
         RetinaFileError,
         match=r"other\.h5: missing dataset 'train/stimulus'.*found at '/': \['response', 'stimulus'\]",
     ):
-        read_recording(path)
+        reader(path)
 
 
+@READERS
 @pytest.mark.parametrize(
     ("dropped", "listed"),
     [
@@ -169,44 +215,48 @@ def test_file_in_another_layout(tmp_path):
         ("test/stimulus", r"found at 'test': \['repeats'\]"),
     ],
 )
-def test_missing_dataset_names_path_and_what_was_found(tmp_path, dropped, listed):
+def test_missing_dataset_names_path_and_what_was_found(reader, tmp_path, dropped, listed):
     path = tmp_path / "rec.h5"
     _write_raw(path, drop=(dropped,))
     with pytest.raises(RetinaFileError, match=rf"rec\.h5: missing dataset '{dropped}'.*{listed}"):
-        read_recording(path)
+        reader(path)
 
 
-def test_missing_repeats(tmp_path):
+@READERS
+def test_missing_repeats(reader, tmp_path):
     path = tmp_path / "rec.h5"
     _write_raw(path, drop=tuple(f"test/repeats/cell{i:02d}" for i in (1, 2, 3)))
     with pytest.raises(RetinaFileError, match=r"missing dataset 'test/repeats'.*\['stimulus'\]"):
-        read_recording(path)
+        reader(path)
 
 
-def test_train_response_length_must_match_stimulus(tmp_path):
+@READERS
+def test_train_response_length_must_match_stimulus(reader, tmp_path):
     path = tmp_path / "rec.h5"
     _write_raw(path, **{"train/response/firing_rate_10ms": np.zeros((N_CELLS, T_TRAIN - 1))})
     with pytest.raises(
         RetinaFileError,
         match=rf"firing_rate_10ms has shape \(3, 49\), expected \(n_cells, {T_TRAIN}\)",
     ):
-        read_recording(path)
+        reader(path)
 
 
-def test_test_frames_must_match_train_frames(tmp_path):
+@READERS
+def test_test_frames_must_match_train_frames(reader, tmp_path):
     path = tmp_path / "rec.h5"
     _write_raw(path, **{"test/stimulus": np.zeros((T_TEST, SIZE, SIZE + 1), np.uint8)})
     with pytest.raises(
         RetinaFileError, match=r"test/stimulus frames are \(4, 5\), expected \(4, 4\)"
     ):
-        read_recording(path)
+        reader(path)
 
 
-def test_stimulus_must_be_uint8_movie(tmp_path):
+@READERS
+def test_stimulus_must_be_uint8_movie(reader, tmp_path):
     path = tmp_path / "rec.h5"
     _write_raw(path, **{"train/stimulus": np.zeros((T_TRAIN, SIZE, SIZE), np.float32)})
     with pytest.raises(RetinaFileError, match=r"train/stimulus has dtype float32, expected uint8"):
-        read_recording(path)
+        reader(path)
 
 
 def test_test_response_one_bin_longer_is_aligned_on_the_stimulus(tmp_path):
@@ -218,8 +268,9 @@ def test_test_response_one_bin_longer_is_aligned_on_the_stimulus(tmp_path):
     np.testing.assert_allclose(rec.test_repeats[0], longer[:, :T_TEST])
 
 
+@READERS
 @pytest.mark.parametrize("extra", [2, -1])
-def test_other_test_response_lengths_are_refused(tmp_path, extra):
+def test_other_test_response_lengths_are_refused(reader, tmp_path, extra):
     path = tmp_path / "rec.h5"
     bad = np.zeros((N_REPEATS, T_TEST + extra))
     _write_raw(path, **{"test/repeats/cell02": bad})
@@ -227,14 +278,15 @@ def test_other_test_response_lengths_are_refused(tmp_path, extra):
         RetinaFileError,
         match=rf"test/repeats/cell02 has shape \(2, {T_TEST + extra}\), expected \(n_repeats, {T_TEST}\)",
     ):
-        read_recording(path)
+        reader(path)
 
 
-def test_repeat_counts_must_agree_between_cells(tmp_path):
+@READERS
+def test_repeat_counts_must_agree_between_cells(reader, tmp_path):
     path = tmp_path / "rec.h5"
     _write_raw(path, **{"test/repeats/cell03": np.zeros((N_REPEATS + 1, T_TEST))})
     with pytest.raises(RetinaFileError, match="differ in their number of repeats"):
-        read_recording(path)
+        reader(path)
 
 
 def test_writer_refuses_inconsistent_arrays(tmp_path):
