@@ -124,6 +124,12 @@ rule bottleneck_summary:
                 "table": "indices, linearity and separability per width, depth and stage"
             },
         ),
+        claims=report(
+            "results/bottleneck/claims.csv",
+            caption="../report/bottleneck_claims.rst",
+            category="Bottleneck",
+            labels={"table": "claims, decided by intervals over seeds"},
+        ),
     log:
         "results/logs/bottleneck/summary.log",
     benchmark:

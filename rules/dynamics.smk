@@ -92,6 +92,7 @@ rule dynamics_geometry:
 rule dynamics_population:
     input:
         fixed_points=dynamics_all_chunk_files("fixed_points"),
+        geometry=expand("results/dynamics/{task}/geometry.nc", task=DYNAMICS["tasks"]),
         code=code("scripts/dynamics/population.py"),
     output:
         topology="results/dynamics/topology.nc",
@@ -101,6 +102,12 @@ rule dynamics_population:
             category="Dynamics",
             labels={"table": "population summary"},
         ),
+        claims=report(
+            "results/dynamics/claims.csv",
+            caption="../report/dynamics_claims.rst",
+            category="Dynamics",
+            labels={"table": "claims, decided by intervals over tasks or networks"},
+        ),
     log:
         "results/logs/dynamics/population.log",
     benchmark:
@@ -109,6 +116,8 @@ rule dynamics_population:
         ENV
     params:
         topology=DYNAMICS["topology"],
+        tasks=DYNAMICS["tasks"],
+        flipflop_bits=DYNAMICS["task_params"].get("flipflop", {}).get("bits"),
     script:
         "../scripts/dynamics/population.py"
 

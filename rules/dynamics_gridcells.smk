@@ -87,6 +87,13 @@ rule grid_cells_summary:
             labels={"table": "grid-cell population"},
         ),
         headline=f"{GRID_DIR}/headline.json",
+        claims=report(
+            f"{GRID_DIR}/claims.csv",
+            caption="../report/dynamics_grid_cells_claims.rst",
+            category="Dynamics",
+            subcategory="Grid cells",
+            labels={"table": "grid-cell claims, decided by intervals"},
+        ),
     log:
         "results/logs/dynamics/grid_cells/summary.log",
     benchmark:

@@ -208,6 +208,7 @@ rule evaluate_retina:
     params:
         cells=retina_cells,
         closed_loop=closed_loop_params,
+        test_set=RETINA["test_set"],
     script:
         "../scripts/retina/evaluate.py"
 
@@ -228,6 +229,8 @@ rule retina_ceiling:
         cells=retina_cells,
         n_splits=RETINA["ceiling"]["n_splits"],
         seed=RETINA["ceiling"]["seed"],
+        first_bin=RETINA["history"] - 1,
+        test_set=RETINA["test_set"],
     script:
         "../scripts/retina/ceiling.py"
 
@@ -257,13 +260,20 @@ rule retina_summary:
             f"results/retina/{experiment}/{stimulus}/performance.nc"
             for experiment, stimulus in retina_recordings()
         ],
+        generalization=retina_generalization_files(),
         code=code("scripts/retina/summary.py"),
     output:
-        report(
+        summary=report(
             "results/retina/summary.csv",
             caption="../report/retina_summary.rst",
             category="Retina",
             labels={"table": "mean test correlation per model"},
+        ),
+        claims=report(
+            "results/retina/claims.csv",
+            caption="../report/retina_claims.rst",
+            category="Retina",
+            labels={"table": "claims and targets, decided by intervals over cells"},
         ),
     log:
         "results/logs/retina/summary.log",
@@ -273,6 +283,7 @@ rule retina_summary:
         ENV
     params:
         recordings=retina_recordings(),
+        targets=RETINA["targets"],
     script:
         "../scripts/retina/summary.py"
 
@@ -399,6 +410,7 @@ rule retina_data_efficiency:
         runs=data_efficiency_runs(),
         cells=retina_cells,
         closed_loop=closed_loop_params_for(DATA_EFFICIENCY["models"]),
+        test_set=RETINA["test_set"],
     script:
         "../scripts/retina/data_efficiency.py"
 
@@ -491,6 +503,7 @@ rule retina_generalization:
         cells=retina_cells,
         standardise=RETINA["generalization"]["standardise"],
         closed_loop=closed_loop_params_for(RETINA["fit"]),
+        test_set=RETINA["test_set"],
     script:
         "../scripts/retina/generalization.py"
 
@@ -612,6 +625,8 @@ rule retina_ablation:
         cells=retina_cells,
         n_splits=RETINA["ceiling"]["n_splits"],
         seed=RETINA["ceiling"]["seed"],
+        first_bin=RETINA["history"] - 1,
+        test_set=RETINA["test_set"],
     script:
         "../scripts/retina/ablation.py"
 

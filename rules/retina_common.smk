@@ -252,6 +252,16 @@ def receptive_field_models(wildcards):
     ]
 
 
+def retina_generalization_files():
+    """The generalisation results the claims table reads (none with a single stimulus class)."""
+    if len(config["data"]["retina"]["stimuli"]) < 2:
+        return []
+    return [
+        f"results/retina/{experiment}/generalization.nc"
+        for experiment in config["data"]["retina"]["experiments"]
+    ]
+
+
 def retina_paper_targets():
     """The figures of McIntosh et al. 2016 that the configuration allows, per experiment."""
     stimuli = config["data"]["retina"]["stimuli"]

@@ -1,6 +1,8 @@
-"""Snakemake adapter: indices of every unit and of the simulated retina, the table and trends."""
+"""Snakemake adapter: indices of every unit and of the simulated retina, the table, trends and
+the claims decided over seeds."""
 
 from insilico.bottleneck import summary
+from insilico.bottleneck.claims import claims_table
 from insilico.core.io import atomic_path, read_netcdf, write_json, write_netcdf
 from insilico.core.logs import job_logger
 
@@ -15,3 +17,7 @@ write_netcdf(reference, snakemake.output.reference)
 write_json(trends, snakemake.output.trends)
 with atomic_path(snakemake.output.table) as tmp:
     frame.to_csv(tmp, index=False, float_format="%.5g")
+claims = claims_table(measures)
+log.info("claims:\n%s", claims.to_string())
+with atomic_path(snakemake.output.claims) as tmp:
+    claims.to_csv(tmp, index=False, float_format="%.5g")

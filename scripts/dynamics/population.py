@@ -1,7 +1,9 @@
-"""Snakemake adapter: graph distances between all networks (topology) and the population table."""
+"""Snakemake adapter: graph distances between all networks (topology), the population table and
+the claims decided by intervals."""
 
 from insilico.core.io import atomic_path, read_netcdf, write_netcdf
 from insilico.core.logs import job_logger
+from insilico.dynamics.claims import claims_table
 from insilico.dynamics.comparison import population_topology, summary_table
 
 log = job_logger(snakemake.log[0])
@@ -18,3 +20,11 @@ write_netcdf(topology, snakemake.output.topology)
 table = summary_table(datasets)
 with atomic_path(snakemake.output.summary) as tmp:
     table.to_csv(tmp, index=False, float_format="%.6g")
+geometry = {
+    task: read_netcdf(path)
+    for task, path in zip(snakemake.params.tasks, snakemake.input.geometry, strict=True)
+}
+claims = claims_table(geometry, topology, table, snakemake.params.flipflop_bits)
+log.info("claims:\n%s", claims.to_string())
+with atomic_path(snakemake.output.claims) as tmp:
+    claims.to_csv(tmp, index=False, float_format="%.6g")

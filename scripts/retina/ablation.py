@@ -1,4 +1,5 @@
-"""Snakemake adapter: test every ablation variant of one recording against its exact ceiling."""
+"""Snakemake adapter: every ablation variant of one recording, ranked on validation, tested on the
+held-out movie against its exact ceiling."""
 
 import torch
 
@@ -15,7 +16,8 @@ torch.set_num_threads(snakemake.threads)
 device = choose_device(log)
 labels = {label: tuple(variant) for label, variant in snakemake.params.variants}
 cells = snakemake.params.cells
-recording = read_recording(snakemake.input.recording, cells=cells)
+test_set = snakemake.params.test_set
+recording = read_recording(snakemake.input.recording, cells=cells, test_set=test_set)
 evaluations, curves = {}, {}
 for label, model, history in zip(
     labels, snakemake.input.models, snakemake.input.curves, strict=True
@@ -25,7 +27,12 @@ for label, model, history in zip(
     )
     curves[label] = read_netcdf(history)
 ceiling = reliability(
-    snakemake.input.recording, cells, snakemake.params.n_splits, snakemake.params.seed
+    snakemake.input.recording,
+    cells,
+    snakemake.params.n_splits,
+    snakemake.params.seed,
+    first_bin=snakemake.params.first_bin,
+    test_set=test_set,
 )
 result = ablation.collect(evaluations, curves, ceiling, labels)
 log.info(

@@ -10,6 +10,10 @@ ceiling = reliability(
     snakemake.params.cells,
     snakemake.params.n_splits,
     snakemake.params.seed,
+    first_bin=snakemake.params.first_bin,
+    test_set=snakemake.params.test_set,
 )
-log.info("mean ceiling %.3f", float(ceiling["ceiling"].mean()))
+log.info(
+    "mean ceiling %.3f (%s test movie)", float(ceiling["ceiling"].mean()), ceiling.attrs["test_set"]
+)
 write_netcdf(ceiling, snakemake.output[0])

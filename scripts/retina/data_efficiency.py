@@ -19,6 +19,7 @@ result = data_efficiency(
     snakemake.input.recording,
     snakemake.params.cells,
     device=choose_device(log),
+    test_set=snakemake.params.test_set,
     **snakemake.params.closed_loop,
 )
 log.info(

@@ -15,6 +15,7 @@ evaluation = evaluate(
     snakemake.input.recording,
     snakemake.params.cells,
     device=choose_device(log),
+    test_set=snakemake.params.test_set,
     **snakemake.params.closed_loop,
 )
 log.info("mean test correlation %.3f", float(evaluation["correlation"].mean()))

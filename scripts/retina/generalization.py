@@ -22,6 +22,7 @@ result = generalization(
     snakemake.params.cells,
     standardise=snakemake.params.standardise,
     device=choose_device(log),
+    test_set=snakemake.params.test_set,
     **snakemake.params.closed_loop,
 )
 for model in result["model"].values:

@@ -88,3 +88,22 @@ def test_figures_and_logs(finished_workflow):
         png = root / f"bottleneck/figures/{figure}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", figure
     assert "test accuracy" in (root / "logs/bottleneck/train_nbn1.log").read_text()
+
+
+def test_claims_are_decided_over_seeds(finished_workflow):
+    """tiny has one seed per network: every claim is counted over seeds and stays unresolved."""
+    root = finished_workflow.root
+    claims = pd.read_csv(root / "results/bottleneck/claims.csv")
+    seeds = _tiny(root)["sweep"]["seeds"]
+    assert list(claims.columns[:8]) == [
+        "claim",
+        "model",
+        "value",
+        "ci_low",
+        "ci_high",
+        "n",
+        "verdict",
+        "holds",
+    ]
+    assert (claims["n"] <= len(seeds)).all() and (claims["replicates"] == "seeds").all()
+    assert (claims["verdict"] == "not resolved").all() and not claims["holds"].any()

@@ -139,3 +139,25 @@ def test_a_fixed_point_setting_reruns_the_search_not_the_training(finished_workf
         "plot_dynamics": 1,
         "all": 1,
     }
+
+
+def test_claims_are_decided_over_tasks_and_networks(finished_workflow):
+    """tiny: one seed per architecture, three tasks; the table follows the topology file."""
+    from insilico.dynamics.claims import topology_silhouette
+
+    root = finished_workflow.root / "results/dynamics"
+    claims = pd.read_csv(root / "claims.csv")
+    geometry = claims[claims["replicates"] == "tasks"]
+    assert sorted(geometry["model"].str.split().str[0]) == ["cka", "procrustes", "svcca"]
+    assert (geometry["n"] <= len(TASKS)).all()
+    topology = _open(root / "topology.nc")
+    cka = [
+        _open(root / f"{task}/geometry.nc").attrs["silhouette_arch_cka"]
+        - topology_silhouette(topology, task)
+        for task in TASKS
+    ]
+    row = geometry[geometry["model"].str.startswith("cka")].iloc[0]
+    assert row["value"] == pytest.approx(np.mean(cka), abs=1e-5, nan_ok=True)  # nan: 1 seed
+    flipflop = claims[claims["replicates"] == "networks"].iloc[0]
+    summary = pd.read_csv(root / "summary.csv")
+    assert flipflop["n"] == (summary["task"] == "flipflop").sum()

@@ -30,3 +30,16 @@ def test_grid_cell_outputs(finished_workflow):
         assert np.isfinite(maps["rate_map"]).mean() > 0.5  # 100 short trajectories visit most bins
     for log in ("train_chunk0.log", "theory.log", "figures.log"):
         assert (finished_workflow.root / "results/logs/dynamics/grid_cells" / log).stat().st_size
+
+
+def test_grid_cell_claims_are_decided_by_intervals(finished_workflow):
+    """tiny has one seed: every claim on the networks stays unresolved; the theory row has the
+    theory's maps as replicates."""
+    root = finished_workflow.root / "results/dynamics/grid_cells"
+    claims = pd.read_csv(root / "claims.csv").set_index("claim")
+    networks = claims[claims["replicates"].str.startswith("seeds")]
+    assert (networks["verdict"] == "not resolved").all() and not networks["holds"].any()
+    assert "relu grows more grid units than tanh" in claims.index
+    theory = claims.loc["theory (simulated): nonnegativity makes hexagonal patterns"]
+    with xr.open_dataset(root / "theory.nc", engine="h5netcdf") as ds:
+        assert theory["n"] == ds.sizes["map"]

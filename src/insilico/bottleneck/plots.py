@@ -84,7 +84,7 @@ def example_fields(measures: xr.Dataset, reference: xr.Dataset):
 
 def indices_against_width(frame: pd.DataFrame):
     """Orientedness and centre-surround index against N_BN, per stage (colour) and D_VVS
-    (marker), mean +- SEM over units and seeds; the simulated retina as reference."""
+    (marker), mean +- SEM over seeds of per-network means; the simulated retina as reference."""
     networks = frame[frame["n_bn"].notna()]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), squeeze=False)
     markers = dict(zip(sorted(networks["d_vvs"].unique()), "osD^v", strict=False))

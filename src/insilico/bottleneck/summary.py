@@ -92,10 +92,12 @@ def _mean_sem(values: np.ndarray) -> tuple[float, float, int]:
 
 
 def table(measures: xr.Dataset, reference: xr.Dataset) -> pd.DataFrame:
-    """One row per (n_bn, d_vvs, stage) and per ganglion cell type: means and SEMs over units
-    and seeds of the indices (of the gradient and the STA fields, ``_c<contrast>`` per noise
-    contrast; the simulated retina has STA fields only, ``_sta``), the gradient-STA agreement, the linearity
-    (bottleneck units), the separability and test accuracy (over seeds)."""
+    """One row per (n_bn, d_vvs, stage) and per ganglion cell type: the indices (of the gradient
+    and the STA fields, ``_c<contrast>`` per noise contrast; the simulated retina has STA fields
+    only, ``_sta``), the gradient-STA agreement, the linearity (bottleneck units), the
+    separability and test accuracy. A network's units share it, so they are averaged per network
+    first; means and SEMs are over seeds (networks). The simulated retina's rows are over its
+    cells, which are independent."""
     rows = []
     for n_bn in measures["n_bn"].values:
         for d_vvs in measures["d_vvs"].values:
@@ -106,11 +108,15 @@ def table(measures: xr.Dataset, reference: xr.Dataset) -> pd.DataFrame:
                 row = {"n_bn": int(n_bn), "d_vvs": int(d_vvs), "stage": str(stage)}
                 at = network.sel(stage=stage)
                 for name in MEASURES:
-                    for column, values in _per_contrast(name, at[name]):
-                        row[column], row[f"{column}_sem"], count = _mean_sem(values)
-                        row.setdefault("n_units", count)  # units with a gradient field
+                    per_seed = at[name].mean("unit", skipna=True)  # one value per network
+                    for column, values in _per_contrast(name, per_seed):
+                        row[column], row[f"{column}_sem"], _ = _mean_sem(values)
+                    # units with a gradient field
+                    row.setdefault("n_units", int(np.isfinite(at[name]).sum()))
                 if stage == "bottleneck":
-                    row["linearity"], row["linearity_sem"], _ = _mean_sem(network["linearity"])
+                    row["linearity"], row["linearity_sem"], _ = _mean_sem(
+                        network["linearity"].mean("unit", skipna=True)
+                    )
                 row["separability"], row["separability_sem"], _ = _mean_sem(network["separability"])
                 row["test_accuracy"], row["test_accuracy_sem"], _ = _mean_sem(
                     network["test_accuracy"]
@@ -134,7 +140,8 @@ def table(measures: xr.Dataset, reference: xr.Dataset) -> pd.DataFrame:
 
 
 def trends(frame: pd.DataFrame) -> dict:
-    """The paper's three claims as numbers from the table (means over units and seeds):
+    """The paper's three claims as numbers from the table (means over seeds of per-network means;
+    the decisions, with intervals over seeds, are in :mod:`insilico.bottleneck.claims`):
     bottleneck and v1 orientedness and bottleneck centre-surround at the narrowest and widest
     bottleneck (deepest ventral stream), and the bottleneck's linearity against d_vvs per n_bn."""
     networks = frame[frame["n_bn"].notna()]

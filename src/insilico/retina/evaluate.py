@@ -47,6 +47,7 @@ def evaluate(
     seed: int = 0,
     recording=None,
     device=None,
+    test_set: str = "test",
 ) -> xr.Dataset:
     """Correlation and FEV per cell of a model's prediction with the trial-averaged test rate.
 
@@ -56,7 +57,9 @@ def evaluate(
     model is tested on another stimulus class than it was trained on. ``samples`` and ``seed``
     set the closed-loop simulation of models with a spike-history term (the GLM, see
     :func:`insilico.retina.inference.predict`); other models ignore them. ``recording`` may pass the
-    already read recording of ``recording_path``; ``device`` runs the model there (default CPU).
+    already read recording of ``recording_path``; ``device`` runs the model there (default CPU);
+    ``test_set`` picks the test movie (:data:`insilico.retina.recording.TEST_SETS`). Where the
+    truth is known, ``truth_correlation`` is r with the noiseless rate over the same bins.
     """
     from insilico.retina.inference import load_model, predict
     from insilico.retina.recording import read_recording
@@ -64,7 +67,9 @@ def evaluate(
     if standardise not in STANDARDISE:
         raise ValueError(f"standardise must be one of {sorted(STANDARDISE)}, got {standardise!r}")
     if recording is None:
-        recording = read_recording(recording_path, cells=None if cells is None else list(cells))
+        recording = read_recording(
+            recording_path, cells=None if cells is None else list(cells), test_set=test_set
+        )
     model, meta = load_model(model_path)
     if device is not None:
         model.to(device)
@@ -88,8 +93,16 @@ def evaluate(
         )
     time = (np.arange(target.shape[1]) + history - 1) * BIN_SECONDS
     coords = {"cell": list(recording.cell_names), "time": ("time", time, {"units": "s"})}
+    truth = {}
+    if recording.true_test_rate is not None:
+        truth["truth_correlation"] = (
+            "cell",
+            pearson(prediction, recording.true_test_rate[:, history - 1 :]),
+            {"long_name": "r with the noiseless rate"},
+        )
     return xr.Dataset(
         {
+            **truth,
             "correlation": ("cell", pearson(prediction, target)),
             "fev": ("cell", fraction_explained_variance(prediction, target)),
             "prediction": (("cell", "time"), prediction, {"units": "Hz"}),
@@ -106,6 +119,7 @@ def evaluate(
             "model_path": os.fspath(model_path),
             "recording_path": os.fspath(recording_path),
             "n_repeats": int(recording.test_repeats.shape[1]),
+            "test_set": getattr(recording, "test_set", "test"),
             "standardise": STANDARDISE[standardise],
             "description": "Pearson r and fraction of explained variance per cell between the "
             "model prediction and the trial-averaged rate on the held-out repeated test movie",
@@ -114,24 +128,40 @@ def evaluate(
 
 
 def reliability(
-    recording_path, cells: Sequence[int] | None, n_splits: int, seed: int
+    recording_path,
+    cells: Sequence[int] | None,
+    n_splits: int,
+    seed: int,
+    *,
+    first_bin: int = 0,
+    test_set: str = "test",
 ) -> xr.Dataset:
     """Split-half reliability ceiling per cell, and the exact ceiling where the truth is known.
 
-    For simulated files ``true_ceiling`` = Pearson r between the noiseless rate and the repeat
-    average: the correlation a perfect model would reach, against which the estimate is checked.
-    All test bins are used (the model evaluation skips the first ``history - 1``).
+    For simulated files ``true_ceiling`` = Pearson r between the noiseless rate (as the recording
+    shows it: smoothed like the recorded rate) and the repeat average: the correlation a perfect
+    model would reach, against which the estimate is checked. ``ceiling`` and ``true_ceiling``
+    use all test bins; the ``*_same_bins`` ones only the bins from ``first_bin`` on, those a model
+    of ``history = first_bin + 1`` frames is scored on (the ceilings every ratio uses).
     """
     from insilico.retina.recording import read_recording
 
-    recording = read_recording(recording_path, cells=None if cells is None else list(cells))
+    recording = read_recording(
+        recording_path, cells=None if cells is None else list(cells), test_set=test_set
+    )
     repeats = recording.test_repeats
     data = {
         "ceiling": ("cell", split_half_ceiling(repeats, n_splits, seed)),
         "split_half_reliability": ("cell", split_half_reliability(repeats, n_splits, seed)),
+        "ceiling_same_bins": ("cell", split_half_ceiling(repeats[..., first_bin:], n_splits, seed)),
     }
     if recording.true_test_rate is not None:
-        data["true_ceiling"] = ("cell", pearson(recording.true_test_rate, recording.test_rate))
+        truth, rate = recording.true_test_rate, recording.test_rate
+        data["true_ceiling"] = ("cell", pearson(truth, rate))
+        data["true_ceiling_same_bins"] = (
+            "cell",
+            pearson(truth[:, first_bin:], rate[:, first_bin:]),
+        )
     return xr.Dataset(
         data,
         coords={"cell": list(recording.cell_names)},
@@ -140,9 +170,29 @@ def reliability(
             "n_splits": int(n_splits),
             "seed": int(seed),
             "n_repeats": int(repeats.shape[1]),
+            "first_bin": int(first_bin),
+            "test_set": getattr(recording, "test_set", "test"),
             "recording_path": os.fspath(recording_path),
         },
     )
+
+
+# The ceilings of a ceiling file, the preferred first: the exact ceiling (simulated data) on the
+# bins r is computed on; every "fraction of the ceiling" divides by the first one present.
+CEILINGS = ("true_ceiling_same_bins", "ceiling_same_bins", "true_ceiling", "ceiling")
+
+
+def reference_ceiling(dataset: xr.Dataset) -> tuple[str, xr.DataArray]:
+    """The ceiling every ratio uses (see :data:`CEILINGS`) and its name."""
+    for name in CEILINGS:
+        if name in dataset:
+            return name, dataset[name]
+    raise ValueError(f"no ceiling among {CEILINGS} in the dataset")
+
+
+def fraction_of_ceiling(values, ceiling) -> float:
+    """THE fraction of the ceiling: the mean over cells of the per-cell ratios (cells last)."""
+    return float(np.nanmean(np.asarray(values, float) / np.asarray(ceiling, float)))
 
 
 def collect(eval_paths: Mapping[tuple[str, int], os.PathLike | str], ceiling_path) -> xr.Dataset:
@@ -157,7 +207,10 @@ def collect(eval_paths: Mapping[tuple[str, int], os.PathLike | str], ceiling_pat
     models = list(dict.fromkeys(model for model, _ in eval_paths))  # in the order given
     seeds = sorted({int(seed) for _, seed in eval_paths})
     shape = (len(models), len(seeds), len(cells))
-    stacked = {"correlation": np.full(shape, np.nan), "fev": np.full(shape, np.nan)}
+    names = ["correlation", "fev"]
+    if "true_ceiling" in ceiling:
+        names.append("truth_correlation")
+    stacked = {name: np.full(shape, np.nan) for name in names}
     kinds = {}
     for (model, seed), path in eval_paths.items():
         evaluation = read_netcdf(path)
@@ -172,7 +225,7 @@ def collect(eval_paths: Mapping[tuple[str, int], os.PathLike | str], ceiling_pat
         kinds[model] = evaluation.attrs.get("model_kind", "unknown")
     dims = ("model", "seed", "cell")
     data = {name: (dims, values) for name, values in stacked.items()}
-    for name in ("ceiling", "split_half_reliability", "true_ceiling"):
+    for name in CEILINGS + ("split_half_reliability",):
         if name in ceiling:
             data[name] = ("cell", ceiling[name].values)
     return xr.Dataset(
@@ -181,7 +234,7 @@ def collect(eval_paths: Mapping[tuple[str, int], os.PathLike | str], ceiling_pat
         attrs={
             **{
                 key: ceiling.attrs[key]
-                for key in ("estimator", "n_splits", "n_repeats")
+                for key in ("estimator", "n_splits", "n_repeats", "first_bin", "test_set")
                 if key in ceiling.attrs
             },
             "model_kinds": ", ".join(f"{model}={kinds[model]}" for model in models),
@@ -194,11 +247,17 @@ def summarize(performances: Mapping[tuple[str, str], xr.Dataset]) -> pd.DataFram
 
     Correlations are averaged over seeds per cell first, then over cells; ``sem`` is the standard
     error over cells, so it measures how much cells differ, not how much seeds differ.
+    ``fraction_of_ceiling`` is the mean of the per-cell ratios r / c (:func:`fraction_of_ceiling`,
+    c named by ``ceiling_used``); ``fev_limit`` the mean of c^2, the FEV a perfect model reaches
+    at most, and ``fev_fraction_of_limit`` the mean of the per-cell FEV / c^2.
+    ``truth_correlation`` (simulated data) is r with the noiseless rate itself.
     """
     rows = []
     for (experiment, stimulus), performance in performances.items():
         per_cell = performance["correlation"].mean("seed")
+        fev = performance["fev"].mean("seed")
         n_cells = performance.sizes["cell"]
+        used, ceiling = reference_ceiling(performance)
         for model in performance["model"].values:
             correlation = per_cell.sel(model=model)
             rows.append(
@@ -212,11 +271,21 @@ def summarize(performances: Mapping[tuple[str, str], xr.Dataset]) -> pd.DataFram
                     "sem": float(correlation.std(ddof=1) / np.sqrt(n_cells))
                     if n_cells > 1
                     else np.nan,
-                    "fev": float(performance["fev"].mean("seed").sel(model=model).mean()),
+                    "truth_correlation": float(
+                        performance["truth_correlation"].mean("seed").sel(model=model).mean()
+                    )
+                    if "truth_correlation" in performance
+                    else np.nan,
+                    "fraction_of_ceiling": fraction_of_ceiling(correlation, ceiling),
+                    "fev": float(fev.sel(model=model).mean()),
+                    "fev_limit": float((ceiling**2).mean()),
+                    "fev_fraction_of_limit": fraction_of_ceiling(fev.sel(model=model), ceiling**2),
                     "ceiling": float(performance["ceiling"].mean()),
                     "true_ceiling": float(performance["true_ceiling"].mean())
                     if "true_ceiling" in performance
                     else np.nan,
+                    "ceiling_used": used,
+                    "ceiling_used_mean": float(ceiling.mean()),
                 }
             )
     return pd.DataFrame(rows)
@@ -266,6 +335,7 @@ def data_efficiency(
     samples: int = 100,
     seed: int = 0,
     device=None,
+    test_set: str = "test",
 ) -> xr.Dataset:
     """Correlations of models trained on fractions of the training data, per (model, fraction, seed).
 
@@ -280,7 +350,9 @@ def data_efficiency(
 
     if not runs:
         raise ValueError("data_efficiency needs at least one run")
-    recording = read_recording(recording_path, cells=None if cells is None else list(cells))
+    recording = read_recording(
+        recording_path, cells=None if cells is None else list(cells), test_set=test_set
+    )
     models = list(dict.fromkeys(model for model, _, _ in runs))
     fractions = sorted({float(fraction) for _, fraction, _ in runs})
     seeds = sorted({int(run_seed) for _, _, run_seed in runs})
@@ -334,12 +406,16 @@ def data_efficiency(
     )
 
 
-def _same_cells(recordings: Mapping[str, os.PathLike | str], cells) -> tuple[dict, list]:
+def _same_cells(
+    recordings: Mapping[str, os.PathLike | str], cells, test_set: str
+) -> tuple[dict, list]:
     """Every stimulus class's recording, read once; they must hold the same cells."""
     from insilico.retina.recording import read_recording
 
     loaded = {
-        stimulus: read_recording(path, cells=None if cells is None else list(cells))
+        stimulus: read_recording(
+            path, cells=None if cells is None else list(cells), test_set=test_set
+        )
         for stimulus, path in recordings.items()
     }
     first = next(iter(recordings))
@@ -363,6 +439,7 @@ def generalization(
     samples: int = 100,
     seed: int = 0,
     device=None,
+    test_set: str = "test",
 ) -> xr.Dataset:
     """Every model tested on every stimulus class of the same cells.
 
@@ -377,7 +454,7 @@ def generalization(
     train_stimuli = list(dict.fromkeys(stimulus for _, stimulus, _ in models))
     test_stimuli = list(recordings)
     seeds = sorted({int(run_seed) for _, _, run_seed in models})
-    loaded, cell_names = _same_cells(recordings, cells)
+    loaded, cell_names = _same_cells(recordings, cells, test_set)
     shape = (len(names), len(train_stimuli), len(test_stimuli), len(seeds), len(cell_names))
     stacked = {"correlation": np.full(shape, np.nan), "fev": np.full(shape, np.nan)}
     for (model_name, train_stimulus, run_seed), path in models.items():

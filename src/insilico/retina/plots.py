@@ -248,9 +248,12 @@ def model_comparison_classes(performances: dict[str, xr.Dataset], path) -> None:
 
     Bars are the mean over cells of the seed-averaged correlation; thick error bars the s.e.m.
     over cells, thin ones (offset to the right) the std over seeds of the cell mean. Dots are
-    cells; the dashed line and band the mean +- s.e.m. of the ceiling. The tick label gives the
-    mean and its fraction of the mean ceiling.
+    cells; the dashed line and band the mean +- s.e.m. of the split-half ceiling. The tick label
+    gives the mean and the fraction of the ceiling (the mean of per-cell ratios against
+    :func:`insilico.retina.evaluate.reference_ceiling`, the exact one on simulated data).
     """
+    from insilico.retina.evaluate import fraction_of_ceiling, reference_ceiling
+
     if not performances:
         raise ValueError("model_comparison_classes needs at least one stimulus class")
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -266,6 +269,7 @@ def model_comparison_classes(performances: dict[str, xr.Dataset], path) -> None:
         models = [str(model) for model in performance["model"].values]
         per_cell = performance["correlation"].mean("seed", skipna=True).transpose("model", "cell")
         ceiling_mean, ceiling_sem = _mean_sem(performance["ceiling"].values)
+        reference = reference_ceiling(performance)[1].values
         n_cells = performance.sizes["cell"]
         jitter = np.linspace(-0.18, 0.18, n_cells) if n_cells > 1 else np.zeros(1)
         labels = []
@@ -280,7 +284,8 @@ def model_comparison_classes(performances: dict[str, xr.Dataset], path) -> None:
                     i + 0.24, mean, yerr=spread, fmt="none", ecolor="k", elinewidth=0.9, capsize=3
                 )
             ax.scatter(i + jitter, per_cell.values[i], s=14, color=color, zorder=3)
-            labels.append(f"{model.upper()}\n{mean:.2f} ({mean / ceiling_mean:.0%})")
+            fraction = fraction_of_ceiling(per_cell.values[i], reference)
+            labels.append(f"{model.upper()}\n{mean:.2f} ({fraction:.0%})")
         ax.axhline(ceiling_mean, color="k", ls="--", lw=1.2, label=f"ceiling {ceiling_mean:.2f}")
         if np.isfinite(ceiling_sem):
             ax.axhspan(

@@ -26,6 +26,13 @@ TRAIN_COUNTS = "train/response/binned"
 TEST_STIMULUS = "test/stimulus"
 TEST_REPEATS = "test/repeats"
 TRUE_TEST_RATE = "groundtruth/test_rate"
+# The test sets a file may hold: (movie, repeats group, noiseless rate). ``heldout`` is a second
+# repeated test movie that simulated recordings add, drawn from a seed no modelling choice saw;
+# the reported numbers use it where a file has one (recordings hold only ``test``).
+TEST_SETS = {
+    "test": (TEST_STIMULUS, TEST_REPEATS, TRUE_TEST_RATE),
+    "heldout": ("heldout/stimulus", "heldout/repeats", "groundtruth/heldout_rate"),
+}
 
 
 SMOOTHING_SIGMA_BINS = 1.0  # firing_rate_10ms = counts / 0.01 s smoothed by this Gaussian
@@ -54,6 +61,8 @@ class RetinaRecording:
     # Spike counts per training bin (train/response/binned), unsmoothed; None if the file has none.
     # Models with a spike-history term need them (see insilico.retina.models.glm).
     train_counts: np.ndarray | None = None
+    # Which of TEST_SETS the test_* fields hold.
+    test_set: str = "test"
 
     @property
     def test_rate(self) -> np.ndarray:
@@ -66,10 +75,21 @@ def cell_name(cell_id: int) -> str:
     return f"cell{cell_id:02d}"
 
 
-def read_recording(path: str | os.PathLike, cells: list[int] | None = None) -> RetinaRecording:
-    """Read a recording, keeping only ``cells`` (1-based ids as in ``cellNN``; None = all)."""
+def read_recording(
+    path: str | os.PathLike, cells: list[int] | None = None, test_set: str = "test"
+) -> RetinaRecording:
+    """Read a recording, keeping only ``cells`` (1-based ids as in ``cellNN``; None = all).
+
+    ``test_set`` picks the test movie (:data:`TEST_SETS`): ``heldout`` reads the held-out movie
+    where the file has one and falls back to ``test`` where it has not (recordings);
+    ``RetinaRecording.test_set`` says which was read.
+    """
+    if test_set not in TEST_SETS:
+        raise ValueError(f"test_set must be one of {sorted(TEST_SETS)}, got {test_set!r}")
     with _open(path) as (h5, path):
-        return _read_layout(_layout(h5, path, cells), path)
+        if test_set == "heldout" and TEST_SETS["heldout"][0] not in h5:
+            test_set = "test"
+        return _read_layout(_layout(h5, path, cells, test_set), path)
 
 
 def check_recording(path: str | os.PathLike, cells: list[int] | None = None) -> list[int]:
@@ -120,13 +140,15 @@ class _Layout:
     ids: list[int]
     truth: h5py.Dataset | None
     counts: h5py.Dataset | None
+    test_set: str = "test"
 
 
-def _layout(h5: h5py.File, path: Path, cells: list[int] | None) -> _Layout:
+def _layout(h5: h5py.File, path: Path, cells: list[int] | None, test_set: str = "test") -> _Layout:
+    test_stimulus, test_repeats, true_test_rate = TEST_SETS[test_set]
     train_stim = _dataset(h5, path, TRAIN_STIMULUS)
     train_rate = _dataset(h5, path, TRAIN_RATE)
-    test_stim = _dataset(h5, path, TEST_STIMULUS)
-    repeats_group = _group(h5, path, TEST_REPEATS)
+    test_stim = _dataset(h5, path, test_stimulus)
+    repeats_group = _group(h5, path, test_repeats)
 
     for ds in (train_stim, test_stim):
         if ds.ndim != 3:
@@ -141,7 +163,7 @@ def _layout(h5: h5py.File, path: Path, cells: list[int] | None) -> _Layout:
     n_test = test_stim.shape[0]
     if test_stim.shape[1:] != (height, width):
         raise RetinaFileError(
-            f"{path}: {TEST_STIMULUS} frames are {test_stim.shape[1:]}, expected {(height, width)} "
+            f"{path}: {test_stimulus} frames are {test_stim.shape[1:]}, expected {(height, width)} "
             f"as in {TRAIN_STIMULUS}"
         )
     if train_rate.ndim != 2 or train_rate.shape[1] != n_train:
@@ -157,24 +179,24 @@ def _layout(h5: h5py.File, path: Path, cells: list[int] | None) -> _Layout:
         if cell_id not in available:
             raise RetinaFileError(
                 f"{path}: cell {cell_id} ({cell_name(cell_id)}) is not in the recording; "
-                f"available cells: {available} ({TRAIN_RATE} rows with a {TEST_REPEATS}/cellNN)"
+                f"available cells: {available} ({TRAIN_RATE} rows with a {test_repeats}/cellNN)"
             )
     if not ids:
-        raise RetinaFileError(f"{path}: no cells to read (found no {TEST_REPEATS}/cellNN)")
+        raise RetinaFileError(f"{path}: no cells to read (found no {test_repeats}/cellNN)")
 
-    repeats = tuple(_repeats(repeats_group, path, i, n_test) for i in ids)
+    repeats = tuple(_repeats(repeats_group, path, i, n_test, test_set) for i in ids)
     if len({r.shape[0] for r in repeats}) != 1:
         found = {cell_name(i): r.shape for i, r in zip(ids, repeats, strict=True)}
         raise RetinaFileError(
-            f"{path}: {TEST_REPEATS}/cellNN differ in their number of repeats: {found}"
+            f"{path}: {test_repeats}/cellNN differ in their number of repeats: {found}"
         )
 
-    truth = h5.get(TRUE_TEST_RATE)
+    truth = h5.get(true_test_rate)
     if truth is not None and (
         truth.ndim != 2 or truth.shape[0] != n_cells or truth.shape[1] not in (n_test, n_test + 1)
     ):
         raise RetinaFileError(
-            f"{path}: {TRUE_TEST_RATE} has shape {truth.shape}, expected ({n_cells}, {n_test})"
+            f"{path}: {true_test_rate} has shape {truth.shape}, expected ({n_cells}, {n_test})"
         )
     counts = _dataset(h5, path, TRAIN_COUNTS) if TRAIN_COUNTS in h5 else None
     if counts is not None and counts.shape != train_rate.shape:
@@ -182,7 +204,9 @@ def _layout(h5: h5py.File, path: Path, cells: list[int] | None) -> _Layout:
             f"{path}: {TRAIN_COUNTS} has shape {counts.shape}, expected {train_rate.shape} "
             f"as {TRAIN_RATE}"
         )
-    return _Layout(train_stim, train_rate, test_stim, repeats, available, ids, truth, counts)
+    return _Layout(
+        train_stim, train_rate, test_stim, repeats, available, ids, truth, counts, test_set
+    )
 
 
 def _read_layout(layout: _Layout, path: Path) -> RetinaRecording:
@@ -208,19 +232,23 @@ def _read_layout(layout: _Layout, path: Path) -> RetinaRecording:
         cell_names=tuple(cell_name(i) for i in ids),
         true_test_rate=None if layout.truth is None else cell_rows(layout.truth, n_test),
         train_counts=None if layout.counts is None else cell_rows(layout.counts),
+        test_set=layout.test_set,
     )
 
 
-def _repeats(group: h5py.Group, path: Path, cell_id: int, n_test: int) -> h5py.Dataset:
+def _repeats(
+    group: h5py.Group, path: Path, cell_id: int, n_test: int, test_set: str = "test"
+) -> h5py.Dataset:
     ds = group[cell_name(cell_id)]
-    where = f"{TEST_REPEATS}/{cell_name(cell_id)}"
+    movie, repeats, _ = TEST_SETS[test_set]
+    where = f"{repeats}/{cell_name(cell_id)}"
     if not isinstance(ds, h5py.Dataset) or ds.ndim != 2:
         shape = getattr(ds, "shape", "a group")
         raise RetinaFileError(f"{path}: {where} is {shape}, expected (n_repeats, {n_test})")
     if ds.shape[1] not in (n_test, n_test + 1):
         raise RetinaFileError(
             f"{path}: {where} has shape {ds.shape}, expected (n_repeats, {n_test}) to match the "
-            f"{n_test} frames of {TEST_STIMULUS} (one extra bin is tolerated)"
+            f"{n_test} frames of {movie} (one extra bin is tolerated)"
         )
     return ds
 
@@ -275,9 +303,12 @@ def write_recording(
     attrs: dict,
     groundtruth: dict[str, np.ndarray] | None = None,
     train_counts: np.ndarray | None = None,
+    heldout: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
     """Write a recording in the deep-retina layout, atomically.
 
+    ``heldout`` (movie, repeats) adds a second repeated test movie under ``heldout/``, laid out as
+    ``test/`` (its noiseless rate, if any, is ``groundtruth/heldout_rate``).
     ``train_counts`` (n_cells, T) are the spike counts per bin behind ``train_rate``; when given,
     ``train/response/binned`` and ``spikes/cellNN`` (spike times in s, spread evenly inside their
     bin) are written too. ``attrs`` go to the root (provenance); dicts and lists become JSON.
@@ -295,11 +326,11 @@ def write_recording(
         h5["train/stimulus"] = train_stimulus
         h5["train/time"] = np.arange(train_stimulus.shape[0]) * BIN_SECONDS
         h5["train/response/firing_rate_10ms"] = train_rate
-        h5["test/stimulus"] = test_stimulus
-        h5["test/time"] = np.arange(test_stimulus.shape[0]) * BIN_SECONDS
-        h5["test/response/firing_rate_10ms"] = test_repeats.mean(axis=1)
-        for i in range(n_cells):
-            h5[f"test/repeats/{cell_name(i + 1)}"] = test_repeats[i]
+        _write_test_set(h5, "test", test_stimulus, test_repeats)
+        if heldout is not None:
+            movie, repeats = np.asarray(heldout[0]), np.asarray(heldout[1], dtype=np.float64)
+            _check_layout(train_stimulus, train_rate, movie, repeats, train_counts)
+            _write_test_set(h5, "heldout", movie, repeats)
         if train_counts is not None:
             counts = np.asarray(train_counts).astype(np.int64)
             h5["train/response/binned"] = counts.astype(np.float64)
@@ -310,6 +341,15 @@ def write_recording(
             if value.dtype.kind in "US":
                 value = value.astype(object).astype(h5py.string_dtype())
             h5[f"groundtruth/{key}"] = value
+
+
+def _write_test_set(h5: h5py.File, group: str, movie: np.ndarray, repeats: np.ndarray) -> None:
+    """A repeated test movie: frames, times, trial-averaged rate and the repeats per cell."""
+    h5[f"{group}/stimulus"] = movie
+    h5[f"{group}/time"] = np.arange(movie.shape[0]) * BIN_SECONDS
+    h5[f"{group}/response/firing_rate_10ms"] = repeats.mean(axis=1)
+    for i in range(repeats.shape[0]):
+        h5[f"{group}/repeats/{cell_name(i + 1)}"] = repeats[i]
 
 
 def _spike_times(counts: np.ndarray) -> np.ndarray:

@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from insilico.retina.evaluate import reference_ceiling
+
 BOOTSTRAP_SAMPLES = 2000
 BOOTSTRAP_SEED = 0
 INTERVAL = (5.0, 95.0)  # percentiles of the bootstrap interval
@@ -43,11 +45,11 @@ def minutes_to_reach(target: float, slope, intercept) -> np.ndarray:
 
 
 def _fraction_of_ceiling(correlation: np.ndarray, ceiling: np.ndarray) -> np.ndarray:
-    """Mean correlation over cells / mean ceiling over the same cells (cells on the last axis).
+    """Mean over cells of the per-cell r / ceiling (cells on the last axis), as everywhere else.
 
     ``correlation`` is ``(amounts, [samples,] cells)``, ``ceiling`` ``([samples,] cells)``.
     """
-    return np.nanmean(correlation, axis=-1) / np.nanmean(ceiling, axis=-1)
+    return np.nanmean(correlation / ceiling, axis=-1)
 
 
 def trend(
@@ -103,9 +105,8 @@ def data_trend(
     for (experiment, stimulus), efficiency in efficiencies.items():
         if stimulus not in targets:
             continue
-        ceiling_ds = ceilings[(experiment, stimulus)]
-        kind = "exact" if "true_ceiling" in ceiling_ds else "split-half"
-        ceiling = ceiling_ds["true_ceiling" if kind == "exact" else "ceiling"]
+        used, ceiling = reference_ceiling(ceilings[(experiment, stimulus)])
+        kind = "exact" if used.startswith("true_") else "split-half"
         ceiling = ceiling.sel(cell=efficiency["cell"]).values
         minutes = efficiency["train_minutes"].values
         for model in efficiency["model"].values:

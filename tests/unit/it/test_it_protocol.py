@@ -9,9 +9,10 @@ import pytest
 import torch
 import xarray as xr
 
+from insilico.core import splits
 from insilico.core.io import write_netcdf
 from insilico.it.claims import NEEDS_TIME, paper_claims
-from insilico.it.protocol import ceiling, pls, score, splits
+from insilico.it.protocol import ceiling, pls, score
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

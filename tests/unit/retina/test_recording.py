@@ -95,6 +95,33 @@ def test_round_trip(tmp_path):
         assert h5["groundtruth/cell_types"].asstr()[()].tolist() == ["on", "off_fast", "on_off"]
 
 
+def test_heldout_test_set_round_trip_and_fallback(tmp_path):
+    a, b = _arrays(), _arrays(seed=1)
+    truth = np.ones((N_CELLS, T_TEST))
+    path = tmp_path / "rec.h5"
+    write_recording(
+        path,
+        **{k: a[k] for k in ("train_stimulus", "train_rate", "test_stimulus", "test_repeats")},
+        heldout=(b["test_stimulus"], b["test_repeats"]),
+        attrs={"source": "simulated"},
+        groundtruth={"test_rate": 0 * truth, "heldout_rate": truth},
+    )
+    rec = read_recording(path, cells=[2, 3], test_set="heldout")
+    assert rec.test_set == "heldout"
+    np.testing.assert_array_equal(rec.test_stimulus, b["test_stimulus"])
+    np.testing.assert_allclose(rec.test_repeats, b["test_repeats"][1:])
+    np.testing.assert_allclose(rec.true_test_rate, truth[1:])
+    np.testing.assert_allclose(rec.train_rate, a["train_rate"][1:])
+    assert read_recording(path).test_set == "test"
+    # a recording without a held-out movie gives its single test set, and says so
+    _write_raw(tmp_path / "plain.h5")
+    plain = read_recording(tmp_path / "plain.h5", test_set="heldout")
+    assert plain.test_set == "test"
+    np.testing.assert_array_equal(plain.test_stimulus, a["test_stimulus"])
+    with pytest.raises(ValueError, match="test_set must be one of"):
+        read_recording(path, test_set="validation")
+
+
 def test_cells_are_selected_in_the_order_asked(tmp_path):
     path = tmp_path / "rec.h5"
     _write_raw(path)

@@ -101,8 +101,10 @@ def test_recording_multiple():
     assert ablation.recording_multiple({"data": [0.5, 4]}) == 4.0
 
 
-def result(offsets, n_cells=4, seed=0):
-    """An ablation Dataset whose variant v has per-cell fraction 0.5 + offsets[v] + noise."""
+def result(offsets, n_cells=4, seed=0, val_offsets=None):
+    """An ablation Dataset whose variant v has per-cell fraction 0.5 + offsets[v] + noise and
+    best validation r 0.4 + val_offsets[v] (default: the test offsets)."""
+    val_offsets = offsets if val_offsets is None else val_offsets
     rng = np.random.default_rng(seed)
     labels = ablation.variants({"history": [40], "l2": [0.01]})
     ceiling = xr.Dataset(
@@ -113,12 +115,15 @@ def result(offsets, n_cells=4, seed=0):
         coords={"cell": [f"cell{i:02d}" for i in range(n_cells)]},
     )
     evaluations, curves = {}, {}
-    for offset, label in zip(offsets, labels, strict=True):
+    for offset, val_offset, label in zip(offsets, val_offsets, labels, strict=True):
         fraction = 0.5 + offset + 0.01 * rng.standard_normal(n_cells)
         evaluations[label] = xr.Dataset(
             {"correlation": ("cell", 0.8 * fraction), "fev": ("cell", fraction**2)}
         )
-        curves[label] = xr.Dataset({"seconds": ("epoch", [1.0, 2.0])}, attrs={"best_epoch": 2})
+        curves[label] = xr.Dataset(
+            {"seconds": ("epoch", [1.0, 2.0]), "val_corr": ("epoch", [0.1, 0.4 + val_offset])},
+            attrs={"best_epoch": 2},
+        )
     return ablation.collect(evaluations, curves, ceiling, labels)
 
 
@@ -145,6 +150,15 @@ def test_table_gives_means_sems_and_the_change_against_the_baseline():
     assert table.loc["history-40", "delta_fraction"] == pytest.approx(0.2, abs=0.02)
     assert table.loc["l2-0.01", "delta_fraction"] == pytest.approx(-0.1, abs=0.02)
     assert table.loc["baseline", "delta_fraction"] == 0
+
+
+def test_the_ranking_is_decided_on_the_validation_block_not_the_test_movie():
+    # On test, l2 looks best; on validation, history is best: the rank follows validation.
+    data = result([0.0, 0.1, 0.3], val_offsets=[0.0, 0.05, -0.02])
+    table = ablation.table({("sim01", "whitenoise"): data}).set_index("variant")
+    assert table["rank"].to_dict() == {"history-40": 1, "baseline": 2, "l2-0.01": 3}
+    assert table.loc["history-40", "delta_val"] == pytest.approx(0.05)
+    assert table.loc["l2-0.01", "val_correlation"] == pytest.approx(0.38)
 
 
 def test_ablation_figure_shows_each_variants_mean_fraction(tmp_path, artists):

@@ -38,7 +38,7 @@ def fakes(monkeypatch):
     """Replace read_recording, load_model and predict: the prediction is the noiseless rate."""
     recordings = {"sim.h5": _fake_recording(), "real.h5": _fake_recording(simulated=False)}
     h5 = types.ModuleType("insilico.retina.recording")
-    h5.read_recording = lambda path, cells=None: recordings[str(path)]
+    h5.read_recording = lambda path, cells=None, test_set="test": recordings[str(path)]
     training = types.ModuleType("insilico.retina.inference")
     meta = {"kind": "cnn", "history": HISTORY, "cell_names": list(CELLS)}
     training.load_model = lambda path: (object(), dict(meta))
@@ -64,6 +64,9 @@ def test_evaluate_aligns_prediction_to_history(fakes):
         recording.true_test_rate[:, HISTORY - 1 :], recording.test_rate[:, HISTORY - 1 :]
     )
     assert np.allclose(ds["correlation"], expected)
+    # the prediction is an affine map of the noiseless rate: r with the truth itself is 1
+    np.testing.assert_allclose(ds["truth_correlation"], 1.0)
+    assert "truth_correlation" not in retina_eval.evaluate("model.pt", "real.h5", cells=None)
     assert ds["fev"].dims == ("cell",)
     assert (ds["fev"] < ds["correlation"] ** 2).all()  # gain 2 + offset is penalised by FEV only
     assert ds.attrs["model_kind"] == "cnn" and ds.attrs["history"] == HISTORY
@@ -87,7 +90,23 @@ def test_reliability_has_true_ceiling_only_for_simulated(fakes):
     assert np.allclose(sim["true_ceiling"], pearson(recording.true_test_rate, recording.test_rate))
     assert np.all((sim["ceiling"] > 0) & (sim["ceiling"] <= 1))
     assert sim.attrs["n_splits"] == 6 and "Spearman-Brown" in sim.attrs["estimator"]
-    assert "true_ceiling" not in retina_eval.reliability("real.h5", None, n_splits=6, seed=0)
+    real = retina_eval.reliability("real.h5", None, n_splits=6, seed=0)
+    assert "true_ceiling" not in real and "true_ceiling_same_bins" not in real
+
+
+def test_same_bins_ceilings_use_only_the_bins_r_is_scored_on(fakes):
+    recordings, _ = fakes
+    recording = recordings["sim.h5"]
+    first = HISTORY - 1
+    ceiling = retina_eval.reliability("sim.h5", None, n_splits=6, seed=0, first_bin=first)
+    expected = pearson(recording.true_test_rate[:, first:], recording.test_rate[:, first:])
+    np.testing.assert_allclose(ceiling["true_ceiling_same_bins"], expected)
+    assert not np.allclose(ceiling["true_ceiling_same_bins"], ceiling["true_ceiling"])
+    # a perfect model (the noiseless rate) scores exactly the same-bins exact ceiling
+    evaluation = retina_eval.evaluate("model.pt", "sim.h5", cells=None)
+    np.testing.assert_allclose(evaluation["correlation"], ceiling["true_ceiling_same_bins"])
+    assert ceiling.attrs["first_bin"] == first
+    assert retina_eval.reference_ceiling(ceiling)[0] == "true_ceiling_same_bins"
 
 
 def test_collect_stacks_models_and_seeds(fakes, tmp_path):
@@ -191,6 +210,12 @@ def test_summarize_averages_seeds_then_cells():
     np.testing.assert_allclose(table["sem"], [0.1, 0.1])  # per-cell means 0.3, 0.5 (ln)
     np.testing.assert_allclose(table["ceiling"], [0.85, 0.85])
     assert table["true_ceiling"].isna().all()
+    # one definition: the mean of the per-cell ratios (per-cell r 0.3, 0.5 over 0.8, 0.9 for ln)
+    np.testing.assert_allclose(
+        table["fraction_of_ceiling"], [(0.3 / 0.8 + 0.5 / 0.9) / 2, (0.6 / 0.8 + 0.8 / 0.9) / 2]
+    )
+    np.testing.assert_allclose(table["fev_limit"], (0.8**2 + 0.9**2) / 2)
+    assert (table["ceiling_used"] == "ceiling").all()
 
 
 # -- data efficiency, generalisation, receptive fields on real files and tiny trained models -------

@@ -120,6 +120,29 @@ def test_recordings_are_reproducible(tmp_path):
     np.testing.assert_array_equal(a.test_repeats, b.test_repeats)
 
 
+def test_the_heldout_movie_is_a_second_test_set_of_the_same_cells(tmp_path):
+    """Its own movie and spikes (streams nothing else draws from), same cells and layout; the
+    first test set is unchanged by adding it; the truth is smoothed like the recorded rate."""
+    params = {**PARAMS, "train_seconds": 5, "test_seconds": 3}
+    rs.simulate_recording(tmp_path / "rec.h5", "naturalscene", params, SEED)
+    test = read_recording(tmp_path / "rec.h5")
+    heldout = read_recording(tmp_path / "rec.h5", test_set="heldout")
+    assert (test.test_set, heldout.test_set) == ("test", "heldout")
+    assert heldout.test_repeats.shape == test.test_repeats.shape
+    assert heldout.cell_names == test.cell_names
+    assert not np.array_equal(heldout.test_stimulus, test.test_stimulus)
+    np.testing.assert_array_equal(heldout.train_rate, test.train_rate)
+    retina = rs.SimulatedRetina(params, SEED)
+    true = retina.respond(test.test_stimulus, keep_internals=False)["rate"]
+    np.testing.assert_allclose(test.true_test_rate, rs.expected_recorded_rate(true))
+    # the expected recorded rate is the mean of the smoothed Poisson repeats
+    counts = rs.spike_counts(np.repeat(true[:1, None], 4000, axis=1), np.random.default_rng(0))
+    mean = rs.smoothed_rate(counts).mean(axis=1)[0]
+    assert np.abs(mean - rs.expected_recorded_rate(true)[0]).max() < 4 * true.max() ** 0.5
+    true_heldout = retina.respond(heldout.test_stimulus, keep_internals=False)["rate"]
+    np.testing.assert_allclose(heldout.true_test_rate, rs.expected_recorded_rate(true_heldout))
+
+
 def test_stimuli(retina):
     noise = rs.white_noise_movie(100, SIZE, np.random.default_rng(0))
     assert noise.shape == (100, SIZE, SIZE) and noise.dtype == np.uint8

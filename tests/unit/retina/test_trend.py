@@ -86,3 +86,11 @@ def test_data_trend_uses_the_exact_ceiling_and_skips_classes_without_a_target():
 def test_a_single_amount_is_an_error():
     with pytest.raises(ValueError, match="at least two amounts"):
         trend(_curve(0.3, 0.1)[:1], np.ones(6), MINUTES[:1], 0.7, 3)
+
+
+def test_the_fraction_is_the_mean_of_per_cell_ratios_not_a_ratio_of_means():
+    # Two cells, ceilings 0.5 and 1, r 0.5 and 0.5: per-cell ratios 1 and 0.5, mean 0.75
+    # (a ratio of means would say 0.5 / 0.75 = 0.667).
+    correlation = np.full((2, 2), 0.5)
+    row = trend(correlation, np.array([0.5, 1.0]), MINUTES[:2], target=0.9, n_points=2)
+    assert row["fraction_at_largest"] == pytest.approx(0.75)

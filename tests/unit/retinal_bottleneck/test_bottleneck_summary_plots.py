@@ -77,6 +77,21 @@ def test_table_has_one_row_per_width_depth_and_stage_and_the_reference(results):
     assert reference["centre_surround_sta"] > 0.8 and reference["n_units"] == 2
 
 
+def test_table_sems_are_over_seeds_of_per_network_means(results):
+    measures, _, frame = results
+    row = frame[(frame["n_bn"] == 4) & (frame["d_vvs"] == 2) & (frame["stage"] == "v1")].iloc[0]
+    per_seed = (
+        measures["orientedness_gradient"]
+        .sel(n_bn=4, d_vvs=2, stage="v1")
+        .mean("unit", skipna=True)
+        .values
+    )
+    assert row["orientedness_gradient"] == pytest.approx(per_seed.mean())
+    assert row["orientedness_gradient_sem"] == pytest.approx(
+        per_seed.std(ddof=1) / np.sqrt(len(per_seed)), nan_ok=True
+    )
+
+
 def test_trends_state_the_claims(results):
     _, _, frame = results
     trends = summary.trends(frame)

@@ -200,12 +200,11 @@ def headline(table: pd.DataFrame, theory_ds: xr.Dataset, config: dict) -> dict:
         "base_gridness_only_fraction": base["gridness_only_fraction"].tolist(),
         "base_decoding_error_m": base["decoding_error"].tolist(),
         "chance_error_m": float(table["chance_error"].mean()),
-        "control_grid_fraction": dict(
-            zip(controls["activation"], controls["grid_fraction"], strict=True)
-        ),
-        "control_decoding_error_m": dict(
-            zip(controls["activation"], controls["decoding_error"], strict=True)
-        ),
+        # means over the control's seeds (one per seed with sweep_every_seed: [activation])
+        "control_grid_fraction": controls.groupby("activation")["grid_fraction"].mean().to_dict(),
+        "control_decoding_error_m": controls.groupby("activation")["decoding_error"]
+        .mean()
+        .to_dict(),
         "k_star": theory_ds.attrs["k_star"],
         "measured_k_star": theory_ds.attrs["measured_k_star"],
         "predicted_period_m": theory_ds.attrs["predicted_period"],

@@ -2,8 +2,9 @@
 
 No torch here, so the workflow can plan jobs without it. The sweep varies one factor at a time
 around a base network (activation, place-cell width, surround scale, weight decay), the base at
-every seed and each variant at the first seed, so every variant has a base network that differs
-from it in that factor only (same initial weights, same trajectories).
+every seed and each variant at the first seed (at every seed for the factors of
+``sweep_every_seed``), so every variant has a base network that differs from it in that factor
+only (same initial weights, same trajectories).
 """
 
 from __future__ import annotations
@@ -50,14 +51,19 @@ def stacks_of(networks: list[GridNetwork]) -> list[tuple[str, int, list[int]]]:
 
 
 def population(config: dict) -> list[GridNetwork]:
-    """Base networks at every seed, then each sweep value at the first seed (no duplicates)."""
+    """Base networks at every seed, then each sweep value at the first seed, or at every seed for
+    the factors in ``sweep_every_seed`` (their claims pair each value with the base per seed; no
+    duplicates)."""
     base = dict(config["base"], hidden=config["hidden"])
     networks = [GridNetwork(**base, seed=seed) for seed in config["seeds"]]
+    every_seed = set(config.get("sweep_every_seed", []))
     for factor in FACTORS:
+        seeds = config["seeds"] if factor in every_seed else config["seeds"][:1]
         for value in config["sweep"].get(factor, []):
-            candidate = GridNetwork(**{**base, factor: value}, seed=config["seeds"][0])
-            if candidate not in networks:
-                networks.append(candidate)
+            for seed in seeds:
+                candidate = GridNetwork(**{**base, factor: value}, seed=seed)
+                if candidate not in networks:
+                    networks.append(candidate)
     return networks
 
 

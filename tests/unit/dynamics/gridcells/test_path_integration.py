@@ -66,3 +66,8 @@ def test_population_varies_one_factor_at_a_time_around_the_base():
     jobs = population.chunks(networks, per_job=3)
     assert sorted(len(j) for j in jobs) == [1, 1, 1, 3]
     assert all(len({n.activation for n in job}) == 1 for job in jobs)
+    # factors in sweep_every_seed run at every seed, so claims can pair them with the base
+    paired = population.population({**config, "sweep_every_seed": ["activation"]})
+    controls = [(n.activation, n.seed) for n in paired if n.activation != "relu"]
+    assert controls == [("tanh", 0), ("tanh", 1), ("linear", 0), ("linear", 1)]
+    assert len(paired) == 8
