@@ -91,6 +91,12 @@ def evaluate(
             f"{model_path}: prediction has shape {prediction.shape}, expected {target.shape} "
             f"(n_cells, T_test - history + 1) for {recording_path}"
         )
+    paths = (model_path, recording_path)
+    return _evaluation(prediction, target, recording, meta, history, standardise, paths)
+
+
+def _evaluation(prediction, target, recording, meta, history, standardise, paths):
+    """The evaluation dataset of :func:`evaluate`: r, FEV (and r with the truth where known)."""
     time = (np.arange(target.shape[1]) + history - 1) * BIN_SECONDS
     coords = {"cell": list(recording.cell_names), "time": ("time", time, {"units": "s"})}
     truth = {}
@@ -116,8 +122,8 @@ def evaluate(
         attrs={
             "model_kind": str(meta.get("kind", "unknown")),
             "history": history,
-            "model_path": os.fspath(model_path),
-            "recording_path": os.fspath(recording_path),
+            "model_path": os.fspath(paths[0]),
+            "recording_path": os.fspath(paths[1]),
             "n_repeats": int(recording.test_repeats.shape[1]),
             "test_set": getattr(recording, "test_set", "test"),
             "standardise": STANDARDISE[standardise],
