@@ -28,7 +28,8 @@ report: "report/workflow.rst"
 
 
 # One file per branch (each includes its <branch>_common.smk); the provenance table of every
-# branch's data comes last, when all branches have said what they acquire.
+# branch's data comes last, when all branches have said what they acquire; the budget table of
+# the run's measured cost after everything.
 include: "rules/common.smk"
 include: "rules/retina.smk"
 include: "rules/mechanisms.smk"
@@ -38,6 +39,7 @@ include: "rules/acquire.smk"
 include: "rules/geometry.smk"
 include: "rules/factorisation.smk"
 include: "rules/bottleneck.smk"
+include: "rules/budgets.smk"
 
 
 rule all:
@@ -45,3 +47,4 @@ rule all:
     input:
         "results/data_provenance.csv",
         branch_targets(),
+        "results/budgets.csv",
