@@ -2,9 +2,15 @@
 # train a feedforward CNN and a ConvRNN on object categorisation (and keep untrained controls),
 # cache layer activations by content, score V4/IT predictivity with the Brain-Score protocol
 # (PLS, stratified splits, split-half ceiling), per layer and per 10 ms time bin, and plot.
+# `snakemake it` runs all of it.
 
 
 include: "it_common.smk"
+
+
+rule it:
+    input:
+        it_targets(),
 
 
 wildcard_constraints:

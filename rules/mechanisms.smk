@@ -1,10 +1,15 @@
 # Mechanisms (Tanaka et al. 2019): structured stimuli shown to the trained CNNs and to the simulated
 # retina, integrated gradients to the hidden channels, model reduction, and on simulated data a
 # check of the selected channels against the true circuit. One job per CNN and stage writes one
-# netCDF per phenomenon.
+# netCDF per phenomenon. `snakemake mechanisms` runs all of it.
 
 
 include: "mechanisms_common.smk"
+
+
+rule mechanisms:
+    input:
+        mechanism_targets(),
 
 
 if CONTROL_RUN:

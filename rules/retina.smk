@@ -1,9 +1,16 @@
 # Retina branch (McIntosh et al. 2016): train LN, GLM and CNN models on each recording, evaluate
 # them on the held-out repeats, and the paper's analyses: data efficiency, generalisation across
-# stimulus classes, receptive fields. Input functions and targets: rules/retina_common.smk.
+# stimulus classes, receptive fields. `snakemake retina` runs all of it. Input functions and
+# targets: rules/retina_common.smk.
 
 
 include: "retina_common.smk"
+
+
+rule retina:
+    input:
+        retina_targets(),
+        retina_paper_targets(),
 
 
 wildcard_constraints:
