@@ -161,7 +161,7 @@ def plot_table(rows: list[dict], path: str | Path) -> None:
     branches = [row for row in rows if row["branch"] != TOTAL]
     total = next((row for row in rows if row["branch"] == TOTAL), None)
     fig, ax = plt.subplots(figsize=(6.5, 0.45 * len(branches) + 1.6))
-    names = [f"{row['branch']} ({row['jobs']} jobs)" for row in branches]
+    names = [f"{row['branch']} ({row['jobs']:.0f} jobs)" for row in branches]
     y = list(range(len(branches)))
     colours = ["tab:red" if row["status"] == "over" else "tab:blue" for row in branches]
     ax.barh(y, [row["cpu_s"] for row in branches], color=colours, label="measured CPU s")
@@ -174,7 +174,7 @@ def plot_table(rows: list[dict], path: str | Path) -> None:
     if total is not None:
         ax.set_title(
             f"total {total['cpu_s']:.0f} CPU s of {total['budget_cpu_s']:.0f} "
-            f"({total['status']}); {total['jobs']} jobs, {total['wall_s']:.0f} s summed wall"
+            f"({total['status']}); {total['jobs']:.0f} jobs, {total['wall_s']:.0f} s summed wall"
         )
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize="small")
     save_figure(fig, path)
