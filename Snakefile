@@ -39,7 +39,8 @@ report: "report/workflow.rst"
 
 
 # One file per branch (each includes its <branch>_common.smk); the provenance table of every
-# branch's data comes last, when all branches have said what they acquire.
+# branch's data comes last, when all branches have said what they acquire; the budget table of
+# the run's measured cost after everything.
 include: "rules/common.smk"
 include: "rules/retina.smk"
 include: "rules/mechanisms.smk"
@@ -51,6 +52,7 @@ include: "rules/factorisation.smk"
 include: "rules/bottleneck.smk"
 include: "rules/learning_dynamics.smk"
 include: "rules/efficient_coding.smk"
+include: "rules/budgets.smk"
 
 
 rule all:
@@ -58,3 +60,4 @@ rule all:
     input:
         "results/data_provenance.csv",
         branch_targets(),
+        "results/budgets.csv",

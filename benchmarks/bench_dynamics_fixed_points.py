@@ -23,15 +23,24 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from dataclasses import fields
 
 import torch
 
 from insilico.dynamics import cells
 from insilico.dynamics.analysis import DTYPE, initial_states
-from insilico.dynamics.fixed_points import FixedPointOptions, find_fixed_points
+from insilico.dynamics.fixed_points import FixedPointOptions, FixedPoints, find_fixed_points
 from insilico.dynamics.population import NetworkSpec
 from insilico.dynamics.tasks import make_task
 from insilico.dynamics.train import Stack, load_chunk, train_stack
+
+
+def _converged(points: FixedPoints, tol_q: float) -> FixedPoints:
+    """The points whose speed ``q`` is below ``tol_q`` (fixed, not slow, points)."""
+    keep = points.q < tol_q
+    return FixedPoints(
+        **{field.name: getattr(points, field.name)[keep] for field in fields(points)}
+    )
 
 
 def _synchronise(device: torch.device) -> None:
@@ -96,7 +105,7 @@ def main() -> None:
     # No merging inside the timed runs (each mode counts every converged state; duplicates are
     # merged afterwards, untimed) and no slow-point snapshots: the work is the same in every mode.
     options = FixedPointOptions(max_iters=args.max_iters, unique_tolerance=0.0, slow_spacing=0.0)
-    fixed = lambda points: points.select(points.q < options.tol_q)  # noqa: E731
+    fixed = lambda points: _converged(points, options.tol_q)  # noqa: E731
 
     batched, batched_time = _timed(
         device, lambda: fixed(find_fixed_points(stack.step, states, inputs, options, keys))

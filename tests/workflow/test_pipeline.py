@@ -123,7 +123,7 @@ def test_performance_table_is_cell_by_model(finished_workflow):
 
 
 def test_every_job_has_log_and_benchmark(finished_workflow):
-    jobs = finished_workflow.planned_jobs("--forceall")
+    jobs = finished_workflow.planned_jobs("--forceall", budget=True)
     n_jobs = sum(jobs.values()) - jobs["all"]
     logs = list((finished_workflow.root / "results/logs").rglob("*.log"))
     benchmarks = list((finished_workflow.root / "results/benchmarks").rglob("*.tsv"))

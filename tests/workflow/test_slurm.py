@@ -6,9 +6,10 @@ plugin polls job states with squeue (no accounting). The test runs in CI (CI=tru
 `slurm_cluster` fixture for when it skips elsewhere.
 
 Each SLURM job costs a Snakemake start inside the job (about 4 s of CPU) and the plugin's status
-polling adds seconds to minutes per dependency level, so the SLURM run builds one recording's model
-comparison of config/tiny.yaml (simulation, ceiling, a training and an evaluation per model, the
-performance table: 9 jobs for 3 models), not the whole DAG; it holds GPU and CPU rules alike.
+polling adds seconds to minutes per dependency level, so the SLURM run builds only what a cluster
+can show: one recording of config/tiny.yaml, then a GPU rule (one model's training) and a CPU rule
+(the ceiling) side by side: 3 jobs at 2 dependency levels, not the whole DAG. What does not need a
+cluster (resuming a killed training to the same model, every rule's results) is tested locally.
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ from insilico.core.io import load_torch, read_netcdf
 
 pytestmark = pytest.mark.workflow
 
-TARGETS = ["results/retina/sim01/whitenoise/performance.nc"]
+TARGETS = [
+    "results/retina/sim01/whitenoise/models/ln/seed0/model.pt",
+    "results/retina/sim01/whitenoise/ceiling.nc",
+]
 # Outputs that hold the time they were made, not results: left out of the comparison.
 UNCOMPARED_KEYS = {"history.nc": {"seconds"}, "provenance.json": {"acquired_utc"}}
 
@@ -233,9 +237,6 @@ def test_a_job_the_scheduler_kills_leaves_no_output_and_the_rerun_resumes(
 
     workflow.snakemake("--profile", "profiles/slurm", target, *configs)
     assert f"resuming from epoch {stopped_at} " in (workflow.root / KILLED_LOG).read_text()
-    assert not checkpoint.exists()
-    # Resuming restores the optimiser and random states: the model is that of an uninterrupted run.
-    uninterrupted = copy_workflow(tmp_path_factory.mktemp("uninterrupted"))
-    (uninterrupted.root / "slow.yaml").write_text(yaml.safe_dump(SLOW_TRAINING))
-    uninterrupted.snakemake("--cores", "2", target, *configs)
-    assert_same(workflow.root / target, uninterrupted.root / target)
+    assert not checkpoint.exists() and (workflow.root / target).is_file()
+    # That the resumed model equals an uninterrupted run's needs no cluster:
+    # tests/unit/retina/test_retina_train.py::test_interrupted_run_resumes_to_the_same_model.
