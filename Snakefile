@@ -52,6 +52,7 @@ include: "rules/factorisation.smk"
 include: "rules/bottleneck.smk"
 include: "rules/learning_dynamics.smk"
 include: "rules/efficient_coding.smk"
+include: "rules/claims.smk"
 include: "rules/budgets.smk"
 
 
@@ -60,4 +61,5 @@ rule all:
     input:
         "results/data_provenance.csv",
         branch_targets(),
+        "results/claims_summary.csv",
         "results/budgets.csv",

@@ -66,8 +66,9 @@ class Workflow:
     def planned_jobs(self, *args: str, budget: bool = False) -> dict[str, int]:
         """Jobs per rule that a dry run would execute (parsed from Snakemake's job stats table).
 
-        The budget table (rule budget_table) reads every job's benchmark, so it reruns after any
-        job: it is left out unless ``budget``, and the tests count the jobs a change itself reruns.
+        The run's summaries are left out unless ``budget``: the budget table (rule budget_table)
+        reads every job's benchmark, so it reruns after any job, and the claims table
+        (claims_table) after any claims.csv; the tests count the jobs a change itself reruns.
         """
         output = self.snakemake("--dry-run", *args).stdout
         if "Nothing to be done" in output:
@@ -81,6 +82,7 @@ class Workflow:
             jobs[fields[0]] = int(fields[1])
         if not budget:
             jobs.pop("budget_table", None)
+            jobs.pop("claims_table", None)
         return jobs
 
 

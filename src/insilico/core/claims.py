@@ -76,3 +76,37 @@ def decide(values, direction: Direction, threshold: float = 0.0, confidence: flo
         "verdict": decided,
         "holds": decided == "reproduced",
     }
+
+
+TABLE_COLUMNS = ["branch", "claim", "model", "value", "ci_low", "ci_high", "n", "verdict"]
+
+
+def gather(tables: dict[str, str]):
+    """Every branch's ``claims.csv`` as one table (``TABLE_COLUMNS``), the branch named per row.
+
+    ``tables`` maps a branch label to its file. A table without a ``model`` column (a branch
+    that compares no models) gets an empty one; extra columns stay in the branch's own file.
+    """
+    import pandas as pd
+
+    frames = []
+    for branch, path in tables.items():
+        frame = pd.read_csv(path)
+        missing = {"claim", "value", "ci_low", "ci_high", "n", "verdict"} - set(frame.columns)
+        if missing:
+            raise ValueError(f"{path}: claims table lacks the columns {sorted(missing)}")
+        frame = frame.assign(branch=branch)
+        if "model" not in frame:
+            frame["model"] = ""
+        frames.append(frame[TABLE_COLUMNS])
+    return pd.concat(frames, ignore_index=True)
+
+
+def verdict_counts(claims):
+    """Per branch: how many claims each verdict has (columns in ``VERDICTS`` order, then any
+    other verdict a branch writes, e.g. a design check or a claim that needs missing data)."""
+    counts = claims.groupby(["branch", "verdict"], sort=False).size().unstack(fill_value=0)
+    others = sorted(set(counts.columns) - set(VERDICTS))
+    counts = counts.reindex(columns=[*VERDICTS, *others], fill_value=0)
+    counts.insert(0, "claims", counts.sum(axis=1))
+    return counts.reset_index()

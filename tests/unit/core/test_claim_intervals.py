@@ -43,3 +43,34 @@ def test_threshold_claims_are_reported_on_the_value_scale():
 def test_a_direction_typo_is_an_error():
     with pytest.raises(ValueError, match="direction"):
         verdict(0.1, 0.2, 3, "larger")
+
+
+def test_every_branchs_claims_gather_into_one_table_and_verdict_counts(tmp_path):
+    from insilico.core.claims import gather, verdict_counts
+
+    (tmp_path / "a.csv").write_text(
+        "claim,model,value,ci_low,ci_high,n,verdict,holds,extra\n"
+        "x,cnn,0.1,0.05,0.15,3,reproduced,True,1\n"
+        "y,cnn,0.0,-0.1,0.1,3,not resolved,False,2\n"
+    )
+    (tmp_path / "b.csv").write_text(
+        "claim,value,ci_low,ci_high,n,verdict\nz,-1,-2,-0.5,5,not reproduced\nw,1,,,1,design check\n"
+    )
+    claims = gather({"alpha": tmp_path / "a.csv", "beta": tmp_path / "b.csv"})
+    assert list(claims["branch"]) == ["alpha", "alpha", "beta", "beta"]
+    assert list(claims["model"].fillna("")) == ["cnn", "cnn", "", ""]
+    counts = verdict_counts(claims).set_index("branch")
+    assert counts.loc["alpha", ["claims", "reproduced", "not resolved"]].tolist() == [2, 1, 1]
+    assert counts.loc["beta", ["not reproduced", "design check", "reproduced"]].tolist() == [
+        1,
+        1,
+        0,
+    ]
+
+
+def test_a_claims_table_without_intervals_is_named(tmp_path):
+    from insilico.core.claims import gather
+
+    (tmp_path / "c.csv").write_text("claim,value,holds\nx,1,True\n")
+    with pytest.raises(ValueError, match=r"c\.csv: claims table lacks the columns \['ci_high'"):
+        gather({"c": tmp_path / "c.csv"})
