@@ -7,7 +7,9 @@ between them is generated, everything else is written by hand. Any branch can pu
     python -m insilico.core.docblocks docs/budgets.md budgets results/budgets.csv \\
         --note "config.yaml, commit abc1234"
 
-The markers stay, so the command can be run again after every run.
+The markers stay, so the command can be run again after every run. After a clean default run,
+``python -m insilico.core.docblocks --all results --note "config.yaml, commit abc1234"`` writes
+every block of :data:`DOC_TABLES` (the README's verdicts, each branch's claims, the budgets).
 """
 
 from __future__ import annotations
@@ -73,15 +75,53 @@ def write_block(page: str | Path, name: str, table: str | Path, note: str = "") 
         tmp.write_text(text)
 
 
+# Every generated block of the docs: page -> {block name: table under a run's results folder}.
+DOC_TABLES = {
+    "README.md": {"claims": "claims_summary.csv"},
+    "docs/budgets.md": {"budgets": "budgets.csv"},
+    "docs/branches/retina.md": {"claims_retina": "claims/retina.csv"},
+    "docs/branches/it.md": {"claims_it": "claims/it.csv"},
+    "docs/branches/dynamics.md": {
+        "dsa_separation": "dynamics/dsa_separation.csv",
+        "claims_dynamics": "claims/dynamics.csv",
+        "claims_grid_cells": "claims/grid_cells.csv",
+    },
+    "docs/branches/bottleneck.md": {"claims_bottleneck": "claims/bottleneck.csv"},
+    "docs/branches/learning_dynamics.md": {
+        "claims_learning_dynamics": "claims/learning_dynamics.csv"
+    },
+    "docs/branches/efficient_coding.md": {"claims_efficient_coding": "claims/efficient_coding.csv"},
+}
+
+
+def write_all(root: str | Path, results: str | Path, note: str = "") -> list[str]:
+    """Write every block of :data:`DOC_TABLES` whose table the run in ``results`` has, into the
+    pages under ``root``; returns the blocks written (a branch the run left out keeps its old)."""
+    written = []
+    for page, blocks in DOC_TABLES.items():
+        for name, table in blocks.items():
+            if (Path(results) / table).is_file():
+                write_block(Path(root) / page, name, Path(results) / table, note)
+                written.append(f"{page}:{name}")
+    return written
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("page", help="Markdown file holding the markers")
-    parser.add_argument("name", help="block name: <!-- NAME:begin --> ... <!-- NAME:end -->")
-    parser.add_argument("table", help="CSV file rendered as the block's table")
+    parser.add_argument("page", help="Markdown file holding the markers, or --all's results folder")
+    parser.add_argument(
+        "name", nargs="?", help="block name: <!-- NAME:begin --> ... <!-- NAME:end -->"
+    )
+    parser.add_argument("table", nargs="?", help="CSV file rendered as the block's table")
     parser.add_argument("--note", default="", help="a line under the table (config, commit)")
+    parser.add_argument("--all", action="store_true", help="every block of DOC_TABLES from a run")
     args = parser.parse_args(argv)
     try:
-        write_block(args.page, args.name, args.table, args.note)
+        if args.all:
+            for block in write_all(".", args.page, args.note):
+                print(f"docblocks: wrote {block}")
+        else:
+            write_block(args.page, args.name, args.table, args.note)
     except (BlockError, OSError) as error:
         raise SystemExit(f"docblocks: {args.page}: {error}") from None
 

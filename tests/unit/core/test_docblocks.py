@@ -75,3 +75,27 @@ def test_command_line_names_the_page_on_error(tmp_path, table):
     page.write_text(PAGE)
     docblocks.main([str(page), "claims", str(table)])
     assert "| retina | 63 |" in page.read_text() and "old table" in page.read_text()
+
+
+def test_every_generated_block_of_the_docs_has_its_markers_once():
+    from pathlib import Path
+
+    from insilico.core.docblocks import DOC_TABLES, replace_block
+
+    root = Path(__file__).resolve().parents[3]
+    for page, blocks in DOC_TABLES.items():
+        text = (root / page).read_text()
+        for name in blocks:
+            replace_block(text, name, "| a |\n|---|")  # raises unless the markers are there once
+
+
+def test_write_all_fills_the_blocks_whose_tables_the_run_has(tmp_path):
+    from insilico.core.docblocks import DOC_TABLES, write_all
+
+    (tmp_path / "README.md").write_text("x\n<!-- claims:begin -->\nold\n<!-- claims:end -->\n")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "claims_summary.csv").write_text("branch,claims\nretina,3\n")
+    written = write_all(tmp_path, tmp_path / "results", note="a note")
+    assert written == ["README.md:claims"] and "claims" in DOC_TABLES["README.md"]
+    text = (tmp_path / "README.md").read_text()
+    assert "| retina | 3 |" in text and "a note" in text and "old" not in text
