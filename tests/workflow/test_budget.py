@@ -34,7 +34,9 @@ def test_the_table_counts_every_job_that_ran_before_it(finished_workflow):
         mine = [job for job in jobs if branch in (job["branch"], "total")]
         assert row["jobs"] == len(mine), branch
         assert row["cpu_s"] == pytest.approx(sum(job["cpu_s"] for job in mine), abs=0.2)
-        assert row["peak_memory_mb"] == pytest.approx(max(j["peak_memory_mb"] for j in mine))
+        assert row["peak_memory_mb"] == pytest.approx(
+            max(j["peak_memory_mb"] for j in mine), abs=0.06
+        )  # written to 0.1 MB
         assert row["status"] in {"within", "over"}, branch  # every branch has a budget
     assert by_branch["total"]["budget_cpu_s"] == 2 * 15 * 60
     assert (results / "budgets.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

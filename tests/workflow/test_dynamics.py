@@ -100,7 +100,10 @@ def test_dsa_compares_every_network_across_tasks_beside_geometry_and_topology(fi
     assert set(dsa["task"].values) == set(TASKS)
     table = pd.read_csv(root / "dsa_separation.csv").set_index("measure")
     assert list(table.index) == ["cka", "procrustes", "svcca", "topology", "dsa"]
-    assert table.loc["dsa", "silhouette_task"] == pytest.approx(dsa.attrs["silhouette_task"])
+    # the table is written to 4 significant digits
+    assert table.loc["dsa", "silhouette_task"] == pytest.approx(
+        dsa.attrs["silhouette_task"], abs=5e-4
+    )
     assert table.loc["svcca", "silhouette_task"] != table.loc["svcca", "silhouette_task"]  # nan
 
 

@@ -37,13 +37,14 @@ CNN_PAPER_DOWNSTREAM = {
     "plot_retina_receptive_fields": 1,
     "plot_retina_model_comparison": 1,
 }
-# ... and the mechanisms branch, which dissects the first seed's CNN
-# (tests/workflow/test_mechanisms_workflow.py).
+# ... and the mechanisms branch, which dissects the first seed's CNN and the dense and untrained
+# controls built from it (their model files too; tests/workflow/test_mechanisms_workflow.py).
 CNN_MECHANISMS_DOWNSTREAM = {
-    "mechanism_responses": 1,
-    "mechanism_attribution": 1,
-    "mechanism_reduction": 1,
-    "mechanism_groundtruth": 1,
+    "mechanism_control_model": 2,
+    "mechanism_responses": 3,
+    "mechanism_attribution": 3,
+    "mechanism_reduction": 3,
+    "mechanism_groundtruth": 3,
     "mechanisms_summary": 1,
     "plot_mechanism_phenomena": 1,
     "plot_mechanism_dissection": 1,
@@ -173,9 +174,17 @@ def test_training_parameter_of_one_model_reruns_only_that_model(finished_workflo
 def test_editing_the_cnn_module_reruns_exactly_its_dependents(finished_workflow):
     with edited(finished_workflow.root / "src/insilico/retina/models/cnn.py"):
         jobs = finished_workflow.planned_jobs()
-    # the positive control is a CNN too: its dissection reruns (its model file, written from the
-    # circuit, does not)
-    mechanisms = times_two(CNN_MECHANISMS_DOWNSTREAM) | {"mechanisms_summary": 1}
+    # the circuit control is a CNN too: its dissection reruns (its model file, written from the
+    # circuit, does not), and the figures of both dissected families
+    stages = ("responses", "attribution", "reduction", "groundtruth")
+    mechanisms = CNN_MECHANISMS_DOWNSTREAM | {
+        **{
+            f"mechanism_{stage}": CNN_MECHANISMS_DOWNSTREAM[f"mechanism_{stage}"] + 1
+            for stage in stages
+        },
+        "plot_mechanism_phenomena": 2,
+        "plot_mechanism_dissection": 2,
+    }
     assert jobs == times_two(
         {"train_retina": 1, **CNN_DOWNSTREAM}
     ) | CNN_PAPER_DOWNSTREAM | mechanisms | CNN_ABLATION | {
@@ -203,15 +212,16 @@ def test_editing_the_retina_trainer_reruns_its_branches_and_no_it_or_dynamics_jo
     with edited(finished_workflow.root / "src/insilico/retina/train.py"):
         jobs = finished_workflow.planned_jobs()
     # every retina and mechanisms job downstream of a trained model: not the simulated recordings
-    # (simulate_retina), the ceilings (they read the recordings only), or the positive control's
+    # (simulate_retina), the ceilings (they read the recordings only), or the circuit control's
     # model and its dissection (written from the circuit, not trained: inference and windows live
     # apart from the trainer); no IT, dynamics or data job
-    control = set(CNN_MECHANISMS_DOWNSTREAM) - {"mechanisms_summary"}
+    control = set(CNN_MECHANISMS_DOWNSTREAM) - {
+        "mechanisms_summary"
+    }  # one circuit-control job each
     assert jobs == {
         rule: count - (rule in control)
         for rule, count in everything.items()
-        if rule.startswith(RETINA_BRANCHES)
-        and rule not in ("mechanism_control_model", "retina_ceiling")
+        if rule.startswith(RETINA_BRANCHES) and rule != "retina_ceiling"
     } | {"all": 1}
     assert not any(rule.startswith(("it_", "train_it", "plot_it", "dynamics")) for rule in jobs)
 

@@ -263,7 +263,7 @@ def check_ablation(root, tmp_path) -> None:
     np.testing.assert_array_equal(longer.test_stimulus, default.test_stimulus)
     np.testing.assert_allclose(longer.true_test_rate, default.true_test_rate)
     # test r of each variant as its own evaluation; fraction over the exact ceiling
-    assert result.attrs["ceiling"] == "true_ceiling"
+    assert result.attrs["ceiling"] == "true_ceiling_same_bins"
     np.testing.assert_allclose(
         result["fraction_of_ceiling"], result["correlation"] / result["ceiling"]
     )
