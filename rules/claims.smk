@@ -5,25 +5,6 @@
 # its recovery counts in results/mechanisms/recovery.csv instead.
 
 
-def claims_tables():
-    """Branch label -> claims.csv of every configured branch that writes one."""
-    tables = {
-        "retina": ["results/retina/claims.csv"],
-        "it": ["results/it/claims.csv"],
-        "dynamics": ["results/dynamics/claims.csv"],
-        "grid_cells": [f"{GRID_DIR}/claims.csv"],
-        "bottleneck": ["results/bottleneck/claims.csv"],
-        "learning_dynamics": [f"{LEARNDYN_DIR}/claims.csv"],
-        "efficient_coding": ["results/efficient_coding/claims.csv"],
-    }
-    branch_of = {"grid_cells": "dynamics"}
-    return {
-        label: paths[0]
-        for label, paths in tables.items()
-        if branch_of.get(label, label) in BRANCHES
-    }
-
-
 rule claims_table:
     input:
         tables=list(claims_tables().values()),

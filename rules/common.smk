@@ -74,6 +74,25 @@ def branch_targets():
     return [path for branch in BRANCHES for path in targets[branch]()]
 
 
+def claims_tables():
+    """Branch label -> claims.csv of every configured branch that writes one."""
+    tables = {
+        "retina": ["results/retina/claims.csv"],
+        "it": ["results/it/claims.csv"],
+        "dynamics": ["results/dynamics/claims.csv"],
+        "grid_cells": [f"{GRID_DIR}/claims.csv"],
+        "bottleneck": ["results/bottleneck/claims.csv"],
+        "learning_dynamics": [f"{LEARNDYN_DIR}/claims.csv"],
+        "efficient_coding": ["results/efficient_coding/claims.csv"],
+    }
+    branch_of = {"grid_cells": "dynamics"}
+    return {
+        label: paths[0]
+        for label, paths in tables.items()
+        if branch_of.get(label, label) in BRANCHES
+    }
+
+
 def limit_gpu_jobs_to_this_machine():
     """Locally, run at most one GPU job per GPU of this machine at once (each job claims a device
     of its own, see insilico.core.device), unless `--resources gpu=N` is given. Without a GPU there is no
