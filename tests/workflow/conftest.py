@@ -32,6 +32,22 @@ WORKFLOW_FILES = [
 ]
 
 
+# A small simulated recording for the acquisition and bad-input tests (written as local or
+# served files).
+SMALL_RETINA = {
+    "size": 12,
+    "train_seconds": 20,
+    "test_seconds": 4,
+    "repeats": 3,
+    "cell_types": ["off_fast", "on"],
+    "cells_per_type": 1,
+    "subunit_spacing": 2,
+    "max_rate": 60,
+    "saccade_seconds": 1.0,
+    "jitter_px": 0.5,
+}
+
+
 @dataclass
 class Workflow:
     """A private copy of the workflow, so tests may edit and touch files without harming the repo."""

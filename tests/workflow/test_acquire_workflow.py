@@ -9,24 +9,13 @@ import numpy as np
 import pytest
 import xarray as xr
 import yaml
+from conftest import SMALL_RETINA
 
 from insilico.acquire.download import file_digest
 from insilico.retina.simulator import simulate_recording
 
 pytestmark = pytest.mark.workflow
 
-SMALL_RETINA = {
-    "size": 12,
-    "train_seconds": 20,
-    "test_seconds": 4,
-    "repeats": 3,
-    "cell_types": ["off_fast", "on"],
-    "cells_per_type": 1,
-    "subunit_spacing": 2,
-    "max_rate": 60,
-    "saccade_seconds": 1.0,
-    "jitter_px": 0.5,
-}
 TARGETS = [
     "resources/retina/exp01/whitenoise.h5",
     "resources/retina/exp01/whitenoise.h5.provenance.json",

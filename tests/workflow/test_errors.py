@@ -9,23 +9,12 @@ import re
 import h5py
 import pytest
 import yaml
+from conftest import SMALL_RETINA
 
 from insilico.retina.simulator import simulate_recording
 
 pytestmark = pytest.mark.workflow
 
-SMALL_RETINA = {
-    "size": 12,
-    "train_seconds": 20,
-    "test_seconds": 4,
-    "repeats": 3,
-    "cell_types": ["off_fast", "on"],
-    "cells_per_type": 1,
-    "subunit_spacing": 2,
-    "max_rate": 60,
-    "saccade_seconds": 1.0,
-    "jitter_px": 0.5,
-}
 # An output of an earlier run that a refused run must leave alone (Snakemake removes the outputs
 # of a job before it runs it).
 EARLIER = "results/retina/exp01/whitenoise/ceiling.nc"
