@@ -53,17 +53,7 @@ def mode_trajectories(dec, hier):
         ax.set_xlabel("time t (steps x lr)")
     axes[0].set_ylabel("strength / s")
     ax = axes[-1]
-    for g in range(hier.sizes["group"]):
-        ax.plot(hier.time, hier.theory.isel(group=g).mean("seed"), color=f"C{g}")
-        _sim(
-            ax,
-            hier.time.values,
-            hier.strength.isel(group=g).values,
-            0,
-            f"C{g}",
-            f"s = {float(hier.value.isel(seed=0, group=g)):.2f}",
-            every=5,
-        )
+    _groups_against_theory(ax, hier, hier.strength, "")
     ax.set_title("8-item tree, small random start")
     ax.set_xlabel("time t")
     ax.set_ylabel("mode strength")
@@ -109,20 +99,25 @@ def hierarchy(hier):
     return fig
 
 
-def relu(hier):
-    """ReLU network on the same tree and from the same weights against the linear theory."""
-    fig, ax = plt.subplots(figsize=(6, 4))
+def _groups_against_theory(ax, hier, strength, prefix: str) -> None:
+    """Each degenerate group's theory curve (mean over seeds) and its simulated strengths."""
     for g in range(hier.sizes["group"]):
         ax.plot(hier.time, hier.theory.isel(group=g).mean("seed"), color=f"C{g}")
         _sim(
             ax,
             hier.time.values,
-            hier.relu_strength.isel(group=g).values,
+            strength.isel(group=g).values,
             0,
             f"C{g}",
-            f"ReLU, s = {float(hier.value.isel(seed=0, group=g)):.2f}",
+            f"{prefix}s = {float(hier.value.isel(seed=0, group=g)):.2f}",
             every=5,
         )
+
+
+def relu(hier):
+    """ReLU network on the same tree and from the same weights against the linear theory."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    _groups_against_theory(ax, hier, hier.relu_strength, "ReLU, ")
     ax.set(
         xlabel="time t",
         ylabel="mode strength u^T W v",
