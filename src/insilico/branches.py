@@ -3,7 +3,9 @@ configuration checks of every branch, run by the Snakefile before any job."""
 
 from __future__ import annotations
 
-from insilico.core.config import ConfigError, validate_config
+from collections.abc import Mapping
+
+from insilico.core.config import ConfigError, layered, validate_config
 from insilico.dynamics import config as dynamics
 from insilico.efficient_coding import config as efficient_coding
 from insilico.it import config as it
@@ -49,6 +51,7 @@ CONFIG_CHECKS = (
 )
 
 
-def validate(config: dict, schema: dict) -> dict:
-    """The validated, default-filled config of the whole workflow (every branch's checks)."""
-    return validate_config(config, schema, CONFIG_CHECKS)
+def validate(config: dict, schema: dict, defaults: Mapping | None = None) -> dict:
+    """The validated config of the whole workflow (every branch's checks); ``config`` is layered
+    on ``defaults`` (config.yaml's settings) first, as Snakemake layers a ``--configfile``."""
+    return validate_config(layered(defaults or {}, config), schema, CONFIG_CHECKS)

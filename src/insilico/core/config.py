@@ -1,9 +1,9 @@
 """Validate the workflow configuration before any job runs.
 
 Snakemake's own ``validate`` prints the whole JSON schema on a typo; users need one line that names
-the key, what was expected and what was found. This module gives exactly that and fills the
-schema's defaults; the constraints that span several keys (e.g. that CNN kernels fit the image)
-belong to the branches and are passed in as checks (:mod:`insilico.branches`).
+the key, what was expected and what was found. This module gives exactly that; the constraints that
+span several keys (e.g. that CNN kernels fit the image) belong to the branches and are passed in
+as checks (:mod:`insilico.branches`). The defaults live in config.yaml only.
 """
 
 from __future__ import annotations
@@ -56,17 +56,17 @@ def load_schema(path: str | Path) -> dict:
         return yaml.safe_load(handle)
 
 
-def fill_defaults(instance: dict, schema: Mapping) -> None:
-    """Insert ``default`` values of ``properties`` recursively, in place.
-
-    ``$ref`` is deliberately not followed: per-model override blocks refer to the shared training
-    schema for validation but must stay sparse, so that only the keys a user sets override.
-    """
-    for key, sub in schema.get("properties", {}).items():
-        if key not in instance and "default" in sub:
-            instance[key] = copy.deepcopy(sub["default"])
-        if isinstance(instance.get(key), dict):
-            fill_defaults(instance[key], sub)
+def layered(*configs: Mapping) -> dict:
+    """The configs merged in order as Snakemake layers ``--configfile`` files: nested mappings
+    merge key by key, any other value (lists included) replaces the earlier one."""
+    merged: dict = {}
+    for config in configs:
+        for key, value in config.items():
+            if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+                merged[key] = layered(merged[key], value)
+            else:
+                merged[key] = copy.deepcopy(value)
+    return merged
 
 
 def _resolve(schema: Mapping, root: Mapping) -> Mapping:
@@ -169,7 +169,10 @@ def _describe(error: jsonschema.ValidationError) -> str:
 def validate_config(
     config: dict, schema: Mapping, checks: Sequence[Callable[[dict], None]] = ()
 ) -> dict:
-    """Return a validated copy of ``config`` with defaults filled; raise ConfigError on the first problem.
+    """Return a validated copy of ``config``; raise ConfigError on the first problem.
+
+    The defaults have one home, config.yaml, on which Snakemake layers every ``--configfile``
+    (the schema holds types and limits only); ``config`` is such a layered config.
 
     ``checks`` are the cross-key constraints a JSON schema cannot express (each branch keeps its
     own, :data:`insilico.branches.CONFIG_CHECKS`); each gets the filled config and raises
@@ -181,7 +184,6 @@ def validate_config(
             "data.it.source instead"
         )
     validated = coerce_strings(copy.deepcopy(dict(config)), schema)
-    fill_defaults(validated, schema)
     validator = jsonschema.Draft202012Validator(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(validated))
     if error is not None:

@@ -10,25 +10,17 @@ import pytest
 import yaml
 
 from insilico.branches import validate
-from insilico.core.config import ConfigError, load_schema, read_config_file
+from insilico.core.config import ConfigError, layered, load_schema, read_config_file
 from insilico.retina.config import model_train_params
 
 REPO = Path(__file__).resolve().parents[3]
 SCHEMA = load_schema(REPO / "schemas/config.schema.yaml")
+DEFAULTS = read_config_file(REPO / "config.yaml")
 
 
 def load(*names: str) -> dict:
     """Layer config files as Snakemake does with --configfile (nested dicts merged)."""
-
-    def merge(base: dict, update: dict) -> dict:
-        for key, value in update.items():
-            base[key] = merge(base.get(key, {}), value) if isinstance(value, dict) else value
-        return base
-
-    config: dict = {}
-    for name in names:
-        merge(config, yaml.safe_load((REPO / name).read_text()))
-    return config
+    return layered(*(yaml.safe_load((REPO / name).read_text()) for name in names))
 
 
 @pytest.mark.parametrize(
@@ -43,11 +35,31 @@ def load(*names: str) -> dict:
     ],
 )
 def test_shipped_configs_are_valid(preset):
-    validate(load("config.yaml", *preset), SCHEMA)
+    validate(load("config.yaml", *preset), SCHEMA, DEFAULTS)
 
 
-def test_defaults_fill_an_empty_config_like_the_default_file():
-    assert validate({}, SCHEMA) == validate(load("config.yaml"), SCHEMA)
+def schema_defaults(node, where=""):
+    """Every ``default`` in the schema (the keys of a ``properties`` block are names, not schemas)."""
+    if isinstance(node, list):
+        return [found for item in node for found in schema_defaults(item, where)]
+    if not isinstance(node, dict):
+        return []
+    found = [where] if "default" in node else []
+    for key, value in node.items():
+        inner = value.values() if key == "properties" else [value]
+        found += [hit for sub in inner for hit in schema_defaults(sub, f"{where}.{key}")]
+    return found
+
+
+def test_config_yaml_is_the_one_home_of_the_defaults():
+    """The schema holds types and limits; a default there would be a second copy to keep equal."""
+    assert schema_defaults(SCHEMA) == []
+    assert validate({}, SCHEMA, DEFAULTS) == validate(load("config.yaml"), SCHEMA)
+
+
+def test_presets_merge_mappings_and_replace_lists():
+    merged = layered({"a": {"b": 1, "c": [1, 2]}, "d": 1}, {"a": {"c": [3]}, "e": 2})
+    assert merged == {"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}
 
 
 def test_model_overrides_only_the_training_keys_it_sets():
@@ -144,7 +156,7 @@ def test_model_overrides_only_the_training_keys_it_sets():
 )
 def test_mistakes_get_one_message_naming_the_key(update, message):
     with pytest.raises(ConfigError) as error:
-        validate(update, SCHEMA)
+        validate(update, SCHEMA, DEFAULTS)
     assert message in str(error.value)
     assert "\n" not in str(error.value)
 
@@ -155,6 +167,7 @@ def test_yaml_booleans_are_not_mistaken_for_cell_types():
         validate(
             {"data": {"simulated": {"retina": {"cell_types": ["off_fast", "off_slow", True]}}}},
             SCHEMA,
+            DEFAULTS,
         )
 
 
@@ -169,7 +182,7 @@ def test_nested_command_line_numbers_are_read_as_yaml_scalars():
         ]
     )
     assert update["retina"]["train"]["epochs"] == "3"  # what Snakemake passes on
-    validated = validate(update, SCHEMA)
+    validated = validate(update, SCHEMA, DEFAULTS)
     assert validated["retina"]["train"]["epochs"] == 3
     assert validated["retina"]["train"]["learning_rate"] == 1e-3
     assert validated["retina"]["seeds"] == [0, 2]
@@ -187,11 +200,12 @@ def test_each_branch_checks_only_its_own_source():
             "data": {**local_retina, "it": {"source": "local"}},
         },
         SCHEMA,
+        DEFAULTS,
     )
     assert validated["data"]["retina"]["source"] == "local"
     with pytest.raises(ConfigError, match="data.local.it.assembly"):
-        validate({"data": {**local_retina, "it": {"source": "local"}}}, SCHEMA)
-    assert validate({"data": local_retina}, SCHEMA)["data"]["it"]["source"] == "simulated"
+        validate({"data": {**local_retina, "it": {"source": "local"}}}, SCHEMA, DEFAULTS)
+    assert validate({"data": local_retina}, SCHEMA, DEFAULTS)["data"]["it"]["source"] == "simulated"
 
 
 @pytest.mark.parametrize(

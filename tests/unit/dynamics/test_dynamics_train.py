@@ -199,9 +199,10 @@ def test_dynamics_config_mistakes_are_named(update, message):
     from pathlib import Path
 
     from insilico.branches import validate
-    from insilico.core.config import ConfigError, load_schema
+    from insilico.core.config import ConfigError, load_schema, read_config_file
 
-    schema = load_schema(Path(__file__).parents[3] / "schemas" / "config.schema.yaml")
+    repo = Path(__file__).parents[3]
+    schema = load_schema(repo / "schemas" / "config.schema.yaml")
     with pytest.raises(ConfigError) as error:
-        validate({"dynamics": update}, schema)
+        validate({"dynamics": update}, schema, read_config_file(repo / "config.yaml"))
     assert message in str(error.value)

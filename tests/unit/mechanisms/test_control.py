@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from insilico.branches import validate
-from insilico.core.config import load_schema
+from insilico.core.config import load_schema, read_config_file
 from insilico.mechanisms import attribution, experiments, groundtruth, reduction, stimuli
 from insilico.mechanisms.control import (
     circuit_cnn,
@@ -69,7 +69,7 @@ def _dissect(retina, model, meta):
     """The pipeline's stages on ``model``: per (phenomenon, layer) whether it recovered the
     circuit and was testable, the mean precision over chance, and the shuffled controls."""
     schema = load_schema(REPO / "schemas" / "config.schema.yaml")
-    params = validate({}, schema)["mechanisms"]["stimuli"]
+    params = validate({}, schema, read_config_file(REPO / "config.yaml"))["mechanisms"]["stimuli"]
     offsets = groundtruth.receptive_field_offsets(model, meta)
     recovered, testable, excess, shuffled = [], [], [], []
     for phenomenon in PHENOMENA:

@@ -17,7 +17,7 @@ import xarray as xr
 import yaml
 
 from insilico.branches import validate
-from insilico.core.config import load_schema
+from insilico.core.config import load_schema, read_config_file
 from insilico.mechanisms import (
     attribution,
     experiments,
@@ -31,6 +31,7 @@ from insilico.retina.models import build_model
 from insilico.retina.simulator import SimulatedRetina
 
 REPO = Path(__file__).parents[3]
+DEFAULTS = read_config_file(REPO / "config.yaml")
 SIZE, HISTORY = 12, 6
 DEVICE = torch.device("cpu")
 RUN = ("sim01", "naturalscene", 0)
@@ -77,7 +78,7 @@ def analysis():
     """Responses, attributions, reductions and ground truth of a random CNN for every phenomenon."""
     schema = load_schema(REPO / "schemas" / "config.schema.yaml")
     tiny = yaml.safe_load((REPO / "config" / "tiny.yaml").read_text())["mechanisms"]["stimuli"]
-    params = validate({"mechanisms": {"stimuli": tiny}}, schema)["mechanisms"]["stimuli"]
+    params = validate({"mechanisms": {"stimuli": tiny}}, schema, DEFAULTS)["mechanisms"]["stimuli"]
     torch.manual_seed(0)
     model = build_model(
         "cnn", history=HISTORY, size=SIZE, n_cells=4, channels=[3, 3], kernels=[5, 3]
@@ -292,7 +293,7 @@ def test_groundtruth_figure(analysis, tmp_path, figures, artists):
 def test_tables(analysis):
     runs = {kind: {RUN: per_phenomenon} for kind, per_phenomenon in analysis.items()}
     schema = load_schema(REPO / "schemas" / "config.schema.yaml")
-    tolerances = validate({}, schema)["mechanisms"]["agreement"]
+    tolerances = validate({}, schema, DEFAULTS)["mechanisms"]["agreement"]
     responses = {RUN: {}}
     for i, (name, data) in enumerate(runs["responses"][RUN].items()):
         numbers = json.loads(data.attrs["key_numbers"])  # a null at the truth, or 3 tolerances off

@@ -9,19 +9,21 @@ import numpy as np
 import pytest
 
 from insilico.branches import validate
-from insilico.core.config import ConfigError, load_schema
+from insilico.core.config import ConfigError, load_schema, read_config_file
 from insilico.mechanisms import stimuli
 
 SIZE, HISTORY = 12, 5
 PAD = HISTORY - 1
 GREY = 128
+REPO = Path(__file__).parents[3]
+SCHEMA = load_schema(REPO / "schemas" / "config.schema.yaml")
+DEFAULTS = read_config_file(REPO / "config.yaml")
 
 
 @pytest.fixture(scope="module")
 def defaults():
-    """The schema defaults of ``mechanisms.stimuli`` (the same as config.yaml)."""
-    schema = load_schema(Path(__file__).parents[3] / "schemas" / "config.schema.yaml")
-    return validate({}, schema)["mechanisms"]["stimuli"]
+    """The defaults of ``mechanisms.stimuli`` (config.yaml)."""
+    return validate({}, SCHEMA, DEFAULTS)["mechanisms"]["stimuli"]
 
 
 def render(name, params, size=SIZE, history=HISTORY):
@@ -238,12 +240,10 @@ def test_object_motion_global_moves_everything_together():
     ],
 )
 def test_config_refuses_cnns_that_are_not_trained(mechanisms, retina, message):
-    schema = load_schema(Path(__file__).parents[3] / "schemas" / "config.schema.yaml")
     with pytest.raises(ConfigError, match=re.escape(message)):
-        validate({"mechanisms": mechanisms, "retina": retina}, schema)
+        validate({"mechanisms": mechanisms, "retina": retina}, SCHEMA, DEFAULTS)
 
 
 def test_no_cnns_means_no_mechanisms_and_no_check():
-    schema = load_schema(Path(__file__).parents[3] / "schemas" / "config.schema.yaml")
     config = {"mechanisms": {"cnns": {"stimuli": []}}, "retina": {"fit": ["ln"]}}
-    assert validate(config, schema)["mechanisms"]["cnns"]["stimuli"] == []
+    assert validate(config, SCHEMA, DEFAULTS)["mechanisms"]["cnns"]["stimuli"] == []
