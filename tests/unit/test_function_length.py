@@ -17,7 +17,6 @@ ALLOWED = {
     "it/protocol/ceiling.py:neural_targets",
     "it/protocol/pls.py:batched_pls",
     "it/protocol/score.py:score_model",
-    "it/train.py:train_classifier",
     "mechanisms/groundtruth.py:check",
 }
 

@@ -29,6 +29,7 @@ from insilico.core.checkpoint import RunState, digest, fingerprint, seeded
 from insilico.core.classification import accuracy, standardise
 from insilico.core.device import autocast, choose_device
 from insilico.core.io import load_torch, save_torch, write_netcdf
+from insilico.core.training import train_loop
 from insilico.it.models import MODELS, model_kind, model_module
 
 TRAIN_KEYS = frozenset(
@@ -137,7 +138,6 @@ def train_classifier(
         images=digest(train_images),
         labels=digest(np.asarray(train_labels)),
     )
-
     with seeded(device, params["seed"]) as generator:
         model = build_it_model(kind, size=size, n_classes=n_classes, **model_params).to(device)
         # Built only when there are steps to take: creating it imports torch's compiler stack
@@ -149,10 +149,12 @@ def train_classifier(
             if params["steps"] > 0
             else None
         )
-        x_train = standardise(train_images, mean, std, device)
-        y_train = torch.as_tensor(np.asarray(train_labels), dtype=torch.long, device=device)
-        x_test = standardise(test_images, mean, std, device)
-        y_test = torch.as_tensor(np.asarray(test_labels), dtype=torch.long, device=device)
+        data = (
+            standardise(train_images, mean, std, device),
+            torch.as_tensor(np.asarray(train_labels), dtype=torch.long, device=device),
+            standardise(test_images, mean, std, device),
+            torch.as_tensor(np.asarray(test_labels), dtype=torch.long, device=device),
+        )
         run = RunState(
             checkpoint_path,
             run_fingerprint,
@@ -162,65 +164,19 @@ def train_classifier(
             generators={"batches": generator},
             curves=("step", "train_loss", "test_accuracy", "seconds"),
         )
-        if optimizer is not None:  # an untrained control has nothing to resume
-            run.resume()
         n_parameters = sum(p.numel() for p in model.parameters())
         log.info(
             "%s: %d parameters, %d training / %d test images of %dx%d px, %d steps",
-            kind,
-            n_parameters,
-            len(x_train),
-            len(x_test),
-            size,
-            size,
-            params["steps"],
-        )
-        model.train()
-        # the training loss is averaged over the steps since the last evaluation; the checkpoint
-        # keeps that sum too, so a resumed run records the same curve
-        running, count = run.parts.get("loss_since_evaluation", (0.0, 0))
-        start = time.perf_counter()
-        while run.progress < params["steps"]:
-            batch = torch.randint(len(x_train), (params["batch_size"],), generator=generator)
-            batch = batch.to(device)
-            with autocast(device):
-                logits = model.step_logits(x_train[batch]).float()  # (steps, B, classes)
-            # every trained step counts alike (a ConvRNN's readout over its whole presentation)
-            targets = y_train[batch].expand(len(logits), -1)
-            loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten())
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            run.progress += 1
-            step = run.progress
-            running, count = running + loss.item(), count + 1
-            if step % params["eval_every"] == 0 or step == params["steps"]:
-                test_accuracy = accuracy(model, x_test, y_test)
-                seconds = time.perf_counter() - start
-                run.record(
-                    step=step,
-                    train_loss=running / count,
-                    test_accuracy=test_accuracy,
-                    seconds=seconds,
-                )
-                log.info(
-                    "step %d/%d loss %.4f test accuracy %.3f (%.1f s, %.0f images/s)",
-                    step,
-                    params["steps"],
-                    running / count,
-                    test_accuracy,
-                    seconds,
-                    count * params["batch_size"] / max(seconds, 1e-9),
-                )
-                running, count, start = 0.0, 0, time.perf_counter()
-            if step % params["checkpoint_every"] == 0 and step < params["steps"]:
-                run.parts["loss_since_evaluation"] = (running, count)
-                run.save()
-        final_accuracy = accuracy(model, x_test, y_test)
-    steps, curves = run.progress, run.curves
-
+            kind, n_parameters, len(data[0]), len(data[2]), size, size, params["steps"],
+        )  # fmt: skip
+        if optimizer is not None:  # an untrained control has nothing to train or resume
+            _fit(run, model, optimizer, data, params, generator)
+        final_accuracy = accuracy(model, data[2], data[3])
     log.info(
-        "test accuracy %.3f after %d steps (chance %.3f)", final_accuracy, steps, 1 / n_classes
+        "test accuracy %.3f after %d steps (chance %.3f)",
+        final_accuracy,
+        run.progress,
+        1 / n_classes,
     )
     meta = {
         "kind": kind,
@@ -229,16 +185,72 @@ def train_classifier(
         "n_classes": n_classes,
         "image_mean": mean,
         "image_std": std,
-        "steps": steps,
+        "steps": run.progress,
         "seed": params["seed"],
         "test_accuracy": final_accuracy,
         "n_parameters": n_parameters,
         "multiply_adds": multiply_adds(model, size),
     }
+    _write_outputs(run, model, meta, device, model_out, history_out)
+    return {"test_accuracy": final_accuracy, "steps": run.progress}
+
+
+def _fit(run, model, optimizer, data, params: dict, generator: torch.Generator) -> None:
+    """The optimisation through the shared loop, one minibatch step per unit; the test accuracy
+    and the training loss averaged since the last evaluation every ``eval_every`` steps."""
+    x_train, y_train, x_test, y_test = data
+    device = x_train.device
+    clock = {"start": time.perf_counter()}
+    model.train()
+
+    def one_step(step: int) -> dict | None:
+        batch = torch.randint(len(x_train), (params["batch_size"],), generator=generator)
+        batch = batch.to(device)
+        with autocast(device):
+            logits = model.step_logits(x_train[batch]).float()  # (steps, B, classes)
+        # every trained step counts alike (a ConvRNN's readout over its whole presentation)
+        targets = y_train[batch].expand(len(logits), -1)
+        loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        # the loss since the last evaluation lives in the run state, so a resumed run records
+        # the same curve
+        running, count = run.parts.get("loss_since_evaluation", (0.0, 0))
+        running, count = running + loss.item(), count + 1
+        run.parts["loss_since_evaluation"] = (running, count)
+        if step % params["eval_every"] and step != params["steps"]:
+            return None
+        seconds = time.perf_counter() - clock["start"]
+        run.parts["loss_since_evaluation"] = (0.0, 0)
+        clock["start"] = time.perf_counter()
+        return {
+            "step": step,
+            "train_loss": running / count,
+            "test_accuracy": accuracy(model, x_test, y_test),
+            "seconds": seconds,
+            "images_per_s": count * params["batch_size"] / max(seconds, 1e-9),
+        }
+
+    train_loop(
+        run,
+        params["steps"],
+        one_step,
+        describe=lambda v: (
+            f"loss {v['train_loss']:.4f} test accuracy {v['test_accuracy']:.3f} "
+            f"({v['seconds']:.1f} s, {v['images_per_s']:.0f} images/s)"
+        ),
+        save_every=params["checkpoint_every"],
+    )
+
+
+def _write_outputs(run, model, meta: dict, device, model_out, history_out) -> None:
+    """The model with what rebuilds and preprocesses it, and the curves; then the checkpoint goes."""
     save_torch(
         {**meta, "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}},
         model_out,
     )
+    curves = run.curves
     history = xr.Dataset(
         {
             key: ("eval", np.asarray(values, dtype=np.float64))
@@ -247,16 +259,15 @@ def train_classifier(
         },
         coords={"step": ("eval", np.asarray(curves["step"], dtype=np.int64))},
         attrs={
-            "kind": kind,
-            "test_accuracy": final_accuracy,
-            "steps": steps,
-            "chance": 1 / n_classes,
+            "kind": meta["kind"],
+            "test_accuracy": meta["test_accuracy"],
+            "steps": meta["steps"],
+            "chance": 1 / meta["n_classes"],
             "device": device.type,
         },
     )
     write_netcdf(history, history_out)
     run.finish()
-    return {"test_accuracy": final_accuracy, "steps": steps}
 
 
 def load_it_model(path: str | os.PathLike) -> tuple[torch.nn.Module, dict]:
