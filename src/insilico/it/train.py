@@ -140,21 +140,13 @@ def train_classifier(
     )
     with seeded(device, params["seed"]) as generator:
         model = build_it_model(kind, size=size, n_classes=n_classes, **model_params).to(device)
-        # Built only when there are steps to take: creating it imports torch's compiler stack
-        # (about 2 s), wasted on an untrained control.
-        optimizer = (
-            torch.optim.Adam(
-                model.parameters(), lr=params["learning_rate"], weight_decay=params["weight_decay"]
-            )
-            if params["steps"] > 0
-            else None
+        optimizer = _optimizer(model, params)
+        x_train, x_test = (standardise(x, mean, std, device) for x in (train_images, test_images))
+        y_train, y_test = (
+            torch.as_tensor(np.asarray(y), dtype=torch.long, device=device)
+            for y in (train_labels, test_labels)
         )
-        data = (
-            standardise(train_images, mean, std, device),
-            torch.as_tensor(np.asarray(train_labels), dtype=torch.long, device=device),
-            standardise(test_images, mean, std, device),
-            torch.as_tensor(np.asarray(test_labels), dtype=torch.long, device=device),
-        )
+        data = (x_train, y_train, x_test, y_test)
         run = RunState(
             checkpoint_path,
             run_fingerprint,
@@ -193,6 +185,16 @@ def train_classifier(
     }
     _write_outputs(run, model, meta, device, model_out, history_out)
     return {"test_accuracy": final_accuracy, "steps": run.progress}
+
+
+def _optimizer(model: torch.nn.Module, params: dict) -> torch.optim.Optimizer | None:
+    """Adam, built only when there are steps to take: creating it imports torch's compiler stack
+    (about 2 s), wasted on an untrained control."""
+    if params["steps"] == 0:
+        return None
+    return torch.optim.Adam(
+        model.parameters(), lr=params["learning_rate"], weight_decay=params["weight_decay"]
+    )
 
 
 def _fit(run, model, optimizer, data, params: dict, generator: torch.Generator) -> None:
