@@ -421,7 +421,7 @@ def region_validator(region: str):
 
     def check(path):
         with open_assembly(path) as assembly:
-            regions = sorted(set(np.asarray(assembly["region"].values).astype(str)))
+            regions = sorted({str(name) for name in assembly["region"].values})
         if region not in regions:
             raise AssemblyFormatError(
                 f"{path}: no neuroids of region {region!r}; its regions are {regions}"
