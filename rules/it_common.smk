@@ -169,8 +169,8 @@ def local_it_file(wildcards):
 def check_local_it_files():
     """Check every local V4/IT file with its acquisition's reader before any job (an assembly is
     opened lazily: its coordinates are checked, its data not read), and that the stimulus set has
-    the column data.local.it.stratify_by names, and the temporal assembly the region whose
-    solution times are decoded (it.solution_times.region)."""
+    the column data.local.it.stratify_by names, and the temporal assembly the regions that the
+    solution times and factorisation read (it_temporal_regions)."""
     from functools import partial
 
     from insilico.acquire.sources import validator
@@ -188,20 +188,24 @@ def check_local_it_files():
                 local["stimuli_csv"],
                 partial(read_stimulus_metadata, stratify_by=IT_DATA["stratify_by"]),
             ),
-            # per-image solution times decode one region of the temporal assembly
+            # per-image solution times (and factorisation) read one region of the temporal assembly
             *(
-                [
-                    (
-                        "it.solution_times.region",
-                        local["temporal_assembly"],
-                        region_validator(IT["solution_times"]["region"]),
-                    )
-                ]
-                if IT_TEMPORAL
-                else []
+                (key, local["temporal_assembly"], region_validator(region))
+                for key, region in it_temporal_regions()
             ),
         ]
     )
+
+
+def it_temporal_regions():
+    """(config key, region) of each analysis that reads one region of the temporal assembly."""
+    if not IT_TEMPORAL:
+        return []
+    regions = [("it.solution_times.region", IT["solution_times"]["region"])]
+    if "factorisation" in config["branches"]:
+        key = "factorisation.applications.it_region"
+        regions.append((key, config["factorisation"]["applications"]["it_region"]))
+    return regions
 
 
 def it_targets():

@@ -94,6 +94,16 @@ def test_solution_times_of_a_region_the_data_lack_stop_the_run_before_any_job(
     output = result.stdout + result.stderr
     assert "config key 'it.solution_times.region'" in output
     assert "no neuroids of region 'IT'; its regions are ['V1', 'V2']" in output
+    # decoding V2 instead: then factorisation's region is the one the data lack
+    settings = yaml.safe_load((fresh_workflow.root / "fz.yaml").read_text())
+    settings["branches"] = ["retina", "it", "factorisation"]
+    settings["it"] = {"solution_times": {"region": "V2"}}
+    (fresh_workflow.root / "fz.yaml").write_text(yaml.safe_dump(settings))
+    result = fresh_workflow.snakemake(
+        "-n", "--configfile", "config/tiny.yaml", override, check=False
+    )
+    assert result.returncode != 0
+    assert "config key 'factorisation.applications.it_region'" in result.stdout + result.stderr
 
 
 def test_the_public_freemanziemba_assembly_is_chosen_by_name(fresh_workflow):
