@@ -130,6 +130,7 @@ rule it_neural:
     params:
         n_splits=IT["score"]["n_splits"],
         seed=IT["score"]["seed"],
+        data=IT_DATA,
     script:
         "../scripts/it/neural.py"
 
@@ -150,6 +151,7 @@ rule it_solution_times:
         ENV
     params:
         settings=IT["solution_times"],
+        stratify_by=IT_DATA["stratify_by"],
     script:
         "../scripts/it/solution_times.py"
 
@@ -230,6 +232,7 @@ for _model in IT["models"]:
             layers=it_layers(_model),
             preprocessing=it_preprocessing(),
             batch_size=IT["activations"]["batch_size"],
+            stratify_by=IT_DATA["stratify_by"],
         script:
             "../scripts/it/activations.py"
 
@@ -362,5 +365,6 @@ rule plot_it:
         ENV
     params:
         late_start_ms=IT["claims"]["late_start_ms"],
+        stratify_by=IT_DATA["stratify_by"],
     script:
         "../scripts/it/plot.py"

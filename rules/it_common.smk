@@ -2,7 +2,7 @@
 
 import re
 
-from insilico.it.config import has_temporal_it
+from insilico.it.config import has_temporal_it, it_data_settings
 from insilico.it.cache_keys import network_key, preprocessing_key
 from insilico.it.models import model_kind as it_model_kind
 from insilico.it.models import model_module as it_model_module
@@ -34,6 +34,8 @@ IT_NETWORK = (
 IT_TEMPORAL = has_temporal_it(config)
 if not IT_TEMPORAL:
     del IT_FILES["temporal_assembly"]
+# The data source's stimulus-set column for the stratified splits and its averaging window.
+IT_DATA = it_data_settings(config)
 
 
 def it_solution_times_input():
@@ -145,7 +147,10 @@ def it_runs():
 
 
 def remote_it_entry(wildcards):
-    return config["data"]["remote"]["it"]["files"][IT_FILE_KINDS[wildcards.it_file]]
+    """The chosen remote assembly's entry for one file (data.remote.it.assembly)."""
+    remote = config["data"]["remote"]["it"]
+    files = remote["assemblies"][remote["assembly"]]["files"]
+    return files[IT_FILE_KINDS[wildcards.it_file]]
 
 
 def remote_it_url(wildcards):
@@ -163,17 +168,44 @@ def local_it_file(wildcards):
 
 def check_local_it_files():
     """Check every local V4/IT file with its acquisition's reader before any job (an assembly is
-    opened lazily: its coordinates are checked, its data not read)."""
-    from insilico.acquire.sources import validator
+    opened lazily: its coordinates are checked, its data not read), and that the stimulus set has
+    the column data.local.it.stratify_by names, and the temporal assembly the regions that the
+    solution times and factorisation read (it_temporal_regions)."""
+    from functools import partial
 
+    from insilico.acquire.sources import validator
+    from insilico.it.assembly import read_stimulus_metadata, region_validator
+
+    local = config["data"]["local"]["it"]
     check_local_data(
-        (
-            f"data.local.it.{kind}",
-            config["data"]["local"]["it"][kind],
-            validator(IT_READER, kind),
-        )
-        for kind in IT_FILES
+        [
+            *(
+                (f"data.local.it.{kind}", local[kind], validator(IT_READER, kind))
+                for kind in IT_FILES
+            ),
+            (
+                "data.local.it.stratify_by",
+                local["stimuli_csv"],
+                partial(read_stimulus_metadata, stratify_by=IT_DATA["stratify_by"]),
+            ),
+            # per-image solution times (and factorisation) read one region of the temporal assembly
+            *(
+                (key, local["temporal_assembly"], region_validator(region))
+                for key, region in it_temporal_regions()
+            ),
+        ]
     )
+
+
+def it_temporal_regions():
+    """(config key, region) of each analysis that reads one region of the temporal assembly."""
+    if not IT_TEMPORAL:
+        return []
+    regions = [("it.solution_times.region", IT["solution_times"]["region"])]
+    if "factorisation" in config["branches"]:
+        key = "factorisation.applications.it_region"
+        regions.append((key, config["factorisation"]["applications"]["it_region"]))
+    return regions
 
 
 def it_targets():

@@ -14,7 +14,10 @@ claim_gpu(log)
 torch.set_num_threads(snakemake.threads)
 preprocessing = dict(snakemake.params.preprocessing)
 stimuli = read_stimulus_set(
-    snakemake.input.stimuli_csv, snakemake.input.stimuli_zip, size=preprocessing["image_size"]
+    snakemake.input.stimuli_csv,
+    snakemake.input.stimuli_zip,
+    size=preprocessing["image_size"],
+    stratify_by=snakemake.params.stratify_by,
 )
 fit_images = read_netcdf(snakemake.input.fit_images)["train_images"].values
 inputs = {

@@ -12,6 +12,7 @@ neural = neural_targets(
     n_splits=snakemake.params.n_splits,
     seed=snakemake.params.seed,
     groundtruth_path=snakemake.input.groundtruth[0] if snakemake.input.groundtruth else None,
+    **snakemake.params.data,  # the source's stratify_by column and averaging window
 )
 log.info(
     "%d stimuli, %d neuroids, %d time bins, %d repetitions",
@@ -20,7 +21,8 @@ log.info(
     neural.sizes["time_bin"],
     neural.attrs["n_repetitions"],
 )
-if "temporal_missing" in neural.attrs:
-    log.info("%s", neural.attrs["temporal_missing"])
+for note in ("temporal_missing", "ceiling_missing"):
+    if note in neural.attrs:
+        log.info("%s", neural.attrs[note])
 log.info("ceilings:\n%s", ceilings(neural).to_dataframe().to_string())
 write_netcdf(neural, snakemake.output[0])

@@ -15,6 +15,10 @@ if hasattr(snakemake.output, "temporal"):  # absent without a temporal assembly
     plots.late_solved(solution_times, scores, snakemake.output.late_solved)
     plots.late_predictivity(scores, snakemake.params.late_start_ms, snakemake.output.late_bars)
     plots.solution_time_scatter(solution_times, scores, snakemake.output.solution_scatter)
-stimuli = read_stimulus_set(snakemake.input.stimuli_csv, snakemake.input.stimuli_zip)
+stimuli = read_stimulus_set(
+    snakemake.input.stimuli_csv,
+    snakemake.input.stimuli_zip,
+    stratify_by=snakemake.params.stratify_by,
+)
 plots.example_stimuli(stimuli, snakemake.output.stimuli)
 log.info("wrote %s", list(snakemake.output))

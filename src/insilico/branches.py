@@ -35,7 +35,8 @@ def check_branches(config: dict) -> None:
     if "factorisation" in branches and not it.has_temporal_it(config):
         raise ConfigError(
             "config key 'branches': factorisation decomposes the temporal V4/IT assembly, which "
-            "'data.local.it.temporal_assembly' does not give; add it or leave factorisation out"
+            "the IT data do not give ('data.local.it.temporal_assembly', or the chosen "
+            "data.remote.it.assembly's files); add it or leave factorisation out"
         )
 
 

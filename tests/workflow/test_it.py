@@ -237,7 +237,9 @@ def test_remote_and_local_sources_give_the_simulated_targets(
                 }
                 for kind, name in names.items()
             }
-            it = {"base_url": url, "retries": 0, "files": files}
+            # a named entry beside MajajHong2015 and FreemanZiemba2013, chosen by name
+            entry = {"files": files, "stratify_by": "object_name"}
+            it = {"base_url": url, "retries": 0, "assembly": "test", "assemblies": {"test": entry}}
         else:
             it = {kind: str(served / name) for kind, name in names.items()}
         override = fresh_workflow.root / "source.yaml"

@@ -19,7 +19,7 @@ import xarray as xr  # noqa: E402
 from insilico.geometry.layers import WINDOW_STEP  # noqa: E402
 
 MODEL_COLORS = {"cnn": "tab:purple", "convrnn": "tab:orange"}
-REGION_COLORS = {"V4": "tab:blue", "IT": "tab:red"}
+REGION_COLORS = {"V1": "tab:green", "V2": "tab:olive", "V4": "tab:blue", "IT": "tab:red"}
 STATE_STYLES = {"trained": "-", "untrained": "--"}
 GEOMETRY_LABELS = {
     "capacity": "capacity alpha_M",

@@ -1,17 +1,28 @@
 """Brain-Score style NeuroidAssembly and StimulusSet files: write, read, validate, trial-average.
 
-One reader serves simulated, downloaded and local data, so the formats are the ones of BrainIO:
+One reader serves simulated, downloaded and local data, so the formats are the ones of BrainIO,
+for any of Brain-Score's neural assemblies (MajajHong2015 V4/IT, FreemanZiemba2013 V1/V2, ...):
 
 - **NeuroidAssembly**: a netCDF-4 (HDF5) file holding one data variable with dimensions
-  ``presentation``, ``neuroid`` and ``time_bin`` (any order on disk; read back as
+  ``presentation``, ``neuroid`` and, optionally, ``time_bin`` (any order on disk; read back as
   ``presentation x neuroid x time_bin``). Coordinates are plain (MultiIndex levels reset, as BrainIO
   writes them): ``presentation`` needs ``stimulus_id`` (legacy name ``image_id``) and
-  ``repetition``; ``neuroid`` needs ``neuroid_id`` and ``region``; ``time_bin`` needs
-  ``time_bin_start`` and ``time_bin_end`` (ms). Global attributes ``identifier`` and
+  ``repetition``; ``neuroid`` needs ``neuroid_id`` and ``region`` (V1, V2, V4, IT...: the regions
+  scored are the ones present); ``time_bin`` needs ``time_bin_start`` and ``time_bin_end`` (ms).
+  Two Brain-Score shapes are completed on reading: an assembly without a ``time_bin`` dimension
+  (squeezed, as Brain-Score's benchmarks hold it) gets one bin, from its scalar
+  ``time_bin_start``/``time_bin_end`` coordinates or, lacking them, :data:`DEFAULT_WINDOW_MS`
+  (attribute ``time_window_assumed``); an assembly averaged over repetitions (no ``repetition``
+  and every stimulus presented once) gets ``repetition`` 0 and attribute ``averaged_repetitions``
+  (no split-half ceiling can be computed from it). Global attributes ``identifier`` and
   ``stimulus_set_identifier``. Other coordinates (``object_name``, ``animal``, ``arr``...) are kept.
 - **StimulusSet**: a csv with one row per stimulus (``stimulus_id`` or legacy ``image_id``,
-  ``object_name``, ``category_name``, ``filename`` and any metadata) and a zip holding the images
-  under their ``filename``. Images are read as grey-scale uint8.
+  ``filename`` and any metadata) and a zip holding the images under their ``filename``. Images are
+  read as grey-scale uint8. The cross-validation splits are stratified on one metadata column
+  (``stratify_by``: ``object_name`` for MajajHong2015, ``texture_type`` for FreemanZiemba2013);
+  read with ``stratify_by``, the table's ``object_name`` holds those labels (the csv's own
+  ``object_name``, if another key is chosen, is kept as ``csv_object_name``) and a missing
+  ``category_name`` (the decoded label) is the same labels.
 
 Every problem raises :class:`AssemblyFormatError` naming the file and what is missing or wrong.
 Real assemblies are large (the temporal MajajHong2015 file holds ~148k presentations x 256
@@ -37,12 +48,18 @@ from insilico.core.io import DataFileError, atomic_path
 from insilico.core.stats import pearson
 
 DIMS = ("presentation", "neuroid", "time_bin")
+# The response window assumed for an assembly that carries no time information at all
+# (Brain-Score's standard 70-170 ms); recorded in the attribute ``time_window_assumed``.
+DEFAULT_WINDOW_MS = (70, 170)
 REQUIRED_COORDS = {
     "presentation": ("stimulus_id", "repetition"),
     "neuroid": ("neuroid_id", "region"),
     "time_bin": ("time_bin_start", "time_bin_end"),
 }
-REQUIRED_COLUMNS = ("stimulus_id", "object_name", "category_name", "filename")
+REQUIRED_COLUMNS = ("stimulus_id", "filename")
+# Labels the protocol reads from a StimulusSet: ``object_name`` (the stratification labels) and
+# ``category_name`` (the decoded labels); filled from ``stratify_by`` where the csv lacks them.
+LABEL_COLUMNS = ("object_name", "category_name")
 LEGACY_NAMES = {"image_id": "stimulus_id"}
 DATA_VARIABLE = "data"
 # Fixed zip member timestamps: the same images always give the same bytes (and sha1).
@@ -77,13 +94,15 @@ def validate_assembly(assembly: xr.DataArray, path: str | os.PathLike = "<memory
     """Check dims and coordinates; return it as ``presentation x neuroid x time_bin``.
 
     The legacy coordinate ``image_id`` is renamed ``stimulus_id``; index coordinates on the
-    dimensions themselves (a MultiIndex) are reset to plain coordinates.
+    dimensions themselves (a MultiIndex) are reset to plain coordinates. An assembly without time
+    bins gets one, an assembly averaged over repetitions gets ``repetition`` 0 (module docstring).
     """
-    missing_dims = [dim for dim in DIMS if dim not in assembly.dims]
+    missing_dims = [dim for dim in DIMS[:2] if dim not in assembly.dims]
     extra_dims = [dim for dim in assembly.dims if dim not in DIMS]
     if missing_dims or extra_dims:
         raise AssemblyFormatError(
-            f"{path}: a NeuroidAssembly has dimensions {list(DIMS)}; found {list(assembly.dims)}"
+            f"{path}: a NeuroidAssembly has dimensions {list(DIMS)} (time_bin optional); found "
+            f"{list(assembly.dims)}"
             + (f" (missing {missing_dims})" if missing_dims else "")
             + (f" (unexpected {extra_dims})" if extra_dims else "")
         )
@@ -93,6 +112,10 @@ def validate_assembly(assembly: xr.DataArray, path: str | os.PathLike = "<memory
     for legacy, name in LEGACY_NAMES.items():
         if name not in assembly.coords and legacy in assembly.coords:
             assembly = assembly.rename({legacy: name})
+    if "time_bin" not in assembly.dims:
+        assembly = _one_time_bin(assembly)
+    if "repetition" not in assembly.coords and "stimulus_id" in assembly.coords:
+        assembly = _averaged_repetitions(assembly)
     for dim, names in REQUIRED_COORDS.items():
         missing = [name for name in names if name not in assembly.coords]
         if missing:
@@ -107,6 +130,32 @@ def validate_assembly(assembly: xr.DataArray, path: str | os.PathLike = "<memory
     if not np.issubdtype(assembly.dtype, np.number):
         raise AssemblyFormatError(f"{path}: data must be numeric, got {assembly.dtype}")
     return assembly.transpose(*DIMS)
+
+
+def _one_time_bin(assembly: xr.DataArray) -> xr.DataArray:
+    """A squeezed (time-averaged) assembly with its one bin back: from its scalar bin coordinates
+    where it kept them, else :data:`DEFAULT_WINDOW_MS`, recorded as assumed."""
+    bounds = []
+    for name, default in zip(("time_bin_start", "time_bin_end"), DEFAULT_WINDOW_MS, strict=True):
+        scalar = name in assembly.coords and assembly[name].ndim == 0
+        bounds.append(int(assembly[name].values) if scalar else default)
+        if name in assembly.coords:
+            assembly = assembly.drop_vars(name)
+    if bounds == list(DEFAULT_WINDOW_MS):
+        assembly = assembly.assign_attrs(time_window_assumed=f"{bounds[0]}-{bounds[1]} ms")
+    return assembly.expand_dims("time_bin", axis=-1).assign_coords(
+        time_bin_start=("time_bin", [bounds[0]]), time_bin_end=("time_bin", [bounds[1]])
+    )
+
+
+def _averaged_repetitions(assembly: xr.DataArray) -> xr.DataArray:
+    """An assembly averaged over repetitions (each stimulus once) as repetition 0; one with
+    repeated stimuli and no ``repetition`` is left for the caller to refuse."""
+    ids = np.asarray(assembly["stimulus_id"].values)
+    if assembly["stimulus_id"].dims != ("presentation",) or len(np.unique(ids)) != len(ids):
+        return assembly
+    assembly = assembly.assign_coords(repetition=("presentation", np.zeros(len(ids), np.int64)))
+    return assembly.assign_attrs(averaged_repetitions="true")
 
 
 @contextlib.contextmanager
@@ -276,8 +325,16 @@ def write_stimulus_set(
         table.to_csv(tmp, index=False)
 
 
-def read_stimulus_metadata(csv_path: str | os.PathLike) -> pd.DataFrame:
-    """The stimulus table of a StimulusSet csv, validated (unique ``stimulus_id``, required columns)."""
+def read_stimulus_metadata(
+    csv_path: str | os.PathLike, stratify_by: str = "object_name"
+) -> pd.DataFrame:
+    """The stimulus table of a StimulusSet csv, validated (unique ``stimulus_id``, required columns,
+    the stratification column ``stratify_by``), with the protocol's labels (module docstring)."""
+    return stimulus_labels(_read_stimulus_table(csv_path), stratify_by, csv_path)
+
+
+def _read_stimulus_table(csv_path: str | os.PathLike) -> pd.DataFrame:
+    """The csv as it is, checked for the columns every StimulusSet has (no labels added)."""
     csv_path = Path(csv_path)
     if not csv_path.is_file():
         raise AssemblyFormatError(f"{csv_path}: no such StimulusSet csv")
@@ -297,13 +354,41 @@ def read_stimulus_metadata(csv_path: str | os.PathLike) -> pd.DataFrame:
     return table
 
 
+def stimulus_labels(
+    table: pd.DataFrame, stratify_by: str, path: str | os.PathLike = "<memory>"
+) -> pd.DataFrame:
+    """``table`` with ``object_name`` = the ``stratify_by`` labels and a ``category_name``.
+
+    A missing column fails in one line naming the file and the key (and the columns it has).
+    """
+    if stratify_by not in table:
+        raise AssemblyFormatError(
+            f"{path}: no stratification column {stratify_by!r} (the stratify_by key of the IT "
+            f"data's config); its columns are {sorted(map(str, table.columns))}"
+        )
+    table = table.copy()
+    if stratify_by != "object_name":
+        if "object_name" in table:
+            table = table.rename(columns={"object_name": "csv_object_name"})
+        table["object_name"] = table[stratify_by]
+    if "category_name" not in table:
+        table["category_name"] = table["object_name"]
+    for column in LABEL_COLUMNS:
+        table[column] = table[column].astype(str)
+    return table
+
+
 def read_stimulus_set(
-    csv_path: str | os.PathLike, zip_path: str | os.PathLike, size: int | None = None
+    csv_path: str | os.PathLike,
+    zip_path: str | os.PathLike,
+    size: int | None = None,
+    stratify_by: str = "object_name",
 ) -> StimulusSet:
-    """Metadata and images (grey-scale uint8, resized to ``size`` x ``size`` if given)."""
+    """Metadata (:func:`read_stimulus_metadata`) and images (grey-scale uint8, resized to
+    ``size`` x ``size`` if given)."""
     from PIL import Image, UnidentifiedImageError
 
-    table = read_stimulus_metadata(csv_path)
+    table = read_stimulus_metadata(csv_path, stratify_by)
     zip_path = Path(zip_path)
     if not zipfile.is_zipfile(zip_path):
         raise AssemblyFormatError(f"{zip_path}: not a zip archive of stimuli")
@@ -330,6 +415,21 @@ def read_stimulus_set(
     return StimulusSet(metadata=table, images=np.stack(images))
 
 
+def region_validator(region: str):
+    """A check that an assembly file holds neuroids of ``region`` (its coordinates only, lazily),
+    raising :class:`AssemblyFormatError` naming the file and the regions it has."""
+
+    def check(path):
+        with open_assembly(path) as assembly:
+            regions = sorted({str(name) for name in assembly["region"].values})
+        if region not in regions:
+            raise AssemblyFormatError(
+                f"{path}: no neuroids of region {region!r}; its regions are {regions}"
+            )
+
+    return check
+
+
 def validator(kind: str):
     """A check for one file of an experiment (``assembly``, ``temporal_assembly``, ``stimuli_csv``,
     ``stimuli_zip``), raising :class:`AssemblyFormatError` naming the file; for acquisition."""
@@ -345,7 +445,7 @@ def validator(kind: str):
     checks = {
         "assembly": check_assembly,
         "temporal_assembly": check_assembly,
-        "stimuli_csv": read_stimulus_metadata,
+        "stimuli_csv": _read_stimulus_table,  # the stratify_by key is checked with the config
         "stimuli_zip": check_zip,
     }
     if kind not in checks:

@@ -1,5 +1,6 @@
 """The IT branch's configuration: models fit the images, the unroll covers the recorded bins,
-enough fit images, and local data name their files."""
+enough fit images, local data name their files, a remote assembly is one of the named entries;
+and the settings of the data's source (stratification column, averaging window)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ def check_config(config: dict) -> None:
             f"only it.task.n_train={it['task']['n_train']} task images"
         )
     _check_local_files(config)
+    if "it" in config["branches"] and config["data"]["it"]["source"] == "remote":
+        remote_it_assembly(config)
 
 
 def _check_model(model: str, params: dict, size: int, n_steps: int) -> None:
@@ -86,7 +89,34 @@ def _check_local_files(config: dict) -> None:
         )
 
 
+def remote_it_assembly(config: dict) -> dict:
+    """The entry of ``data.remote.it.assemblies`` that ``data.remote.it.assembly`` names."""
+    remote = config["data"]["remote"]["it"]
+    entries = remote.get("assemblies", {})
+    if remote["assembly"] not in entries:
+        raise ConfigError(
+            f"config key 'data.remote.it.assembly': {remote['assembly']!r} is not one of the "
+            f"named assemblies in data.remote.it.assemblies {sorted(entries)}"
+        )
+    return entries[remote["assembly"]]
+
+
+def it_data_settings(config: dict) -> dict:
+    """``stratify_by`` and ``window_ms`` of the IT data's source (simulated: object_name, all bins)."""
+    source = config["data"]["it"]["source"]
+    if source == "simulated":
+        return {"stratify_by": "object_name", "window_ms": None}
+    block = remote_it_assembly(config) if source == "remote" else config["data"]["local"]["it"]
+    return {
+        "stratify_by": block.get("stratify_by", "object_name"),
+        "window_ms": block.get("window_ms"),
+    }
+
+
 def has_temporal_it(config: dict) -> bool:
-    """Whether the V4/IT data have responses per time bin (simulated and remote data always do)."""
-    local = config["data"]["it"]["source"] == "local"
-    return not local or config["data"]["local"]["it"]["temporal_assembly"] is not None
+    """Whether the IT data have responses per time bin: simulated data always do, remote ones
+    when the chosen assembly has a temporal file, local ones when it is given."""
+    source = config["data"]["it"]["source"]
+    if source == "remote":
+        return "temporal_assembly" in remote_it_assembly(config)["files"]
+    return source == "simulated" or config["data"]["local"]["it"]["temporal_assembly"] is not None

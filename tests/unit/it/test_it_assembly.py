@@ -88,7 +88,7 @@ def test_brainio_style_file_is_read_neuroid_first_legacy_names_and_multiindex(tm
             "lacks coordinate(s) ['repetition'] on dimension 'presentation'",
         ),
         (lambda a: a.drop_vars("region"), "lacks coordinate(s) ['region'] on dimension 'neuroid'"),
-        (lambda a: a.isel(time_bin=0, drop=True), "missing ['time_bin']"),
+        (lambda a: a.isel(neuroid=0, drop=True), "missing ['neuroid']"),
     ],
 )
 def test_incomplete_assembly_names_file_and_missing_coordinate(tmp_path, change, message):
@@ -204,7 +204,9 @@ def test_stimulus_set_errors_name_file_and_member(tmp_path):
     with pytest.raises(AssemblyFormatError, match=r"1 file\(s\) named in legacy.csv are missing"):
         read_stimulus_set(csv, archive)
     metadata.drop(columns="category_name").to_csv(csv, index=False)
-    with pytest.raises(AssemblyFormatError, match=r"lacks column\(s\) \['category_name'\]"):
+    assert list(read_stimulus_metadata(csv)["category_name"]) == ["o", "o"]  # the labels stand in
+    metadata.drop(columns="filename").to_csv(csv, index=False)
+    with pytest.raises(AssemblyFormatError, match=r"lacks column\(s\) \['filename'\]"):
         read_stimulus_metadata(csv)
     with pytest.raises(AssemblyFormatError, match="not a zip"):
         validator("stimuli_zip")(csv)

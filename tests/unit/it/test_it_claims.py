@@ -108,6 +108,19 @@ def test_claims_on_time_bins_say_they_need_the_temporal_assembly_without_one():
     assert claims.loc["trained_minus_untrained", "holds"].all()
 
 
+def test_v1_v2_data_get_claims_on_their_own_regions_only():
+    """FreemanZiemba2013-shaped data (V1/V2, no bins): no V4-vs-IT layer order, and the claims
+    needing the temporal assembly name the data's highest region, not an absent IT."""
+    best, layers, _ = _inputs()
+    summary = _summary(best, layers, np.ones((3, 2, 3, 2, 0)), starts=np.arange(70, 70))
+    summary = summary.assign_coords(region=["V1", "V2"])
+    claims = paper_claims(summary, 170)
+    assert set(claims["region"]) <= {"V1", "V2"}
+    assert "v4_layer_before_it" not in set(claims["claim"])
+    rows = claims.set_index("claim").loc[["decoding_rises", "solution_time_correlation"]]
+    assert set(rows["region"]) == {"V2"} and set(rows["verdict"]) == {NEEDS_TIME}
+
+
 def _times(performance, solution_ms, kinds, objects):
     n_bins = performance.shape[1]
     return xr.Dataset(

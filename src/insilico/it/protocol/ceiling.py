@@ -20,6 +20,10 @@ CEILING_FORMULAS = {
 REGION_ORDER = ("V1", "V2", "V4", "IT")
 
 
+CEILING_MISSING = (
+    "the assembly is averaged over repetitions (no 'repetition' coordinate): no split-half "
+    "ceiling can be computed, the ceilings and ceiled scores are nan, the raw r are reported"
+)
 TEMPORAL_MISSING = (
     "no temporal assembly was given (data.local.it.temporal_assembly): the per-10-ms-bin "
     "predictivity and ceilings are left out, the time-averaged analyses run"
@@ -74,6 +78,8 @@ def neural_targets(
     n_splits: int,
     seed: int,
     groundtruth_path=None,
+    stratify_by: str = "object_name",
+    window_ms=None,
 ) -> xr.Dataset:
     """Trial-averaged responses and split-half consistencies of both assemblies, aligned.
 
@@ -84,18 +90,22 @@ def neural_targets(
     Without a temporal assembly (``temporal_path`` None; many users have only the averaged one)
     there are no time bins: the per-bin variables have length 0 along ``time_bin``, so every
     per-bin analysis downstream is empty, and attr ``temporal_missing`` says why.
+    The regions are those of the assembly's ``region`` coordinate (V1, V2, V4, IT...); the
+    coordinate ``object_name`` holds the stratification labels, the csv column ``stratify_by``
+    (attr ``stratify_by``). An assembly averaged over repetitions has nan consistencies (attr
+    ``ceiling_missing``). ``window_ms`` ([start, end]) averages only the time-averaged assembly's
+    bins inside it (an assembly in 1 ms bins, e.g. FreemanZiemba2013: 50-200 ms).
     """
     from insilico.it.assembly import (
         AssemblyFormatError,
         open_assembly,
         read_stimulus_metadata,
-        split_half_consistency,
         trial_average,
     )
 
-    metadata = read_stimulus_metadata(csv_path)
+    metadata = read_stimulus_metadata(csv_path, stratify_by)
     with contextlib.ExitStack() as files:
-        static = files.enter_context(open_assembly(assembly_path))
+        static = _in_window(files.enter_context(open_assembly(assembly_path)), window_ms)
         # Without a temporal assembly, the averaged one stands in for alignment; zero bins are kept.
         temporal = (
             static if temporal_path is None else files.enter_context(open_assembly(temporal_path))
@@ -119,14 +129,14 @@ def neural_targets(
                 f"{temporal_path} lacks neuroid(s) {list(neuroid_ids[position < 0][:5])} of {assembly_path}"
             )
         rates_window = trial_average(static, ids, assembly_path).mean(axis=2)
-        consistency_window = np.nanmean(
-            split_half_consistency(static, ids, n_splits, seed, assembly_path), axis=2
-        )
+        with warnings.catch_warnings():  # an averaged assembly's nan ceilings stay nan, silently
+            warnings.simplefilter("ignore", RuntimeWarning)
+            consistency_window = np.nanmean(
+                _consistency(static, ids, n_splits, seed, assembly_path), axis=2
+            )
         temporal = temporal.isel(time_bin=bins)
         rates = trial_average(temporal, ids, temporal_path)[:, position]
-        consistency = split_half_consistency(temporal, ids, n_splits, seed, temporal_path)[
-            :, position
-        ]
+        consistency = _consistency(temporal, ids, n_splits, seed, temporal_path)[:, position]
         window = (
             int(static["time_bin_start"].values.min()),
             int(static["time_bin_end"].values.max()),
@@ -164,6 +174,8 @@ def neural_targets(
             "assembly": str(identifiers[0]),
             "temporal_assembly": str(identifiers[1]),
             "ceiling": "split-half over repetitions, Spearman-Brown 2r/(1+r), per neuroid",
+            **({"stratify_by": stratify_by} if stratify_by != "object_name" else {}),
+            **({"ceiling_missing": CEILING_MISSING} if n_repetitions < 2 else {}),
             **({"temporal_missing": TEMPORAL_MISSING} if temporal_path is None else {}),
         },
     )
@@ -175,6 +187,31 @@ def neural_targets(
         dataset["true_reliability_window"] = ("neuroid", truth["true_reliability_window"].values)
         dataset["true_reliability"] = (("neuroid", "time_bin"), truth["true_reliability"].values)
     return dataset
+
+
+def _in_window(assembly: xr.DataArray, window_ms) -> xr.DataArray:
+    """The assembly's bins inside ``window_ms`` (all of them for None); none inside is an error."""
+    if window_ms is None:
+        return assembly
+    from insilico.it.assembly import AssemblyFormatError
+
+    start, end = window_ms
+    inside = (assembly["time_bin_start"].values >= start) & (assembly["time_bin_end"].values <= end)
+    if not inside.any():
+        raise AssemblyFormatError(
+            f"no time bin of {assembly.attrs.get('identifier', 'the assembly')} lies inside the "
+            f"window {start}-{end} ms (window_ms of the IT data's config)"
+        )
+    return assembly.isel(time_bin=np.flatnonzero(inside))
+
+
+def _consistency(assembly, ids, n_splits: int, seed: int, path) -> np.ndarray:
+    """Split-half consistencies, or nan where the assembly holds one repetition (averaged)."""
+    from insilico.it.assembly import split_half_consistency
+
+    if len(np.unique(assembly["repetition"].values)) < 2:
+        return np.full((n_splits, assembly.sizes["neuroid"], assembly.sizes["time_bin"]), np.nan)
+    return split_half_consistency(assembly, ids, n_splits, seed, path)
 
 
 def ceilings(neural: xr.Dataset) -> xr.Dataset:
