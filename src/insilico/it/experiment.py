@@ -73,6 +73,14 @@ def bin_starts(params: dict) -> np.ndarray:
     return np.arange(start, end, IT_BIN_MS)
 
 
+# The StimulusSet's columns: Brain-Score's (stimulus_id, object_name, category_name, variation and
+# the pose ty, tz, s, rxy, rxz, ryz) and the simulator's image_kind (clean or one hard kind).
+STIMULUS_COLUMNS = (
+    "stimulus_id", "object_name", "category_name", "variation", "image_kind",
+    "ty", "tz", "s", "rxy", "rxz", "ryz",
+)  # fmt: skip
+
+
 def simulate_experiment(
     params: dict,
     seed: int,
@@ -116,21 +124,7 @@ def simulate_experiment(
 
     window = _window_mask(starts, params["window_ms"])
     n_images = len(design)
-    metadata = design[
-        [
-            "stimulus_id",
-            "object_name",
-            "category_name",
-            "variation",
-            "image_kind",
-            "ty",
-            "tz",
-            "s",
-            "rxy",
-            "rxz",
-            "ryz",
-        ]
-    ].copy()
+    metadata = design[list(STIMULUS_COLUMNS)].copy()
     write_stimulus_set(images, metadata, csv_path, zip_path)
 
     presentation = {
@@ -162,12 +156,17 @@ def simulate_experiment(
     truth["drive"] = (("stimulus", "iteration", "neuroid"), drives.astype(np.float32))
     truth["late_share"] = ("stimulus", late_share(drives[:, :, brain.region == "IT"]))
     write_netcdf(truth, groundtruth_path)
+    return _summary(design, rates, repetitions, reliability_window, truth, brain)
+
+
+def _summary(design, rates, repetitions: int, reliability_window, truth, brain) -> dict:
+    """What the log reports of a simulated experiment: sizes, rates, reliabilities, late share."""
     hard = design["image_kind"].to_numpy() != "clean"
     return {
-        "n_stimuli": n_images,
-        "n_presentations": repetitions * n_images,
+        "n_stimuli": len(design),
+        "n_presentations": repetitions * len(design),
         "n_neuroids": rates.shape[1],
-        "n_bins": len(starts),
+        "n_bins": rates.shape[2],
         "mean_rate_hz": float(rates.mean()),
         "true_reliability_median": {
             region: float(np.median(reliability_window[brain.region == region]))

@@ -97,7 +97,6 @@ def neural_targets(
     bins inside it (an assembly in 1 ms bins, e.g. FreemanZiemba2013: 50-200 ms).
     """
     from insilico.it.assembly import (
-        AssemblyFormatError,
         open_assembly,
         read_stimulus_metadata,
         trial_average,
@@ -111,23 +110,11 @@ def neural_targets(
             static if temporal_path is None else files.enter_context(open_assembly(temporal_path))
         )
         bins = slice(None) if temporal_path is not None else slice(0, 0)
-        recorded = set(np.asarray(static["stimulus_id"].values).astype(str)) & set(
-            np.asarray(temporal["stimulus_id"].values).astype(str)
+        stimuli, position = _aligned(
+            metadata, static, temporal, (csv_path, assembly_path, temporal_path)
         )
-        stimuli = metadata[metadata["stimulus_id"].isin(recorded)].reset_index(drop=True)
-        if len(stimuli) < 10:
-            raise AssemblyFormatError(
-                f"only {len(stimuli)} stimuli of {csv_path} are recorded in both {assembly_path} "
-                f"and {temporal_path}"
-            )
         ids = stimuli["stimulus_id"].to_numpy()
         neuroid_ids = np.asarray(static["neuroid_id"].values).astype(str)
-        temporal_ids = pd.Index(np.asarray(temporal["neuroid_id"].values).astype(str))
-        position = temporal_ids.get_indexer(neuroid_ids)
-        if (position < 0).any():
-            raise AssemblyFormatError(
-                f"{temporal_path} lacks neuroid(s) {list(neuroid_ids[position < 0][:5])} of {assembly_path}"
-            )
         rates_window = trial_average(static, ids, assembly_path).mean(axis=2)
         with warnings.catch_warnings():  # an averaged assembly's nan ceilings stay nan, silently
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -141,19 +128,7 @@ def neural_targets(
             int(static["time_bin_start"].values.min()),
             int(static["time_bin_end"].values.max()),
         )
-        coords = {
-            "stimulus_id": ("stimulus", ids.astype(str)),
-            "object_name": ("stimulus", stimuli["object_name"].to_numpy().astype(str)),
-            "category_name": ("stimulus", stimuli["category_name"].to_numpy().astype(str)),
-            "neuroid_id": ("neuroid", neuroid_ids),
-            "region": ("neuroid", np.asarray(static["region"].values).astype(str)),
-            "time_bin_start": ("time_bin", np.asarray(temporal["time_bin_start"].values, np.int64)),
-            "time_bin_end": ("time_bin", np.asarray(temporal["time_bin_end"].values, np.int64)),
-            "split": np.arange(n_splits),
-        }
-        for name in ("variation", "image_kind"):  # image_kind: simulated hard images only
-            if name in stimuli:
-                coords[name] = ("stimulus", stimuli[name].to_numpy())
+        coords = _coords(stimuli, static, temporal, neuroid_ids, n_splits)
         n_repetitions = int(len(np.unique(static["repetition"].values)))
         identifiers = (
             static.attrs.get("identifier", ""),
@@ -167,26 +142,79 @@ def neural_targets(
             "consistency": (("split", "neuroid", "time_bin"), consistency),
         },
         coords=coords,
-        attrs={
-            "window_start_ms": window[0],
-            "window_end_ms": window[1],
-            "n_repetitions": n_repetitions,
-            "assembly": str(identifiers[0]),
-            "temporal_assembly": str(identifiers[1]),
-            "ceiling": "split-half over repetitions, Spearman-Brown 2r/(1+r), per neuroid",
-            **({"stratify_by": stratify_by} if stratify_by != "object_name" else {}),
-            **({"ceiling_missing": CEILING_MISSING} if n_repetitions < 2 else {}),
-            **({"temporal_missing": TEMPORAL_MISSING} if temporal_path is None else {}),
-        },
+        attrs=_attrs(window, n_repetitions, identifiers, stratify_by, temporal_path is None),
     )
     if groundtruth_path is not None:
-        from insilico.core.io import read_netcdf
-
-        truth = read_netcdf(groundtruth_path).set_index(neuroid="neuroid_id")
-        truth = truth.sel(neuroid=neuroid_ids)
-        dataset["true_reliability_window"] = ("neuroid", truth["true_reliability_window"].values)
-        dataset["true_reliability"] = (("neuroid", "time_bin"), truth["true_reliability"].values)
+        _add_true_reliability(dataset, groundtruth_path, neuroid_ids)
     return dataset
+
+
+def _attrs(window, n_repetitions: int, identifiers, stratify_by: str, no_bins: bool) -> dict:
+    """The targets' provenance: window, repetitions, assemblies, and what is missing and why."""
+    return {
+        "window_start_ms": window[0],
+        "window_end_ms": window[1],
+        "n_repetitions": n_repetitions,
+        "assembly": str(identifiers[0]),
+        "temporal_assembly": str(identifiers[1]),
+        "ceiling": "split-half over repetitions, Spearman-Brown 2r/(1+r), per neuroid",
+        **({"stratify_by": stratify_by} if stratify_by != "object_name" else {}),
+        **({"ceiling_missing": CEILING_MISSING} if n_repetitions < 2 else {}),
+        **({"temporal_missing": TEMPORAL_MISSING} if no_bins else {}),
+    }
+
+
+def _aligned(metadata, static, temporal, paths) -> tuple[pd.DataFrame, np.ndarray]:
+    """The StimulusSet rows recorded in both assemblies (csv order) and, per neuroid of the
+    averaged assembly, its position in the temporal one; a misfit names the files."""
+    from insilico.it.assembly import AssemblyFormatError
+
+    csv_path, assembly_path, temporal_path = paths
+    recorded = set(np.asarray(static["stimulus_id"].values).astype(str)) & set(
+        np.asarray(temporal["stimulus_id"].values).astype(str)
+    )
+    stimuli = metadata[metadata["stimulus_id"].isin(recorded)].reset_index(drop=True)
+    if len(stimuli) < 10:
+        raise AssemblyFormatError(
+            f"only {len(stimuli)} stimuli of {csv_path} are recorded in both {assembly_path} "
+            f"and {temporal_path}"
+        )
+    neuroid_ids = np.asarray(static["neuroid_id"].values).astype(str)
+    temporal_ids = pd.Index(np.asarray(temporal["neuroid_id"].values).astype(str))
+    position = temporal_ids.get_indexer(neuroid_ids)
+    if (position < 0).any():
+        raise AssemblyFormatError(
+            f"{temporal_path} lacks neuroid(s) {list(neuroid_ids[position < 0][:5])} of {assembly_path}"
+        )
+    return stimuli, position
+
+
+def _coords(stimuli, static, temporal, neuroid_ids, n_splits: int) -> dict:
+    """The targets' coordinates: stimulus labels, neuroid regions, time bins, splits."""
+    coords = {
+        "stimulus_id": ("stimulus", stimuli["stimulus_id"].to_numpy().astype(str)),
+        "object_name": ("stimulus", stimuli["object_name"].to_numpy().astype(str)),
+        "category_name": ("stimulus", stimuli["category_name"].to_numpy().astype(str)),
+        "neuroid_id": ("neuroid", neuroid_ids),
+        "region": ("neuroid", np.asarray(static["region"].values).astype(str)),
+        "time_bin_start": ("time_bin", np.asarray(temporal["time_bin_start"].values, np.int64)),
+        "time_bin_end": ("time_bin", np.asarray(temporal["time_bin_end"].values, np.int64)),
+        "split": np.arange(n_splits),
+    }
+    for name in ("variation", "image_kind"):  # image_kind: simulated hard images only
+        if name in stimuli:
+            coords[name] = ("stimulus", stimuli[name].to_numpy())
+    return coords
+
+
+def _add_true_reliability(dataset: xr.Dataset, groundtruth_path, neuroid_ids) -> None:
+    """The simulator's exact reliabilities of the same neuroids, next to the measured ceilings."""
+    from insilico.core.io import read_netcdf
+
+    truth = read_netcdf(groundtruth_path).set_index(neuroid="neuroid_id")
+    truth = truth.sel(neuroid=neuroid_ids)
+    dataset["true_reliability_window"] = ("neuroid", truth["true_reliability_window"].values)
+    dataset["true_reliability"] = (("neuroid", "time_bin"), truth["true_reliability"].values)
 
 
 def _in_window(assembly: xr.DataArray, window_ms) -> xr.DataArray:

@@ -42,20 +42,8 @@ def batched_pls(
     """
     import torch  # lazily: the data and summary jobs need no torch
 
-    if X.ndim != 3 or Y.ndim != 3 or X.shape[1] != Y.shape[1]:
-        raise ValueError(
-            f"X (B, N, p) and Y (B, N, q) must share N; got {tuple(X.shape)}, {tuple(Y.shape)}"
-        )
-    batch = torch.broadcast_shapes(X.shape[:1], Y.shape[:1])[0]
-    n_per_split = train_masks.sum(1)
-    if not bool((n_per_split == n_per_split[0]).all()):
-        raise ValueError("every split must train on the same number of stimuli")
-    n_train, p, q = int(n_per_split[0]), X.shape[2], Y.shape[2]
-    if not 1 <= n_components <= min(n_train - 1, p):
-        raise ValueError(
-            f"n_components={n_components} must be between 1 and min(n_train - 1, n_features) = "
-            f"{min(n_train - 1, p)}"
-        )
+    batch, n_train = _check_shapes(X, Y, train_masks, n_components)
+    p, q = X.shape[2], Y.shape[2]
     dtype = X.dtype
     m = train_masks.to(dtype)  # (S, N)
     n_splits = m.shape[0]
@@ -83,13 +71,7 @@ def batched_pls(
     def times_t(A, t):  # A' t -> (B, S, d)
         return t @ A[0] if A.shape[0] == 1 else torch.einsum("bsn,bnd->bsd", t, A)
 
-    eps = torch.finfo(dtype).eps
-
-    # sklearn starts the power iteration at the first Y column that is not constant.
-    y_var = torch.einsum("sn,bnq->bsq", m, (Y - Y.mean(1, keepdim=True)) ** 2)
-    y_var = y_var - n_train * (y_mean - Y.mean(1)[:, None, :]) ** 2
-    start_column = (y_var > eps * (1 + y_var.amax(-1, keepdim=True))).to(torch.int8).argmax(-1)
-    start = torch.nn.functional.one_hot(start_column, q).to(dtype)  # (B, S, q)
+    start = _start_vectors(Y, m, y_mean, n_train)  # (B, S, q)
 
     scores = torch.zeros(batch, n_splits, X.shape[1], 0, dtype=dtype, device=X.device)
     W = torch.zeros(batch, n_splits, p, 0, dtype=dtype, device=X.device)
@@ -113,6 +95,39 @@ def batched_pls(
     rotations = W @ torch.linalg.pinv(P.transpose(-1, -2) @ W)
     coef = rotations @ Q.transpose(-1, -2)
     return coef, x_mean, y_mean
+
+
+def _check_shapes(X, Y, train_masks, n_components: int) -> tuple[int, int]:
+    """The batch size and the training count of every split, or a ValueError naming the misfit."""
+    import torch  # lazily: the data and summary jobs need no torch
+
+    if X.ndim != 3 or Y.ndim != 3 or X.shape[1] != Y.shape[1]:
+        raise ValueError(
+            f"X (B, N, p) and Y (B, N, q) must share N; got {tuple(X.shape)}, {tuple(Y.shape)}"
+        )
+    batch = torch.broadcast_shapes(X.shape[:1], Y.shape[:1])[0]
+    n_per_split = train_masks.sum(1)
+    if not bool((n_per_split == n_per_split[0]).all()):
+        raise ValueError("every split must train on the same number of stimuli")
+    n_train, p = int(n_per_split[0]), X.shape[2]
+    if not 1 <= n_components <= min(n_train - 1, p):
+        raise ValueError(
+            f"n_components={n_components} must be between 1 and min(n_train - 1, n_features) = "
+            f"{min(n_train - 1, p)}"
+        )
+    return batch, n_train
+
+
+def _start_vectors(Y, m, y_mean, n_train: int):
+    """sklearn starts the power iteration at the first Y column that is not constant over the
+    split's training rows: that column's unit vector, per batch entry and split ``(B, S, q)``."""
+    import torch  # lazily: the data and summary jobs need no torch
+
+    eps = torch.finfo(m.dtype).eps  # m has X's dtype
+    y_var = torch.einsum("sn,bnq->bsq", m, (Y - Y.mean(1, keepdim=True)) ** 2)
+    y_var = y_var - n_train * (y_mean - Y.mean(1)[:, None, :]) ** 2
+    start_column = (y_var > eps * (1 + y_var.amax(-1, keepdim=True))).to(torch.int8).argmax(-1)
+    return torch.nn.functional.one_hot(start_column, Y.shape[2]).to(m.dtype)
 
 
 def _first_x_weights(C: torch.Tensor, start: torch.Tensor, max_iter: int, tol: float):

@@ -153,26 +153,14 @@ def score_model(
     ids = neural["stimulus_id"].values.astype(str)
     region_of = neural["region"].values.astype(str)
     regions = ordered_regions(region_of)
-    bin_starts = neural["time_bin_start"].values.astype(int)
     window = (int(neural.attrs["window_start_ms"]), int(neural.attrs["window_end_ms"]))
     layers = list(activation_paths)
     values, attrs = {}, {}
     for layer in layers:
         values[layer], attrs[layer] = _read_values(activation_paths[layer], ids)
-    if latency == "onset" and len(bin_starts):
-        onset = [onset_latency(c, bin_starts) for c in ceilings(neural)["ceiling_t"].values.T]
-        latency = np.broadcast_to(np.asarray(onset), (len(layers), n_splits, len(regions)))
-    elif latency in ("fit", "onset"):
-        targets = np.moveaxis(neural["rates"].values, 2, 0)  # (bins, N, neuroids)
-        grid = latency_grid_ms if latency == "fit" else latency_grid_ms[:1]
-        latency = np.stack(
-            [
-                _latencies(v, targets, masks, bin_starts, objects, grid, regions, region_of)
-                for v in values.values()
-            ]
-        )  # (layers, splits, regions)
-    else:
-        raise ValueError(f"latency must be 'fit' or 'onset', got {latency!r}")
+    latency = _layer_latencies(
+        neural, values, masks, method, latency_grid_ms, regions, region_of, objects
+    )  # (layers, splits, regions)
     fit = _Fitter(neural, masks, latency, n_components, device, region_of, regions)
     r_window, r_bins = fit.all_layers(values, temporal_layers)
     score_window = region_medians(r_window, region_of, regions)  # (L, S, R)
@@ -206,6 +194,28 @@ def score_model(
             result[name] = (dims, array)
         result = result.assign_coords(solved_group=list(SOLVED_GROUPS))
     return result
+
+
+def _layer_latencies(
+    neural, values, masks, method: str, latency_grid_ms, regions, region_of, objects
+) -> np.ndarray:
+    """Each layer's latency per split and region ``(layers, splits, regions)``: fitted on the
+    split's training stimuli from the grid (``fit``) or the region's response onset (``onset``;
+    the first grid value without time bins)."""
+    bin_starts = neural["time_bin_start"].values.astype(int)
+    if method == "onset" and len(bin_starts):
+        onset = [onset_latency(c, bin_starts) for c in ceilings(neural)["ceiling_t"].values.T]
+        return np.broadcast_to(np.asarray(onset), (len(values), len(masks), len(regions)))
+    if method not in ("fit", "onset"):
+        raise ValueError(f"latency must be 'fit' or 'onset', got {method!r}")
+    targets = np.moveaxis(neural["rates"].values, 2, 0)  # (bins, N, neuroids)
+    grid = latency_grid_ms if method == "fit" else latency_grid_ms[:1]
+    return np.stack(
+        [
+            _latencies(v, targets, masks, bin_starts, objects, grid, regions, region_of)
+            for v in values.values()
+        ]
+    )
 
 
 def _run_attrs(attrs: dict, window, temporal_layers: str, latency_grid_ms) -> dict:
