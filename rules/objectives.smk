@@ -53,7 +53,7 @@ rule train_objectives:
     resources:
         gpu=1,
     params:
-        settings=OBJECTIVES,
+        settings=OBJECTIVES_TRAINING,
         checkpoints=f"{OBJECTIVES_DIR}/models/checkpoints_{{source}}",
     script:
         "../scripts/objectives/train.py"

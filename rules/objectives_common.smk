@@ -2,6 +2,11 @@
 
 OBJECTIVES = config["objectives"]
 OBJECTIVES_DIR = "results/objectives"
+# The settings the trainers read: a change to the measures' settings does not retrain.
+OBJECTIVES_TRAINING = {
+    key: OBJECTIVES[key]
+    for key in ("seeds", "model", "fit", "embed_dim", "views", "augment", "train", "waves")
+}
 # Figure name -> its label in the report (captions: report/objectives_<name>.rst).
 OBJECTIVES_FIGURES = {
     "capacity_predictivity": "category capacity, probe accuracy and V4/IT predictivity per objective and layer",
