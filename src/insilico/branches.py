@@ -11,6 +11,7 @@ from insilico.efficient_coding import config as efficient_coding
 from insilico.it import config as it
 from insilico.learning_dynamics import config as learning_dynamics
 from insilico.mechanisms import config as mechanisms
+from insilico.objectives import config as objectives
 from insilico.retina import config as retina
 
 # (branch, the branches it reads the outputs of, why)
@@ -18,6 +19,7 @@ BRANCH_NEEDS = (
     ("mechanisms", ("retina",), "mechanisms dissects the retina CNNs"),
     ("geometry", ("it",), "geometry analyses the IT branch's layers and recordings"),
     ("factorisation", ("retina", "it"), "factorisation decomposes retina and V4/IT recordings"),
+    ("objectives", ("it",), "objectives trains on the IT branch's images and scores V4/IT"),
 )
 
 
@@ -49,6 +51,7 @@ CONFIG_CHECKS = (
     mechanisms.check_config,
     learning_dynamics.check_config,
     efficient_coding.check_config,
+    objectives.check_config,
 )
 
 

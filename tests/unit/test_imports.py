@@ -20,6 +20,10 @@ ALLOWED = {
     "efficient_coding": {
         "retina": "codes the retina branch's natural movies and compares with its ganglion types"
     },
+    "objectives": {
+        "it": "trains the IT branch's CNN and scores it with the IT protocol (PLS, splits)",
+        "geometry": "measures manifold capacity, radius and dimension with the geometry branch",
+    },
 }
 SHARED = {"core", "acquire"}  # below every branch
 

@@ -27,6 +27,7 @@ CPU_NETWORK_SCRIPTS = {
     "(torch) STA code, the one that measures the networks",
     "scripts/efficient_coding/retina_types.py": "the simulated ganglion types' STAs use the retina "
     "branch's (torch) STA code",
+    "scripts/objectives/measures.py": "probes, attacks and scores the small trained CNNs (CPU seconds)",
 }
 
 

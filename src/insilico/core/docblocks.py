@@ -91,6 +91,7 @@ DOC_TABLES = {
         "claims_learning_dynamics": "claims/learning_dynamics.csv"
     },
     "docs/branches/efficient_coding.md": {"claims_efficient_coding": "claims/efficient_coding.csv"},
+    "docs/branches/objectives.md": {"claims_objectives": "claims/objectives.csv"},
 }
 
 

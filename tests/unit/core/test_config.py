@@ -57,6 +57,26 @@ def test_config_yaml_is_the_one_home_of_the_defaults():
     assert validate({}, SCHEMA, DEFAULTS) == validate(load("config.yaml"), SCHEMA)
 
 
+# Keys that stay unset unless a user sets them: the model-specific loss, the ablation's factors.
+OPTIONAL_KEYS = ("retina.train.loss", "retina.ablation.factors.")
+
+
+def unset_keys(schema: dict, config: dict, where: str = "") -> list[str]:
+    """Keys the schema names (through nested ``properties``) that the config does not set."""
+    missing = []
+    for key, sub in schema.get("properties", {}).items():
+        if key not in config:
+            missing.append(where + key)
+        elif isinstance(config[key], dict):
+            missing += unset_keys(sub, config[key], f"{where}{key}.")
+    return missing
+
+
+def test_config_yaml_sets_every_key_the_schema_names():
+    """With no defaults in the schema, a key missing from config.yaml would be missing at run time."""
+    assert [key for key in unset_keys(SCHEMA, DEFAULTS) if not key.startswith(OPTIONAL_KEYS)] == []
+
+
 def test_presets_merge_mappings_and_replace_lists():
     merged = layered({"a": {"b": 1, "c": [1, 2]}, "d": 1}, {"a": {"c": [3]}, "e": 2})
     assert merged == {"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}
