@@ -16,6 +16,11 @@ BRANCH_NEEDS = (
     ("mechanisms", ("retina",), "mechanisms dissects the retina CNNs"),
     ("geometry", ("it",), "geometry analyses the IT branch's layers and recordings"),
     ("factorisation", ("retina", "it"), "factorisation decomposes retina and V4/IT recordings"),
+    (
+        "learning_rules",
+        ("it",),
+        "learning_rules trains on the IT branch's task images and scores against its V4/IT data",
+    ),
 )
 
 
