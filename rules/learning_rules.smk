@@ -121,15 +121,6 @@ rule learning_rules_summary:
         hessian="results/learning_rules/hessian.nc",
         code=code("scripts/learning_rules/summary.py"),
     output:
-        claims=report(
-            "results/learning_rules/claims.csv",
-            caption="../report/learning_rules_claims.rst",
-            category="learning rules",
-            labels={"table": "Kunin et al.'s and Fort & Ganguli's claims, measured"},
-        ),
-        table="results/learning_rules/summary.csv",
-        population="results/learning_rules/population.csv",
-        hessian_table="results/learning_rules/hessian.csv",
         **{
             name: report(
                 f"results/learning_rules/figures/{name}.png",
@@ -139,6 +130,15 @@ rule learning_rules_summary:
             )
             for name, label in LEARNING_RULES_FIGURES.items()
         },
+        claims=report(
+            "results/learning_rules/claims.csv",
+            caption="../report/learning_rules_claims.rst",
+            category="learning rules",
+            labels={"table": "Kunin et al.'s and Fort & Ganguli's claims, measured"},
+        ),
+        table="results/learning_rules/summary.csv",
+        population="results/learning_rules/population.csv",
+        hessian_table="results/learning_rules/hessian.csv",
     log:
         "results/logs/learning_rules/summary.log",
     benchmark:

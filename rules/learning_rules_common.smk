@@ -11,7 +11,11 @@ LEARNING_RULES_FIGURES = {
     "accuracy": "held-out test accuracy per learning rule",
     "predictivity": "V4 and IT predictivity against task accuracy per rule",
     "hessian": "top Hessian eigenvalues with the C-outlier line",
-    **({"depth": "test accuracy against depth per rule"} if "depth" in LR_GROUPS else {}),
+    **(
+        {"depth": "test accuracy against depth per rule"}
+        if "depth" in LR_GROUPS
+        else {}
+    ),
     **({"grid": "accuracy over the metaparameter grid"} if "grid" in LR_GROUPS else {}),
 }
 

@@ -34,8 +34,15 @@ for (rule, seed), path in zip(snakemake.params.runs, snakemake.input.models, str
         result = spectrum(model, x.double(), y, meta["n_classes"], settings["lanczos_steps"])
         rows.append((rule, int(seed), state, result["outliers"], result["gradient_share"]))
         values.append(result["eigenvalues"][: settings["lanczos_steps"]])
-        log.info("%s seed %s %s: outliers %d, gradient share %.3f, top %s", rule, seed, state,
-                 result["outliers"], result["gradient_share"], np.round(values[-1][:10], 3))
+        log.info(
+            "%s seed %s %s: outliers %d, gradient share %.3f, top %s",
+            rule,
+            seed,
+            state,
+            result["outliers"],
+            result["gradient_share"],
+            np.round(values[-1][:10], 3),
+        )
 k = max(len(v) for v in values)
 eigenvalues = np.full((len(rows), k), np.nan)
 for i, v in enumerate(values):

@@ -24,8 +24,7 @@ stimuli = read_stimulus_set(
 neural = read_netcdf(snakemake.input.neural)
 fit_images = read_netcdf(snakemake.input.images)["train_images"].values
 inputs = {
-    name: file_sha256(snakemake.input[name])
-    for name in ("stimuli_csv", "stimuli_zip", "images")
+    name: file_sha256(snakemake.input[name]) for name in ("stimuli_csv", "stimuli_zip", "images")
 }
 runs = list(snakemake.params.runs)  # (rule, seed) per model file, in order
 layers = list(snakemake.params.layers)
@@ -51,7 +50,12 @@ with tempfile.TemporaryDirectory() as workdir:
             best = np.full((len(runs), len(regions)), np.nan)
             chosen = np.zeros((len(runs), len(regions), layer_choice.shape[1]), int)
         best[i], chosen[i] = scores, layer_choice
-        log.info("%s seed %s: best-layer r %s", rule, seed, dict(zip(regions, scores.round(3))))
+        log.info(
+            "%s seed %s: best-layer r %s",
+            rule,
+            seed,
+            dict(zip(regions, scores.round(3), strict=True)),
+        )
 result = xr.Dataset(
     {
         "predictivity": (("run", "region"), best),
@@ -62,6 +66,9 @@ result = xr.Dataset(
         "seed": ("run", [int(s) for _, s in runs]),
         "region": regions,
     },
-    attrs={"layers": layers, "protocol": "IT branch: PLS, stratified splits, held-out layer choice"},
+    attrs={
+        "layers": layers,
+        "protocol": "IT branch: PLS, stratified splits, held-out layer choice",
+    },
 )
 write_netcdf(result, snakemake.output[0])

@@ -11,8 +11,16 @@ population = summary.population_table(curves, read_netcdf(snakemake.input.predic
 hessian = read_netcdf(snakemake.input.hessian)
 claims = summary.claims_table(population, hessian, settings["margin"], settings["confidence"])
 for row in claims.itertuples():
-    log.info("%s [%s]: %.4g [%.4g, %.4g] n=%d %s", row.claim, row.model, row.value, row.ci_low,
-             row.ci_high, row.n, row.verdict)
+    log.info(
+        "%s [%s]: %.4g [%.4g, %.4g] n=%d %s",
+        row.claim,
+        row.model,
+        row.value,
+        row.ci_low,
+        row.ci_high,
+        row.n,
+        row.verdict,
+    )
 tables = {
     "claims": claims,
     "table": summary.rule_means(population),
@@ -30,5 +38,5 @@ figures = {
     "grid": lambda: plots.grid_heatmaps(read_netcdf(snakemake.input.grid)),
 }
 for name, figure in figures.items():
-    if name in snakemake.output.keys():
+    if hasattr(snakemake.output, name):
         save_figure(figure(), snakemake.output[name])

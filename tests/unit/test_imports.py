@@ -20,6 +20,9 @@ ALLOWED = {
     "efficient_coding": {
         "retina": "codes the retina branch's natural movies and compares with its ganglion types"
     },
+    "learning_rules": {
+        "it": "trains the IT branch's CNN on its task images and scores it with its V4/IT protocol"
+    },
 }
 SHARED = {"core", "acquire"}  # below every branch
 

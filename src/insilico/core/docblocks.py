@@ -91,6 +91,7 @@ DOC_TABLES = {
         "claims_learning_dynamics": "claims/learning_dynamics.csv"
     },
     "docs/branches/efficient_coding.md": {"claims_efficient_coding": "claims/efficient_coding.csv"},
+    "docs/branches/learning_rules.md": {"claims_learning_rules": "claims/learning_rules.csv"},
 }
 
 

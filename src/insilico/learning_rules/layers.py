@@ -51,9 +51,7 @@ class UntiedConv2dFunction(torch.autograd.Function):
         if ctx.needs_input_grad[0]:
             grad_x = torch.nn.grad.conv2d_input(x.shape, feedback, grad_out, padding=ctx.padding)
         if ctx.needs_input_grad[1]:
-            grad_w = torch.nn.grad.conv2d_weight(
-                x, ctx.weight_shape, grad_out, padding=ctx.padding
-            )
+            grad_w = torch.nn.grad.conv2d_weight(x, ctx.weight_shape, grad_out, padding=ctx.padding)
         if ctx.needs_input_grad[2]:
             grad_b = grad_out.sum((0, 2, 3))
         return grad_x, grad_w, grad_b, None, None

@@ -19,7 +19,13 @@ class UntiedCNN(nn.Module):
     """:class:`insilico.it.models.cnn.ItCNN` with every convolution and the readout untied."""
 
     def __init__(
-        self, *, size: int, n_classes: int, channels: list[int], kernels: list[int], block_convs: int
+        self,
+        *,
+        size: int,
+        n_classes: int,
+        channels: list[int],
+        kernels: list[int],
+        block_convs: int,
     ) -> None:
         super().__init__()
         if size % 2 ** len(channels):

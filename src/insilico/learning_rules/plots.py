@@ -41,8 +41,14 @@ def predictivity_vs_accuracy(population: pd.DataFrame):
     for ax, region in zip(axes[0], regions, strict=True):
         for i, rule in enumerate(rules):
             part = population[population["rule"] == rule]
-            ax.plot(part["test_accuracy"], part[f"predictivity_{region}"], "o",
-                    color=colours[i % 10], label=rule, ms=5)
+            ax.plot(
+                part["test_accuracy"],
+                part[f"predictivity_{region}"],
+                "o",
+                color=colours[i % 10],
+                label=rule,
+                ms=5,
+            )
         ax.set_xlabel("test accuracy")
         ax.set_ylabel(f"{region} predictivity (median r)")
         ax.set_title(region)
@@ -63,8 +69,14 @@ def hessian_spectrum(hessian: xr.Dataset):
             picked = (hessian["state"].values == state) & (hessian["rule"].values == rule)
             for j, values in enumerate(hessian["eigenvalue"].values[picked]):
                 positive = np.where(values > 0, values, np.nan)
-                ax.semilogy(np.arange(1, len(values) + 1), positive, ".-", color=colours[i],
-                            label=rule if j == 0 else None, lw=0.8)
+                ax.semilogy(
+                    np.arange(1, len(values) + 1),
+                    positive,
+                    ".-",
+                    color=colours[i],
+                    label=rule if j == 0 else None,
+                    lw=0.8,
+                )
         ax.axvline(c + 0.5, color="k", ls="--", lw=0.8, label=f"C = {c}")
         ax.set_xlabel("rank")
         ax.set_ylabel("Hessian eigenvalue (Lanczos)")
@@ -83,8 +95,14 @@ def accuracy_vs_depth(depth: xr.Dataset, population: xr.Dataset):
         picked = final.where(both["rule"] == rule, drop=True)
         order = np.argsort(picked["block_convs"].values)
         blocks = picked["block_convs"].values[order]
-        ax.errorbar(blocks, picked.mean("seed").values[order],
-                    yerr=picked.std("seed").values[order], marker="o", capsize=2, label=rule)
+        ax.errorbar(
+            blocks,
+            picked.mean("seed").values[order],
+            yerr=picked.std("seed").values[order],
+            marker="o",
+            capsize=2,
+            label=rule,
+        )
     ax.set_xlabel("convolutions per block")
     ax.set_ylabel("test accuracy")
     ax.legend(fontsize=7, frameon=False)

@@ -158,6 +158,4 @@ class Rule:
 
 def alignment_angles(model: torch.nn.Module) -> list[float]:
     """Angle (degrees) between each layer's backward kernel and its forward weight."""
-    return [
-        angle_degrees(layer.backward_kernel(), layer.weight) for layer in untied_layers(model)
-    ]
+    return [angle_degrees(layer.backward_kernel(), layer.weight) for layer in untied_layers(model)]

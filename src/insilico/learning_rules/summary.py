@@ -31,9 +31,7 @@ def population_table(curves: xr.Dataset, predictivity: xr.Dataset | None) -> pd.
                 "rule": predictivity["rule"].values.astype(str),
                 "seed": predictivity["seed"].values.astype(int),
                 **{
-                    f"predictivity_{region}": predictivity["predictivity"]
-                    .sel(region=region)
-                    .values
+                    f"predictivity_{region}": predictivity["predictivity"].sel(region=region).values
                     for region in predictivity["region"].values.astype(str)
                 },
             }

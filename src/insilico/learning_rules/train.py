@@ -43,9 +43,7 @@ class TaskData:
             images["train_labels"].values, dtype=torch.long, device=device
         )
         self.x_test = standardise(images["test_images"].values, self.mean, self.std, device)
-        self.y_test = torch.as_tensor(
-            images["test_labels"].values, dtype=torch.long, device=device
-        )
+        self.y_test = torch.as_tensor(images["test_labels"].values, dtype=torch.long, device=device)
 
 
 def build(variant: dict, data: TaskData, seed: int, device: torch.device):
@@ -65,7 +63,9 @@ def train_network(variant: dict, seed: int, data: TaskData, train: dict, device,
         running = []
         for step in range(1, train["steps"] + 1):
             batch = torch.randint(len(data.x_train), (train["batch_size"],), generator=generator)
-            loss = F.cross_entropy(model(data.x_train[batch.to(device)]), data.y_train[batch.to(device)])
+            loss = F.cross_entropy(
+                model(data.x_train[batch.to(device)]), data.y_train[batch.to(device)]
+            )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             rule.before_step(model)

@@ -28,21 +28,23 @@ def variants(section: dict) -> list[dict]:
         for rule in sweeps["depth"]["rules"]:
             deeper = {**model, "block_convs": depth}
             out.append(
-                _variant(f"{rule}@depth{depth}", rule, dict(all_settings[rule]), deeper, "depth")
+                _variant(
+                    f"{rule}@depth{depth}", rule, dict(all_settings.get(rule, {})), deeper, "depth"
+                )
             )
     grid = sweeps["grid"]
     for depth in grid["block_convs"]:
         for rule in grid["rules"]:
             for alpha in grid["alpha"]:
                 for beta in grid["beta"]:
-                    settings = {**all_settings[rule], "alpha": alpha, "beta": beta}
+                    settings = {**all_settings.get(rule, {}), "alpha": alpha, "beta": beta}
                     suffix = "" if depth == model["block_convs"] else f"@depth{depth}"
                     name = f"{rule}@a{alpha:g}_b{beta:g}{suffix}"
                     arch = {**model, "block_convs": depth}
                     out.append(_variant(name, rule, settings, arch, "grid"))
     for level in sweeps["noise"]["levels"]:
         for rule in sweeps["noise"]["rules"]:
-            settings = {**all_settings[rule], "noise": level}
+            settings = {**all_settings.get(rule, {}), "noise": level}
             out.append(_variant(f"{rule}@noise{level:g}", rule, settings, dict(model), "noise"))
     names = [v["name"] for v in out]
     if len(set(names)) != len(names):

@@ -24,7 +24,13 @@ def exact_hessian(model, x, y):
     flat = torch.cat([p.detach().flatten() for p in model.parameters()])
 
     def loss(theta):
-        parts = dict(zip(names, (t.view(s) for t, s in zip(theta.split(sizes), shapes)), strict=True))
+        parts = dict(
+            zip(
+                names,
+                (t.view(s) for t, s in zip(theta.split(sizes), shapes, strict=True)),
+                strict=True,
+            )
+        )
         return F.cross_entropy(functional_call(model, parts, (x,)), y)
 
     return hessian(loss)(flat).numpy()

@@ -86,7 +86,10 @@ def test_feedback_alignment_keeps_b_fixed_and_noise_perturbs_b():
     _, angles_noisy = train("symmetric_alignment", settings=noisy)
     _, angles_clean = train("symmetric_alignment")
     assert angles_noisy[-1].mean() > angles_clean[-1].mean()
-    assert all(torch.equal(b, layer.feedback) for b, layer in zip(before, untied_layers(model)))
+    assert all(
+        torch.equal(b, layer.feedback)
+        for b, layer in zip(before, untied_layers(model), strict=True)
+    )
 
 
 def test_unknown_rules_and_missing_metaparameters_are_errors():
