@@ -17,26 +17,37 @@ claim_gpu(log)
 torch.set_num_threads(snakemake.threads)
 settings = snakemake.params.settings
 images = read_netcdf(snakemake.input.images)
-rows, values = [], []
-for (rule, seed), path in zip(snakemake.params.runs, snakemake.input.models, strict=True):
-    trained, meta = load_it_model(path)
-    torch.manual_seed(int(seed))  # the initialisation the training started from
+
+
+def initial_model(meta, seed):
+    """The IT CNN at the initialisation every rule's training of this seed started from."""
+    torch.manual_seed(seed)
     start = UntiedCNN(size=meta["size"], n_classes=meta["n_classes"], **meta["model_params"])
-    initial = build_it_model(
+    model = build_it_model(
         "cnn", size=meta["size"], n_classes=meta["n_classes"], **meta["model_params"]
     )
-    initial.load_state_dict(it_state_dict(start))
+    model.load_state_dict(it_state_dict(start))
+    return model
+
+
+rows, values, initial_done = [], [], set()
+for (rule, seed), path in zip(snakemake.params.runs, snakemake.input.models, strict=True):
+    trained, meta = load_it_model(path)
     n = settings["n_images"]
     x = standardise(images["train_images"].values[:n], meta["image_mean"], meta["image_std"], "cpu")
     y = torch.as_tensor(images["train_labels"].values[:n], dtype=torch.long)
-    for state, model in (("initial", initial), ("trained", trained)):
-        model = model.double().eval()
-        result = spectrum(model, x.double(), y, meta["n_classes"], settings["lanczos_steps"])
-        rows.append((rule, int(seed), state, result["outliers"], result["gradient_share"]))
-        values.append(result["eigenvalues"][: settings["lanczos_steps"]])
+    states = [("trained", trained)]
+    if seed not in initial_done:  # every rule of a seed starts from the same weights
+        states.insert(0, ("initial", initial_model(meta, int(seed))))
+        initial_done.add(seed)
+    for state, model in states:
+        result = spectrum(model.eval(), x, y, meta["n_classes"], settings["lanczos_steps"])
+        rule_label = "any" if state == "initial" else rule
+        rows.append((rule_label, int(seed), state, result["outliers"], result["gradient_share"]))
+        values.append(result["eigenvalues"])
         log.info(
             "%s seed %s %s: outliers %d, gradient share %.3f, top %s",
-            rule,
+            rule_label,
             seed,
             state,
             result["outliers"],

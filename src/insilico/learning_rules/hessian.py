@@ -5,7 +5,8 @@ Lanczos iteration (full reorthogonalisation, float64) needs only Hessian-vector 
 autograd gives by differentiating the gradient's inner product with a vector. The Ritz values of
 ``steps`` iterations approximate the top of the spectrum (the outliers converge first); the share
 of the gradient inside the span of the top ``C`` Ritz vectors measures how much of the gradient
-lives in the outlier subspace. The Hessian is the loss's, whatever rule trained the weights.
+lives in the outlier subspace. The Hessian is the loss's, whatever rule trained the weights. The products are taken in the
+model's precision (float32 for the trained networks) and the iteration runs in float64.
 """
 
 from __future__ import annotations

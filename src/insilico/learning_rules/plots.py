@@ -81,7 +81,7 @@ def hessian_spectrum(hessian: xr.Dataset):
         ax.set_xlabel("rank")
         ax.set_ylabel("Hessian eigenvalue (Lanczos)")
         ax.set_title(state)
-    axes[0, 0].legend(fontsize=7, frameon=False)
+        ax.legend(fontsize=7, frameon=False)
     fig.tight_layout()
     return fig
 

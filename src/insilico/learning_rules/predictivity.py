@@ -35,8 +35,11 @@ def score_network(
     inputs: dict[str, str],
     device,
     log: logging.Logger,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Best-layer score per region (mean over splits) and the per-split layer choices."""
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Best-layer score per region (mean over splits), the per-split layer choices, the regions.
+
+    Only the time-averaged window (70-170 ms) is scored: a feedforward CNN has one step, and the
+    per-bin fits would cost most of the time."""
     paths = [workdir / f"{layer}.nc" for layer in layers]
     extract_activations(
         model_path=model_path,
@@ -52,7 +55,7 @@ def score_network(
         log=log,
     )
     scores = score_model(
-        neural,
+        neural.isel(time_bin=slice(0, 0)),  # the time-averaged window only: no per-bin fits
         dict(zip(layers, map(str, paths), strict=True)),
         n_splits=score["n_splits"],
         train_fraction=score["train_fraction"],
