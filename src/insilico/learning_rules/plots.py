@@ -88,7 +88,8 @@ def hessian_spectrum(hessian: xr.Dataset):
 
 def accuracy_vs_depth(depth: xr.Dataset, population: xr.Dataset):
     """Final test accuracy against convolutions per block, per rule (mean and seeds)."""
-    both = xr.concat([population, depth], dim="variant")
+    keep = ["test_accuracy"]  # the angle arrays differ in length between depths
+    both = xr.concat([population[keep], depth[keep]], dim="variant")
     final = both["test_accuracy"].isel(step=-1)
     fig, ax = plt.subplots(figsize=(4.5, 3.4))
     for rule in dict.fromkeys(depth["rule"].values.astype(str)):

@@ -78,3 +78,39 @@ def test_the_sweeps_name_every_variant_once():
     assert len(grid) == 4 and {v["settings"]["alpha"] for v in grid} == {0.1, 1.0}
     with pytest.raises(ValueError, match="twice"):
         variants({**section, "rules": ["backprop", "backprop"]})
+
+
+def test_the_sweep_figures_draw_from_sweep_curves():
+    from insilico.learning_rules import plots
+
+    section = {
+        **SECTION,
+        "rules": ["backprop"],
+        "model": {**SECTION["model"], "channels": [2, 2, 4, 4]},
+        "sweeps": {
+            "depth": {"block_convs": [2], "rules": ["backprop"]},
+            "grid": {
+                "block_convs": [1, 2],
+                "rules": ["weight_mirror"],
+                "alpha": [0.1, 1.0],
+                "beta": [1.0],
+            },
+            "noise": {"levels": [], "rules": []},
+        },
+    }
+    train = {"steps": 1, "batch_size": 4, "learning_rate": 0.003, "eval_every": 1}
+    curves = {}
+    for group in ("population", "depth", "grid"):
+        curves[group] = train_group(
+            variants=[v for v in variants(section) if v["group"] == group],
+            seeds=[0, 1],
+            images=images(n_train=8, n_test=4),
+            train=train,
+            model_paths=None,
+            device=torch.device("cpu"),
+            log=logging.getLogger("test"),
+        )
+    depth = plots.accuracy_vs_depth(curves["depth"], curves["population"])
+    assert any(list(line.get_xdata()) == [1, 2] for line in depth.axes[0].lines)
+    grid = plots.grid_heatmaps(curves["grid"])
+    assert len([ax for ax in grid.axes if ax.images]) == 2  # one panel per architecture
