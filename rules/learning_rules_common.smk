@@ -42,7 +42,6 @@ def lr_hessian_runs():
     return [
         (rule, seed)
         for rule in LEARNING_RULES["hessian"]["rules"]
-        if rule in LEARNING_RULES["rules"]
         for seed in LEARNING_RULES["seeds"]
     ]
 

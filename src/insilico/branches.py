@@ -8,6 +8,7 @@ from insilico.dynamics import config as dynamics
 from insilico.efficient_coding import config as efficient_coding
 from insilico.it import config as it
 from insilico.learning_dynamics import config as learning_dynamics
+from insilico.learning_rules import config as learning_rules
 from insilico.mechanisms import config as mechanisms
 from insilico.retina import config as retina
 
@@ -51,6 +52,7 @@ CONFIG_CHECKS = (
     mechanisms.check_config,
     learning_dynamics.check_config,
     efficient_coding.check_config,
+    learning_rules.check_config,
 )
 
 

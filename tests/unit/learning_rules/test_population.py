@@ -14,7 +14,9 @@ from insilico.learning_rules.rules import RULES
 from insilico.learning_rules.train import train_group
 from insilico.learning_rules.variants import variants
 
-SECTION = yaml.safe_load(Path("config.yaml").read_text())["learning_rules"]
+SECTION = yaml.safe_load((Path(__file__).resolve().parents[3] / "config.yaml").read_text())[
+    "learning_rules"
+]
 
 
 def images(n_train=40, n_test=16, size=16, seed=0):
