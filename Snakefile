@@ -53,6 +53,7 @@ include: "rules/bottleneck.smk"
 include: "rules/learning_dynamics.smk"
 include: "rules/efficient_coding.smk"
 include: "rules/objectives.smk"
+include: "rules/learning_rules.smk"
 include: "rules/claims.smk"
 include: "rules/budgets.smk"
 

@@ -71,6 +71,7 @@ def branch_targets():
         "learning_dynamics": learning_dynamics_targets,
         "efficient_coding": efficient_coding_targets,
         "objectives": objectives_targets,
+        "learning_rules": learning_rules_targets,
     }
     return [path for branch in BRANCHES for path in targets[branch]()]
 
@@ -86,6 +87,7 @@ def claims_tables():
         "learning_dynamics": [f"{LEARNDYN_DIR}/claims.csv"],
         "efficient_coding": ["results/efficient_coding/claims.csv"],
         "objectives": ["results/objectives/claims.csv"],
+        "learning_rules": ["results/learning_rules/claims.csv"],
     }
     branch_of = {"grid_cells": "dynamics"}
     return {

@@ -10,6 +10,7 @@ from insilico.dynamics import config as dynamics
 from insilico.efficient_coding import config as efficient_coding
 from insilico.it import config as it
 from insilico.learning_dynamics import config as learning_dynamics
+from insilico.learning_rules import config as learning_rules
 from insilico.mechanisms import config as mechanisms
 from insilico.objectives import config as objectives
 from insilico.retina import config as retina
@@ -20,6 +21,11 @@ BRANCH_NEEDS = (
     ("geometry", ("it",), "geometry analyses the IT branch's layers and recordings"),
     ("factorisation", ("retina", "it"), "factorisation decomposes retina and V4/IT recordings"),
     ("objectives", ("it",), "objectives trains on the IT branch's images and scores V4/IT"),
+    (
+        "learning_rules",
+        ("it",),
+        "learning_rules trains on the IT branch's task images and scores against its V4/IT data",
+    ),
 )
 
 
@@ -52,6 +58,7 @@ CONFIG_CHECKS = (
     learning_dynamics.check_config,
     efficient_coding.check_config,
     objectives.check_config,
+    learning_rules.check_config,
 )
 
 

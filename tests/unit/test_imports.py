@@ -24,6 +24,9 @@ ALLOWED = {
         "it": "trains the IT branch's CNN and scores it with the IT protocol (PLS, splits)",
         "geometry": "measures manifold capacity, radius and dimension with the geometry branch",
     },
+    "learning_rules": {
+        "it": "trains the IT branch's CNN on its task images and scores it with its V4/IT protocol"
+    },
 }
 SHARED = {"core", "acquire"}  # below every branch
 

@@ -92,6 +92,7 @@ DOC_TABLES = {
     },
     "docs/branches/efficient_coding.md": {"claims_efficient_coding": "claims/efficient_coding.csv"},
     "docs/branches/objectives.md": {"claims_objectives": "claims/objectives.csv"},
+    "docs/branches/learning_rules.md": {"claims_learning_rules": "claims/learning_rules.csv"},
 }
 
 
