@@ -169,7 +169,7 @@ def receptive_field_offsets(model: torch.nn.Module, meta: dict) -> dict[int, np.
     return offsets
 
 
-def _interpolation_matrix(retina, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+def interpolation_matrix(retina, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Bilinear weights ``(len(rows) * len(cols), grid cells)`` reading the subunit grid at pixels.
 
     Positions outside the grid take the nearest edge value.
@@ -217,7 +217,7 @@ def identify(
         act = activity[layer]  # (windows, channels, h, w); windows run over (condition, time)
         height, width = act.shape[2:]
         for c in range(act.shape[1]):
-            matrix = _interpolation_matrix(
+            matrix = interpolation_matrix(
                 retina,
                 offsets[layer][c, 0] + np.arange(height),
                 offsets[layer][c, 1] + np.arange(width),
