@@ -28,7 +28,7 @@ model, meta = trained.train_control(
     log=log,
 )
 heldout = trained.heldout_hidden_correlation(model, meta, retina, params.stimulus)
-for layer, names in trained.supervised_signals(retina).items():
+for layer, names in trained.supervised_signals(retina, params.model["channels"]).items():
     log.info(
         "layer %d: r with the simulator's signals on a held-out %s movie: %s",
         layer,

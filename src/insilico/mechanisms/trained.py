@@ -47,10 +47,14 @@ HELDOUT_FRAMES = 2000  # white-noise frames of the held-out check of the hidden 
 HELDOUT_STREAM = 0x7E57  # the held-out movie's seed stream (recordings use 0 to 4)
 
 
-def supervised_signals(retina) -> dict[int, list[str]]:
-    """The signals each hidden layer's first channels are trained on, in channel order."""
+def supervised_signals(retina, channels) -> dict[int, list[str]]:
+    """The signals each hidden layer's first channels are trained on, in channel order: layer 1
+    the bipolar types, layer 2 the bipolar then the amacrine types, as many as the layer has
+    channels (``channels``: the CNN's per-layer counts; a layer with fewer channels than
+    signals leaves the last signals out)."""
     names = signal_names(retina)
-    return {1: names[: len(retina.bipolar_types)], 2: names}
+    wanted = {1: names[: len(retina.bipolar_types)], 2: names}
+    return {layer: wanted[layer][: channels[layer - 1]] for layer in wanted}
 
 
 def _layer_grid(size: int, kernels, layer: int) -> np.ndarray:
@@ -59,14 +63,14 @@ def _layer_grid(size: int, kernels, layer: int) -> np.ndarray:
     return shrink / 2 + np.arange(size - shrink)
 
 
-def hidden_targets(retina, movie: np.ndarray, kernels) -> dict[int, np.ndarray]:
+def hidden_targets(retina, movie: np.ndarray, kernels, channels) -> dict[int, np.ndarray]:
     """Per hidden layer the supervised signals ``(frame, signal, unit)`` at the units' pixels,
     each signal standardised over the movie (a constant signal stays 0)."""
     internals = retina.respond(movie)
     signals = np.concatenate([internals["bipolar"], internals["amacrine"]])
     flat = signals.reshape(len(signals), len(movie), -1).astype(np.float64)
     out = {}
-    for layer, names in supervised_signals(retina).items():
+    for layer, names in supervised_signals(retina, channels).items():
         grid = _layer_grid(retina.size, kernels, layer)
         matrix = interpolation_matrix(retina, grid, grid)  # (units, subunits)
         sampled = flat[: len(names)].transpose(1, 0, 2) @ matrix.T  # (frame, signal, unit)
@@ -112,7 +116,7 @@ class _Control:
         movie = standardised_on_device(stimulus, self.mean, self.std, torch.device("cpu"))
         self.windows = WindowSampler(movie, history)
         self.rates = torch.from_numpy(np.ascontiguousarray(recording.train_rate.T, np.float32))
-        hidden = hidden_targets(retina, stimulus, hparams["kernels"])
+        hidden = hidden_targets(retina, stimulus, hparams["kernels"], hparams["channels"])
         self.hidden = {layer: torch.from_numpy(t) for layer, t in hidden.items()}
         self.model.init_output_bias(self.rates[self.ends[0]].mean(0))
         output = {id(p) for p in self.model.output_affine()}
@@ -247,7 +251,9 @@ def heldout_hidden_correlation(
     rng = np.random.default_rng([retina.seed, HELDOUT_STREAM])
     movie = retina.stimulus(stimulus_class, frames, rng)
     kernels = meta["model_params"]["kernels"]
-    targets = {k: torch.from_numpy(v) for k, v in hidden_targets(retina, movie, kernels).items()}
+    channels = meta["model_params"]["channels"]
+    hidden = hidden_targets(retina, movie, kernels, channels)
+    targets = {k: torch.from_numpy(v) for k, v in hidden.items()}
     stimulus = standardised_on_device(
         movie, meta["stimulus_mean"], meta["stimulus_std"], torch.device("cpu")
     )

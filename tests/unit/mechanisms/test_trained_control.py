@@ -84,12 +84,15 @@ def controls(recording, retina, tmp_path_factory):
 
 def test_hidden_targets_are_the_signals_at_the_units(retina):
     movie = retina.stimulus("whitenoise", 300, np.random.default_rng(2))
-    targets = trained.hidden_targets(retina, movie, MODEL["kernels"])
+    targets = trained.hidden_targets(retina, movie, MODEL["kernels"], MODEL["channels"])
     assert targets[1].shape == (300, 3, 10 * 10) and targets[2].shape == (300, 5, 8 * 8)
     for target in targets.values():
         np.testing.assert_allclose(target.mean(axis=(0, 2)), 0.0, atol=1e-4)
         np.testing.assert_allclose(target.std(axis=(0, 2)), 1.0, rtol=1e-3)
-    assert trained.supervised_signals(retina)[2][-1] == "amacrine_on"
+    assert trained.supervised_signals(retina, MODEL["channels"])[2][-1] == "amacrine_on"
+    # a layer with fewer channels than signals supervises the first ones
+    assert trained.supervised_signals(retina, [2, 4])[1] == ["bipolar_off_fast", "bipolar_off_slow"]
+    assert len(trained.supervised_signals(retina, [2, 4])[2]) == 4
 
 
 def test_supervised_layers_follow_the_simulator_on_held_out_data(controls, retina):
