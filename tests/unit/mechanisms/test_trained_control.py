@@ -111,7 +111,8 @@ def test_the_trained_control_loads_and_fires_like_a_fitted_cnn(controls, retina,
     path = tmp_path / "model.pt"
     save_torch(payload(model, meta), path)
     loaded, loaded_meta = load_model(path)
-    movie = retina.stimulus("whitenoise", 200, np.random.default_rng(3))
+    movie = retina.stimulus("naturalscene", 200, np.random.default_rng(3))
     rates = predict(loaded, loaded_meta, movie)
     np.testing.assert_allclose(rates, predict(model, meta, movie), rtol=1e-5)
-    assert rates.shape == (retina.n_cells, 200 - MODEL["history"] + 1) and rates.max() > 10
+    assert rates.shape == (retina.n_cells, 200 - MODEL["history"] + 1)
+    assert rates.min() >= 0 and np.ptp(rates, axis=1).min() > 1.0  # every cell is modulated
