@@ -7,7 +7,7 @@ training movie and rates, Poisson loss, Adam, early stopping on the validation b
 :func:`insilico.core.training.train_loop`) from a seeded random initialisation, with its hidden
 layers told what the simulated retina's interneurons do. A fixed channel assignment supervises them:
 layer-1 channel ``i`` is trained to follow bipolar type ``i`` (``retina.bipolar_types``) and
-layer-2 channel ``j`` signal ``j`` of :func:`insilico.mechanisms.groundtruth.signal_names`
+layer-2 channel ``j`` signal ``j`` of :func:`insilico.mechanisms.signals.signal_names`
 (the bipolar types, then the amacrine types), each read from the simulator's exported internals at
 the unit's pixel; the remaining channels are free. The hidden loss is ``1 - r`` (Pearson over the
 batch and the units, per supervised channel, averaged) times ``hidden_weight``, added to the
@@ -33,7 +33,7 @@ from insilico.core.checkpoint import RunState, fingerprint, seeded
 from insilico.core.stats import pearson_torch
 from insilico.core.training import train_loop
 from insilico.mechanisms.attribution import probe
-from insilico.mechanisms.groundtruth import interpolation_matrix, signal_names
+from insilico.mechanisms.signals import interpolation_matrix, signal_names
 from insilico.retina.models import build_model
 from insilico.retina.windows import (
     WindowSampler,
