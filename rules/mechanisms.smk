@@ -28,7 +28,7 @@ if CONTROL_RUN:
         benchmark:
             "results/benchmarks/mechanisms/control_model/{experiment}_{control}.tsv"
         wildcard_constraints:
-            control="|".join(CONTROLS),
+            control="|".join(WRITTEN_CONTROLS),
         conda:
             ENV
         threads: 1
@@ -42,6 +42,40 @@ if CONTROL_RUN:
             channels=config["retina"]["models"]["cnn"]["params"]["channels"],
         script:
             "../scripts/mechanisms/control_model.py"
+
+
+if CONTROL_RUN and TRAINED in CONTROLS:
+
+    # The trained control: the fitted CNN's architecture trained on the same recording, its
+    # hidden layers supervised on the simulator's bipolar and amacrine signals.
+    rule mechanism_trained_control:
+        input:
+            recording=trained_control_recording,
+            code=retina_code("scripts/mechanisms/trained_control.py", ["cnn"]),
+        output:
+            f"results/mechanisms/{{experiment}}/{TRAINED}/seed{{seed}}/model.pt",
+        log:
+            "results/logs/mechanisms/trained_control/{experiment}_seed{seed}.log",
+        benchmark:
+            "results/benchmarks/mechanisms/trained_control/{experiment}_seed{seed}.tsv"
+        conda:
+            ENV
+        threads: 1
+        params:
+            history=config["retina"]["history"],
+            cells=retina_cells,
+            retina=mechanism_truth_params(),
+            retina_seed=mechanism_truth_seed,
+            model=config["retina"]["models"]["cnn"]["params"],
+            train=trained_control_settings(),
+            stimulus=(
+                MECHANISMS["cnns"]["stimuli"][0]
+                if MECHANISMS["cnns"]["stimuli"]
+                else None
+            ),
+            checkpoint=f"results/mechanisms/{{experiment}}/{TRAINED}/seed{{seed}}/checkpoint.pt",
+        script:
+            "../scripts/mechanisms/trained_control.py"
 
 
 rule mechanism_responses:
@@ -69,6 +103,7 @@ rule mechanism_responses:
         batch_size=MECHANISMS["batch_size"],
         retina=mechanism_truth_params(),
         retina_seed=mechanism_truth_seed,
+        elements=mechanism_elements,
     script:
         "../scripts/mechanisms/responses.py"
 

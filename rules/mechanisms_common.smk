@@ -11,6 +11,7 @@ GROUND_TRUTH = config["data"]["retina"]["source"] == "simulated"
 # level in the name) and the untrained CNN.
 CONTROL = "control"
 CONTROL_RUN = GROUND_TRUTH and MECHANISMS["control"]
+TRAINED = "trained"
 CONTROLS = (
     {
         CONTROL: {"model": "control", "strength": 0.0},
@@ -23,10 +24,18 @@ CONTROLS = (
             if MECHANISMS["controls"]["untrained"]
             else {}
         ),
+        **(
+            {TRAINED: {"model": "trained_control", "strength": None}}
+            if MECHANISMS["controls"]["trained"]["seeds"]
+            else {}
+        ),
     }
     if CONTROL_RUN
     else {}
 )
+# The controls written down from the circuit or a fitted CNN (one model file per experiment); the
+# trained control is trained, one model per seed (rule mechanism_trained_control).
+WRITTEN_CONTROLS = [name for name in CONTROLS if name != TRAINED]
 MECHANISM_STIMULUS = "|".join(["whitenoise", "naturalscene", *CONTROLS])
 MECHANISM_FIGURES = ["attribution", "reduction"] + (
     ["groundtruth"] if GROUND_TRUTH else []
@@ -57,7 +66,33 @@ def mechanism_runs():
     ]
     if not fitted:
         return fitted
-    return fitted + [(e, name, 0) for e in experiments for name in CONTROLS]
+    return fitted + [
+        (e, name, seed)
+        for e in experiments
+        for name in CONTROLS
+        for seed in (control_seeds() if name == TRAINED else [0])
+    ]
+
+
+def control_seeds():
+    """The trained control's training seeds (one dissected model each)."""
+    return MECHANISMS["controls"]["trained"]["seeds"]
+
+
+def trained_control_recording(wildcards):
+    """The recording the trained control learns from: the one of the control reference CNN."""
+    stimulus = MECHANISMS["cnns"]["stimuli"][0]
+    return f"resources/retina/{wildcards.experiment}/{stimulus}.h5"
+
+
+def trained_control_settings():
+    """The fitted CNN's training settings, with the trained control's epochs and hidden weight."""
+    settings = MECHANISMS["controls"]["trained"]
+    return {
+        **model_train_params(config, "cnn"),
+        "epochs": settings["epochs"],
+        "hidden_weight": settings["hidden_weight"],
+    }
 
 
 def fitted_cnn(experiment, stimulus, seed):
@@ -73,6 +108,8 @@ def control_reference(wildcards):
 
 def mechanism_model(wildcards):
     """The CNN a mechanism job dissects: a trained one, or a control."""
+    if wildcards.stimulus == TRAINED:
+        return f"results/mechanisms/{wildcards.experiment}/{TRAINED}/seed{wildcards.seed}/model.pt"
     if wildcards.stimulus in CONTROLS:
         return (
             f"results/mechanisms/{wildcards.experiment}/{wildcards.stimulus}/model.pt"
@@ -95,6 +132,11 @@ def mechanism_files(kind, prefix=""):
 def mechanism_truth_params():
     """The simulator's parameters, or None when the data are not simulated (no ground truth)."""
     return config["data"]["simulated"]["retina"] if GROUND_TRUTH else None
+
+
+def mechanism_elements(wildcards):
+    """{phenomenon: element} of the element nulls, computed in the circuit control's run."""
+    return MECHANISMS["element_nulls"] if wildcards.stimulus == CONTROL else {}
 
 
 def mechanism_truth_seed(wildcards):

@@ -10,6 +10,7 @@ log = job_logger(snakemake.log[0])
 claim_gpu(log)
 torch.set_num_threads(snakemake.threads)
 
+from insilico.mechanisms.control import without_element  # noqa: E402
 from insilico.mechanisms.experiments import run_experiment  # noqa: E402
 from insilico.mechanisms.stimuli import render  # noqa: E402
 from insilico.retina.inference import load_model  # noqa: E402
@@ -27,7 +28,13 @@ retina = None
 if snakemake.params.retina is not None:
     retina = SimulatedRetina(dict(snakemake.params.retina), snakemake.params.retina_seed)
     log.info("ground truth: simulated retina, seed %d", snakemake.params.retina_seed)
+elements = snakemake.params.elements if meta.get("control") == "circuit" else {}
 for phenomenon in snakemake.params.phenomena:
+    element_null = None
+    if phenomenon in elements and retina is not None:
+        ablated = without_element(model, meta, retina, elements[phenomenon])
+        if ablated is not None:
+            element_null = (elements[phenomenon], ablated[0].to(device), ablated[1])
     stimulus = render(
         phenomenon, snakemake.params.stimuli[phenomenon], meta["size"], meta["history"]
     )
@@ -37,6 +44,7 @@ for phenomenon in snakemake.params.phenomena:
         meta=meta,
         retina=retina,
         null=null,
+        element_null=element_null,
         min_response=snakemake.params.min_response,
         batch_size=snakemake.params.batch_size,
     )

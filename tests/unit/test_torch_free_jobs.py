@@ -23,6 +23,8 @@ CPU_NETWORK_SCRIPTS = {
     "scripts/dynamics/plot.py": "the trajectory panel runs the trained RNNs on probe trials",
     "scripts/mechanisms/control_model.py": "builds the positive-control CNN and calibrates it on "
     "white noise (a second)",
+    "scripts/mechanisms/trained_control.py": "trains the small trained control on the CPU (about "
+    "15 CPU-s at the default scale)",
     "scripts/bottleneck/reference.py": "the simulated retina's STA uses the retina branch's "
     "(torch) STA code, the one that measures the networks",
     "scripts/efficient_coding/retina_types.py": "the simulated ganglion types' STAs use the retina "

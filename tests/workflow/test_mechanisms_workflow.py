@@ -16,11 +16,12 @@ from insilico.mechanisms import plots
 pytestmark = pytest.mark.workflow
 
 RUN = "results/mechanisms/sim01/naturalscene/seed0"
-# Four dissected models in config/tiny.yaml: the natural-scene CNN, the circuit control, the dense
-# control at the fitted CNN's level and the untrained CNN; figures for the first two.
+# Five dissected models in config/tiny.yaml: the natural-scene CNN, the circuit control, the dense
+# control at the fitted CNN's level, the untrained CNN and the trained control; figures for the
+# first two.
 DOWNSTREAM_OF_REDUCTION = {
-    "mechanism_reduction": 4,
-    "mechanism_groundtruth": 4,
+    "mechanism_reduction": 5,
+    "mechanism_groundtruth": 5,
     "plot_mechanism_phenomena": 2,
     "plot_mechanism_dissection": 2,
     "mechanisms_summary": 1,
@@ -78,6 +79,10 @@ def test_tables_cover_every_phenomenon(finished_workflow):
     assert {"cnn", "truth", "reduced_cnn", "null", "testable", "cnn_pass"} <= set(table.columns)
     fitted = table[table["model"] == "cnn"]
     assert fitted["null"].notna().any()  # the LN model's numbers, the baseline
+    # the second null: the circuit control without its element (flash: the amacrine surround)
+    flash = table[table["phenomenon"] == "flash"]
+    assert (flash["element"] == "amacrine").all() and flash["element_null"].notna().any()
+    assert table.loc[table["phenomenon"] == "anticipation", "element"].isna().all()
     distance = (fitted["null"] - fitted["truth"]).abs()
     assert (fitted["testable"] == (distance > fitted["tolerance"])).all()
     margin = (fitted["cnn"] - fitted["truth"]).abs() - distance / 2  # agreement_margin 0.5
@@ -104,9 +109,10 @@ def test_every_mechanisms_job_has_log_and_benchmark(finished_workflow):
         for p in (root / "results/logs/mechanisms").rglob("*.log")
     )
     benchmarks = list((root / "results/benchmarks/mechanisms").rglob("*.tsv"))
-    # per dissected model (CNN, three controls) responses, attribution, reduction, ground truth;
-    # two plot jobs for the CNN and the circuit control; three control model files; one summary
-    assert len(logs) == len(benchmarks) == 24, logs
+    # per dissected model (CNN, four controls) responses, attribution, reduction, ground truth;
+    # two plot jobs for the CNN and the circuit control; three written control model files, one
+    # trained control; one summary
+    assert len(logs) == len(benchmarks) == 29, logs
 
 
 def test_editing_the_reduction_reruns_exactly_its_dependents(finished_workflow):
@@ -118,7 +124,7 @@ def test_editing_the_reduction_reruns_exactly_its_dependents(finished_workflow):
 def test_editing_the_stimuli_reruns_the_whole_branch_and_nothing_else(finished_workflow):
     with edited(finished_workflow.root / "src/insilico/mechanisms/stimuli.py"):
         jobs = finished_workflow.planned_jobs()
-    assert jobs == DOWNSTREAM_OF_REDUCTION | {"mechanism_responses": 4, "mechanism_attribution": 4}
+    assert jobs == DOWNSTREAM_OF_REDUCTION | {"mechanism_responses": 5, "mechanism_attribution": 5}
 
 
 def test_editing_the_plots_reruns_only_figures(finished_workflow):
@@ -159,7 +165,7 @@ def test_the_controls_are_dissected_next_to_the_cnn(finished_workflow):
     groundtruth = pd.read_csv(root / "results/mechanisms/groundtruth.csv")
     recovery = pd.read_csv(root / "results/mechanisms/recovery.csv")
     runs = recovery[recovery["seed"].astype(str) != "all"].set_index("model")
-    assert sorted(runs.index) == ["cnn", "control", "dense_control", "untrained"]
+    assert sorted(runs.index) == ["cnn", "control", "dense_control", "trained_control", "untrained"]
     assert runs.loc["dense_control", "strength"] == 1.0 and runs.loc["control", "strength"] == 0
     for model, cases in groundtruth.groupby("model"):
         row = runs.loc[model]
@@ -169,7 +175,9 @@ def test_the_controls_are_dissected_next_to_the_cnn(finished_workflow):
     assert runs["shuffles"].eq(100).all() and runs["shuffled_rate"].between(0, 1).all()
     assert set(runs["verdict"]) <= {"reproduced", "not reproduced", "not resolved"}
     pooled = recovery[recovery["seed"].astype(str) == "all"]
-    assert list(pooled["stimulus"]) == ["naturalscene"] and pooled["seeds"].eq(1).all()
+    assert list(pooled["stimulus"]) == ["naturalscene", "trained"] and pooled["seeds"].eq(1).all()
+    trained = runs.loc["trained_control"]
+    assert trained["excess_precision_ci_low"] <= trained["excess_precision_ci_high"]
     assert (root / "results/mechanisms/power_curve.png").read_bytes()[:4] == b"\x89PNG"
     control = read(root / "results/mechanisms/sim01/control/seed0/groundtruth/flash.nc")
     # layer 1: the 3 bipolar types and one unused channel (the tiny CNN has 4); layer 2: the bipolar

@@ -27,6 +27,8 @@ score on a fitted CNN says anything about the CNN.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 
@@ -263,6 +265,41 @@ def dense_control(
         )
     calibrate_output(model, windows, retina.max_rate)
     return model, {**meta, "control": "dense", "strength": float(strength)}
+
+
+# Elements of the circuit control that a phenomenon's mechanism may rest on, removable by zeroing
+# the readout weights of the layer-2 channels that carry them (no new calibration: a block, as
+# with a drug, not a retina that grew without them). The control has no depression, gain control
+# or slow adaptation (a window is feedforward), so mechanisms built on those have no element here.
+ELEMENTS = ("amacrine", "polyaxonal")
+
+
+def element_channels(retina, element: str) -> list[int]:
+    """The circuit control's layer-2 channels that carry ``element``: ``amacrine``, the narrow-field
+    amacrine surround (every amacrine type but the polyaxonal); ``polyaxonal``, the OMS cells'
+    polyaxonal inhibition (none without OMS cells)."""
+    n_bip, amacrines = len(retina.bipolar_types), list(retina.amacrine_types)
+    if element == "amacrine":
+        return [n_bip + a for a, name in enumerate(amacrines) if name != rs.POLYAXONAL]
+    if element == "polyaxonal":
+        return [n_bip + amacrines.index(rs.POLYAXONAL)] if rs.POLYAXONAL in amacrines else []
+    raise ValueError(f"unknown element {element!r}; known: {list(ELEMENTS)}")
+
+
+def without_element(model: torch.nn.Module, meta: dict, retina, element: str):
+    """A copy of the circuit control with ``element`` removed: the readout weights of its channels
+    (:func:`element_channels`) zeroed. Returns ``(model, meta)``, or None when the retina has no
+    such element."""
+    channels = element_channels(retina, element)
+    if not channels:
+        return None
+    ablated = copy.deepcopy(model)
+    n_channels = ablated.conv2.out_channels
+    with torch.no_grad():
+        weight = ablated.readout.weight.view(ablated.readout.out_features, n_channels, -1)
+        weight[:, channels] = 0.0
+    ablated.eval()
+    return ablated, {**meta, "control": f"circuit without {element}"}
 
 
 def untrained_cnn(retina, fitted_meta: dict, seed: int):

@@ -448,6 +448,7 @@ def run_experiment(
     meta: dict,
     retina=None,
     null=None,
+    element_null=None,
     min_response: float,
     batch_size: int = 4096,
 ) -> xr.Dataset:
@@ -457,6 +458,9 @@ def run_experiment(
     (source, cell)`` and ``summary_*`` variables; ``source`` is ``cnn`` and, with a retina,
     ``truth``. ``null``: ``(model, meta)`` of a null model (the LN model) whose key numbers
     join the ``key_numbers`` attribute as ``null``, the baseline a CNN must beat.
+    ``element_null``: ``(element, model, meta)``, the circuit control with the phenomenon's
+    element removed (:func:`insilico.mechanisms.control.without_element`); its key numbers join
+    as ``element_null`` and the attribute ``element`` names it.
     """
     cells = list(meta["cell_names"])
     rates = [cnn_rates(model, meta, stimulus, batch_size)]
@@ -482,6 +486,10 @@ def run_experiment(
     numbers = {source: key_numbers(out, stimulus, source) for source in sources}
     if null is not None:
         numbers["null"] = _null_numbers(*null, stimulus, min_response, batch_size)
+    if element_null is not None:
+        element, *ablated = element_null
+        numbers["element_null"] = _null_numbers(*ablated, stimulus, min_response, batch_size)
+        out.attrs["element"] = element
     out.attrs["key_numbers"] = json.dumps(numbers)
     return out
 

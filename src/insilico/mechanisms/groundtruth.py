@@ -52,18 +52,13 @@ from insilico.mechanisms.experiments import (
     check_geometry,
     truth_cell_indices,
 )
+from insilico.mechanisms.signals import interpolation_matrix, signal_names
 from insilico.retina import simulator as retina_sim
 
 IDENTIFY_PROBE_FRAMES = 2000  # white-noise frames on which channels are identified
 IDENTIFY_PROBE_SEED = 0
 RF_PROBE_WINDOWS = 16  # white-noise windows averaged to locate receptive-field centres
 RF_PROBE_SEED = 0
-
-
-def signal_names(retina) -> list[str]:
-    return [f"bipolar_{t}" for t in retina.bipolar_types] + [
-        f"amacrine_{t}" for t in retina.amacrine_types
-    ]
 
 
 def polarity(signal: str) -> str:
@@ -169,35 +164,6 @@ def receptive_field_offsets(model: torch.nn.Module, meta: dict) -> dict[int, np.
     return offsets
 
 
-def _interpolation_matrix(retina, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Bilinear weights ``(len(rows) * len(cols), grid cells)`` reading the subunit grid at pixels.
-
-    Positions outside the grid take the nearest edge value.
-    """
-    coords = np.unique(retina.subunit_positions[:, 0])  # the grid is square, rows = cols
-    n = len(coords)
-    matrix = np.zeros((len(rows), len(cols), n, n))
-
-    def split(pixels):
-        g = np.clip(np.interp(pixels, coords, np.arange(n)), 0, n - 1)
-        low = np.minimum(np.floor(g).astype(int), max(n - 2, 0))
-        frac = g - low
-        return low, frac
-
-    r0, rf = split(rows)
-    c0, cf = split(cols)
-    for dr, wr in ((0, 1 - rf), (1, rf)):
-        for dc, wc in ((0, 1 - cf), (1, cf)):
-            ri, ci = np.minimum(r0 + dr, n - 1), np.minimum(c0 + dc, n - 1)
-            matrix[
-                np.arange(len(rows))[:, None],
-                np.arange(len(cols))[None, :],
-                ri[:, None],
-                ci[None, :],
-            ] += wr[:, None] * wc[None, :]
-    return matrix.reshape(len(rows) * len(cols), n * n)
-
-
 def identify(
     activity: dict[int, np.ndarray],
     offsets: dict[int, np.ndarray],
@@ -217,7 +183,7 @@ def identify(
         act = activity[layer]  # (windows, channels, h, w); windows run over (condition, time)
         height, width = act.shape[2:]
         for c in range(act.shape[1]):
-            matrix = _interpolation_matrix(
+            matrix = interpolation_matrix(
                 retina,
                 offsets[layer][c, 0] + np.arange(height),
                 offsets[layer][c, 1] + np.arange(width),

@@ -616,7 +616,7 @@ def power_curve_figure(recovery, path) -> None:
     runs = recovery[recovery["seed"].astype(str) != "all"]
     curve = runs[runs["model"].isin(["control", "dense_control"])].copy()
     curve["strength"] = curve["strength"].astype(float)
-    others = runs[runs["model"].isin(["cnn", "untrained"])]
+    others = runs[runs["model"].isin(["cnn", "untrained", "trained_control"])]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for experiment, rows in curve.groupby("experiment"):
         rows = rows.sort_values("strength")

@@ -23,6 +23,8 @@ Runs = Mapping[tuple[str, str, int], Mapping[str, xr.Dataset]]
 
 CONTROL = "control"  # the positive control's run is named like a stimulus class
 CIRCUIT = {CONTROL: {"model": "control", "strength": 0.0}}
+# Models trained at several seeds: recovery.csv pools their counts over seeds (seed "all").
+SEEDED_MODELS = ("cnn", "trained_control")
 
 
 def _key(run: tuple[str, str, int], phenomenon: str, controls: Mapping = CIRCUIT) -> dict:
@@ -49,6 +51,45 @@ def _null_numbers(responses: Runs) -> dict[tuple[str, str], dict]:
     return out
 
 
+def _element_nulls(responses: Runs) -> dict[tuple[str, str], dict]:
+    """Per (experiment, phenomenon) the circuit control's element null: the element's name, the
+    key numbers of the control with it removed (``null``) and of the intact control (``intact``)."""
+    out: dict[tuple[str, str], dict] = {}
+    for (experiment, _, _), per_phenomenon in responses.items():
+        for phenomenon, data in per_phenomenon.items():
+            numbers = json.loads(data.attrs["key_numbers"])
+            if "element_null" in numbers:
+                out.setdefault(
+                    (experiment, phenomenon),
+                    {
+                        "element": data.attrs["element"],
+                        "null": numbers["element_null"],
+                        "intact": numbers["cnn"],
+                    },
+                )
+    return out
+
+
+def _element_columns(element: dict | None, quantity: str, truth: float, tolerance: float) -> dict:
+    """The element null's columns of one key number: the element, the value of the circuit
+    control without it, and whether it tests anything (``element_testable``: the null lies more
+    than ``tolerance`` from both the truth and the intact control; None where no element)."""
+    if element is None:
+        return {"element": "", "element_null": np.nan, "element_testable": None}
+    null, intact = element["null"].get(quantity, np.nan), element["intact"].get(quantity, np.nan)
+    testable = bool(abs(null - truth) > tolerance and abs(null - intact) > tolerance)
+    return {"element": element["element"], "element_null": null, "element_testable": testable}
+
+
+def _passes(value, truth, row: dict, margin: float, has_truth: bool) -> bool | None:
+    """Beats the LN null and, where its element null is testable, that null too (the margin
+    rule of :func:`_beats_null` for each)."""
+    ln = _beats_null(value, truth, row["null"], margin, row["testable"], has_truth)
+    if not ln or not row["element_testable"]:
+        return ln
+    return _beats_null(value, truth, row["element_null"], margin, True, has_truth)
+
+
 def phenomena_table(
     responses: Runs,
     reductions: Runs,
@@ -65,9 +106,14 @@ def phenomena_table(
     whose null lies within ``tolerances[phenomenon][quantity]`` of the truth (no null, or a
     null that already shows it) is untestable and passes nowhere; ``null_within_tolerance``
     says how many the old rule (within tolerance of the truth) would have let the null pass.
+    The second null, where the phenomenon's mechanism has an element in the circuit control
+    (``element``, ``element_null``: that control with the element removed, from the control's
+    run of the experiment): where it is testable (:func:`_element_columns`) a pass must beat it
+    by the same margin too; where it lies within tolerance of the truth or of the intact
+    control, ``element_testable`` is False and it decides nothing.
     Without a simulated retina (recorded data) the pass columns are empty.
     """
-    nulls = _null_numbers(responses)
+    nulls, elements = _null_numbers(responses), _element_nulls(responses)
     rows = []
     for run, per_phenomenon in responses.items():
         for phenomenon, data in per_phenomenon.items():
@@ -80,25 +126,25 @@ def phenomena_table(
                 baseline = null.get(quantity, np.nan)
                 tolerance = _tolerance(tolerances, phenomenon, quantity)
                 testable = bool(abs(baseline - truth) > tolerance)  # NaN: untestable
-                rows.append(
-                    {
-                        **_key(run, phenomenon, controls),
-                        "quantity": quantity,
-                        "truth": truth,
-                        "cnn": value,
-                        "reduced_cnn": reduced[quantity],
-                        "null": baseline,
-                        "tolerance": tolerance,
-                        "testable": testable if has_truth else None,
-                        "cnn_pass": _beats_null(
-                            value, truth, baseline, margin, testable, has_truth
-                        ),
-                        "reduced_pass": _beats_null(
-                            reduced[quantity], truth, baseline, margin, testable, has_truth
-                        ),
-                        "null_within_tolerance": _agrees(baseline, truth, tolerance, has_truth),
-                    }
+                element = elements.get((run[0], phenomenon)) if has_truth else None
+                row = {
+                    **_key(run, phenomenon, controls),
+                    "quantity": quantity,
+                    "truth": truth,
+                    "cnn": value,
+                    "reduced_cnn": reduced[quantity],
+                    "null": baseline,
+                    "tolerance": tolerance,
+                    "testable": testable if has_truth else None,
+                    **_element_columns(element, quantity, truth, tolerance),
+                }
+                row["cnn_pass"] = _passes(value, truth, row, margin, has_truth)
+                row["reduced_pass"] = _passes(reduced[quantity], truth, row, margin, has_truth)
+                row["null_within_tolerance"] = _agrees(baseline, truth, tolerance, has_truth)
+                row["element_null_within_tolerance"] = (
+                    _agrees(row["element_null"], truth, tolerance, True) if element else None
                 )
+                rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -243,7 +289,8 @@ def recovery_table(groundtruths: Runs, controls: Mapping = CIRCUIT) -> pd.DataFr
     controls' rows say what the method finds on known answers: the circuit control and the
     dense controls (``strength``: distractors as a fraction of a fitted CNN's level; the power
     curve), the untrained CNN (a negative control: near ``alpha``); the fitted CNNs' rows are
-    read against them.
+    read against them. The trained control (``trained_control``, one run per seed) is pooled
+    over its seeds like the fitted CNNs.
     """
     rows = []
     for run, per_phenomenon in groundtruths.items():
@@ -252,14 +299,15 @@ def recovery_table(groundtruths: Runs, controls: Mapping = CIRCUIT) -> pd.DataFr
         strength = controls.get(run[1], {}).get("strength")
         rows.append({**key, "strength": strength, **_run_recovery(per_phenomenon)})
     table = pd.DataFrame(rows)
-    fitted = table[table["model"] == "cnn"]
+    fitted = table[table["model"].isin(SEEDED_MODELS)]
     pooled = []
-    for (experiment, stimulus), runs in fitted.groupby(["experiment", "stimulus"], sort=False):
+    groups = fitted.groupby(["experiment", "model", "stimulus"], sort=False)
+    for (experiment, model, stimulus), runs in groups:
         mean, low, high, n = claims.t_interval(runs["recovered"])
         pooled.append(
             {
                 "experiment": experiment,
-                "model": "cnn",
+                "model": model,
                 "stimulus": stimulus,
                 "seed": "all",
                 "cases": int(runs["cases"].iloc[0]),

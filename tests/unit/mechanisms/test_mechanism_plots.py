@@ -328,6 +328,47 @@ def test_tables(analysis):
     assert np.isfinite(truth["chance"]).any()
 
 
+def test_the_element_null_decides_only_where_it_tests_something(analysis):
+    """Per phenomenon the element null sits at the truth, at the intact control, or three
+    tolerances from the truth: the first two are untestable and leave the verdict to the LN
+    null; the third must be beaten by the margin as well."""
+    runs = {kind: {RUN: per_phenomenon} for kind, per_phenomenon in analysis.items()}
+    schema = load_schema(REPO / "schemas" / "config.schema.yaml")
+    tolerances = validate({}, schema, DEFAULTS)["mechanisms"]["agreement"]
+    responses = {RUN: {}}
+    for i, (name, data) in enumerate(runs["responses"][RUN].items()):
+        numbers = json.loads(data.attrs["key_numbers"])
+        truth, tol = numbers["truth"], tolerances[name]
+        numbers["null"] = {q: v + 5 * tol[q] for q, v in truth.items()}  # LN: always testable
+        numbers["element_null"] = [
+            dict(truth),
+            dict(numbers["cnn"]),
+            {q: v - 3 * tol[q] for q, v in truth.items()},
+        ][i % 3]
+        responses[RUN][name] = data.copy()
+        responses[RUN][name].attrs = {
+            **data.attrs,
+            "key_numbers": json.dumps(numbers),
+            "element": "amacrine",
+        }
+    table = summary.phenomena_table(responses, runs["reduction"], tolerances, 0.5)
+    assert (table["element"] == "amacrine").all()
+    off_truth = (table["element_null"] - table["truth"]).abs() > table["tolerance"]
+    off_intact = (table["element_null"] - table["cnn"]).abs() > table["tolerance"]
+    assert (table["element_testable"] == (off_truth & off_intact)).all()
+    order = {name: i % 3 for i, name in enumerate(runs["responses"][RUN])}
+    kind = table["phenomenon"].map(order)
+    assert not table.loc[kind < 2, "element_testable"].any()
+    assert table.loc[kind == 2, "element_testable"].any()
+    beats_ln = (table["cnn"] - table["truth"]).abs() <= (table["null"] - table["truth"]).abs() / 2
+    beats_element = (table["cnn"] - table["truth"]).abs() <= (
+        table["element_null"] - table["truth"]
+    ).abs() / 2
+    expected = table["testable"] & beats_ln & (~table["element_testable"] | beats_element)
+    assert (table["cnn_pass"] == expected).all()
+    assert table.loc[kind == 0, "element_null_within_tolerance"].all()
+
+
 def test_power_curve_figure(tmp_path, figures, artists):
     """The controls' recovery against distractor strength, sorted; the fitted CNN as a level."""
     rows = [

@@ -397,16 +397,16 @@ def test_paired_flash_adaptation_and_object_motion_indices():
 
 def test_interpolation_reads_the_subunit_grid(retina):
     coords = np.unique(retina.subunit_positions[:, 0])
-    matrix = groundtruth._interpolation_matrix(retina, coords, coords)
+    matrix = groundtruth.interpolation_matrix(retina, coords, coords)
     np.testing.assert_allclose(matrix, np.eye(len(coords) ** 2), atol=1e-12)
-    between = groundtruth._interpolation_matrix(retina, np.array([-3.0, 4.0]), np.array([4.0]))
+    between = groundtruth.interpolation_matrix(retina, np.array([-3.0, 4.0]), np.array([4.0]))
     np.testing.assert_allclose(between.sum(1), 1.0)
 
 
 def test_identification_recognises_a_channel_that_is_a_true_signal(retina, flash):
     signals = groundtruth.true_signals(retina, flash)  # (signal, cond, time, rows, cols)
     offsets = {1: np.array([[2.0, 2.0], [2.0, 2.0]]), 2: np.array([[3.0, 3.0]])}
-    matrix = groundtruth._interpolation_matrix(retina, 2.0 + np.arange(6), 2.0 + np.arange(6))
+    matrix = groundtruth.interpolation_matrix(retina, 2.0 + np.arange(6), 2.0 + np.arange(6))
     flat = signals.reshape(signals.shape[0], -1, signals.shape[-2] * signals.shape[-1])
     on = groundtruth.signal_names(retina).index("bipolar_on")
     copy = (flat[on] @ matrix.T).reshape(-1, 6, 6)

@@ -110,3 +110,26 @@ def test_recovery_counts_cases_and_gives_intervals_over_cells_shuffles_and_seeds
     pooled = table[table["seed"].astype(str) == "all"].iloc[0]
     assert pooled["recovered"] == 1 and pooled["seeds"] == 3
     assert pooled["recovered_ci_low"] == pytest.approx(1.0)
+
+
+def test_the_trained_control_gets_rows_per_seed_and_one_over_seeds():
+    """The trained control is dissected per training seed like the fitted CNNs: a row per seed
+    with its intervals over cells and shuffles, and a pooled row with the count's interval."""
+    rng = np.random.default_rng(1)
+    runs = {
+        ("sim01", "trained", seed): {
+            f"p{i}": _groundtruth([True, seed == 0], [True, True], 0.05, 0.2, rng) for i in range(2)
+        }
+        for seed in (0, 1, 2)
+    }
+    controls = {"trained": {"model": "trained_control", "strength": None}}
+    table = recovery_table(runs, controls)
+    per_seed = table[table["seed"].astype(str) != "all"]
+    assert list(per_seed["model"]) == ["trained_control"] * 3
+    assert list(per_seed["recovered"]) == [4, 2, 2]
+    assert per_seed["excess_precision_ci_low"].notna().all()
+    assert (per_seed["excess_precision_ci_low"] < per_seed["excess_precision_ci_high"]).all()
+    (pooled,) = table[table["seed"].astype(str) == "all"].itertuples()
+    assert pooled.model == "trained_control" and pooled.seeds == 3
+    assert pooled.recovered == pytest.approx(8 / 3)
+    assert pooled.recovered_ci_low < pooled.recovered < pooled.recovered_ci_high
