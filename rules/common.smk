@@ -8,11 +8,15 @@ from snakemake.exceptions import WorkflowError
 from insilico.acquire.local import LocalDataError, check_local_files
 from insilico.core.codedeps import closure
 from insilico.branches import validate
-from insilico.core.config import ConfigError, load_schema
+from insilico.core.config import ConfigError, load_schema, read_config_file
 
+# The defaults are the workflow's own config.yaml, under whatever config Snakemake read: the same
+# file when run from the workflow folder, a preset alone under `--directory .test` (the catalog).
 try:
     _validated = validate(
-        config, load_schema(Path(workflow.basedir) / "schemas" / "config.schema.yaml")
+        config,
+        load_schema(Path(workflow.basedir) / "schemas" / "config.schema.yaml"),
+        read_config_file(Path(workflow.basedir) / "config.yaml"),
     )
 except ConfigError as error:
     raise WorkflowError(f"Invalid configuration: {error}") from None

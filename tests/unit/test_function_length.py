@@ -9,13 +9,6 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "insilico"
 LIMIT = 80
 
-# Long functions in files that other work is rewriting now (the mechanisms ground-truth check):
-# split them there, then delete their line here. The test fails on a listed function that is no
-# longer too long, so the list only shrinks.
-ALLOWED = {
-    "mechanisms/groundtruth.py:check",
-}
-
 
 def long_functions(source: str, limit: int = LIMIT) -> dict[str, int]:
     """{qualified name: lines} of every function longer than ``limit`` lines."""
@@ -45,12 +38,8 @@ def package_long_functions() -> dict[str, int]:
 
 
 def test_no_function_over_80_lines():
-    too_long = {name: n for name, n in package_long_functions().items() if name not in ALLOWED}
+    too_long = package_long_functions()
     assert too_long == {}, f"split these (lines): {too_long}"
-
-
-def test_the_allowlist_only_shrinks():
-    assert set(package_long_functions()) >= ALLOWED, "remove the split functions from ALLOWED"
 
 
 def test_nested_and_method_lengths_are_measured():

@@ -287,9 +287,12 @@ def test_editing_core_stats_reruns_exactly_the_rules_that_import_it(finished_wor
         "bottleneck_summary": 1,
         "plot_bottleneck": 1,
     }
+    # the new branches score their networks with the IT protocol (not their training)
+    learning_rules = {"learning_rules_predictivity": 1, "learning_rules_summary": 1}
+    objectives = {"objectives_measures": 1, "objectives_summary": 1}
     # no RNN-population job, no retina simulation, no bottleneck reference: they do not import it
     branches = retina | mechanisms | it | grid_cells | geometry | factorisation | bottleneck
-    assert jobs == branches | {"all": 1}
+    assert jobs == branches | learning_rules | objectives | {"all": 1}
 
 
 def test_editing_the_plotting_module_reruns_only_figures(finished_workflow):

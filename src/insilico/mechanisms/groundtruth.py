@@ -414,6 +414,87 @@ def check(
     best = np.nan_to_num(correlation, nan=-np.inf)
     identity = np.where(best.max(1) > 0, best.argmax(1), n_signals)
 
+    wired, wired_polarity, true_share = _true_pathways(retina, signals, indices, names)
+    rate = responses["rate"]
+    drive = np.abs(rate - responses["rest_rate"]).max(dim=("condition", "time"))
+    responsive = (drive >= responses.attrs["min_response"]).all("source").values
+    scores, p_values, smallest, shuffled, attributed = _layer_scores(
+        attribution,
+        reduction["keep"].values,
+        identity,
+        (wired, wired_polarity, true_share),
+        responsive,
+        retina,
+        permutations=permutations,
+        shuffles=shuffles,
+        seed=seed,
+    )
+    for values in scores.values():
+        values[~responsive] = np.nan
+
+    layer_p = {"p": p_values, "smallest": smallest, "shuffled": shuffled, "alpha": alpha}
+    return _check_dataset(
+        retina, indices, (correlation, identity, names), (wired, true_share, responsive),
+        (scores, attributed, layer_p), attribution,
+        attrs={
+            "phenomenon": responses.attrs["phenomenon"],
+            "n_responsive_cells": int(responsive.sum()),
+            "permutations": permutations,
+            "shuffles": shuffles,
+            "alpha": alpha,
+        },
+        cells=cells,
+    )  # fmt: skip
+
+
+def _check_dataset(
+    retina, indices, identified, truth, results, attribution, *, attrs: dict, cells
+) -> xr.Dataset:
+    """One phenomenon's identification, truth and scores as the Dataset :func:`check` returns."""
+    correlation, identity, names = identified
+    wired, true_share, responsive = truth
+    scores, attributed, layer_p = results
+    p_values, smallest, shuffled, alpha = (
+        layer_p["p"], layer_p["smallest"], layer_p["shuffled"], layer_p["alpha"]
+    )  # fmt: skip
+    n_signals = len(names)
+    data = {
+        "correlation": (("channel", "signal"), correlation),
+        "identity": ("channel", np.asarray([*names, "none"])[identity]),
+        "identity_r": ("channel", np.nan_to_num(correlation, nan=0.0).max(1)),
+        "cell_type": ("cell", [retina.cell_types[i] for i in indices]),
+        "pathway": (("cell", "signal"), wired[:, :n_signals]),
+        "responsive": ("cell", responsive),
+        "true_share": (("cell", "signal"), true_share),
+        "attributed_share": (("cell", "layer", "signal"), attributed),
+        **{name: (("cell", "layer"), values) for name, values in scores.items()},
+        "p_precision": ("layer", p_values[0]),
+        "p_overlap": ("layer", p_values[1]),
+        "recovered": ("layer", (p_values < alpha).all(0)),
+        "testable": ("layer", smallest < alpha),
+        "smallest_p": ("layer", smallest),
+        "shuffled_recovered": (("layer", "shuffle"), (shuffled < alpha).all(0)),
+    }
+    summary = {
+        f"mean_{name}": ("layer", _mean_over_cells(values)) for name, values in scores.items()
+    }
+    return xr.Dataset(
+        {**data, **summary},
+        coords={
+            "channel": attribution["channel"].values,
+            "channel_layer": ("channel", attribution["channel_layer"].values),
+            "signal": names,
+            "cell": cells,
+            "layer": list(HIDDEN_LAYERS),
+        },
+        attrs=attrs,
+    )
+
+
+def _true_pathways(retina, signals, indices, names):
+    """Per cell, the signals wired to it and those of a polarity it receives (a last "none"
+    column, never a true pathway), and each signal's true share of the cell's drive."""
+    n_signals = len(names)
     wired = pathways(retina, indices)
     contributions = true_contributions(retina, signals, indices)
     true_share = _share(np.abs(contributions).sum(axis=(2, 3)), np.arange(n_signals), n_signals)
@@ -421,23 +502,27 @@ def check(
     wired_polarity = np.stack(
         [np.isin(signal_polarity, signal_polarity[row]) for row in wired]
     )  # (cell, signal): signal has a polarity the cell receives
-    # A last column for "none": never a true pathway.
     wired = np.pad(wired, ((0, 0), (0, 1)))
     wired_polarity = np.pad(wired_polarity, ((0, 0), (0, 1)))
+    return wired, wired_polarity, true_share
 
-    rate = responses["rate"]
-    drive = np.abs(rate - responses["rest_rate"]).max(dim=("condition", "time"))
-    responsive = (drive >= responses.attrs["min_response"]).all("source").values
 
+def _layer_scores(
+    attribution, keep, identity, truth, responsive, retina, *, permutations, shuffles, seed
+):
+    """Each hidden layer's identification scores per cell, its permutation p-values, the
+    smallest reachable p, the shuffled controls' p-values and the attributed shares."""
+    wired, wired_polarity, true_share = truth
+    n_signals = true_share.shape[1]
+    n_cells = wired.shape[0]
     layer_of = attribution["channel_layer"].values
     importance = attribution["importance"].values
-    keep = reduction["keep"].values
     rank = attribution["rank"].values
     layers = list(HIDDEN_LAYERS)
-    scores = {name: np.full((len(cells), len(layers)), np.nan) for name in IDENTIFICATION_SCORES}
+    scores = {name: np.full((n_cells, len(layers)), np.nan) for name in IDENTIFICATION_SCORES}
     p_values, smallest = np.full((2, len(layers)), np.nan), np.full(len(layers), np.nan)
     shuffled = np.full((2, len(layers), shuffles), np.nan)
-    attributed = np.zeros((len(cells), len(layers), n_signals))
+    attributed = np.zeros((n_cells, len(layers), n_signals))
     for j, layer in enumerate(layers):
         columns = np.flatnonzero(layer_of == layer)
         ident = identity[columns]
@@ -471,46 +556,7 @@ def check(
             test["smallest_p"],
             test["shuffled_p"],
         )
-    for values in scores.values():
-        values[~responsive] = np.nan
-
-    data = {
-        "correlation": (("channel", "signal"), correlation),
-        "identity": ("channel", np.asarray([*names, "none"])[identity]),
-        "identity_r": ("channel", np.nan_to_num(correlation, nan=0.0).max(1)),
-        "cell_type": ("cell", [retina.cell_types[i] for i in indices]),
-        "pathway": (("cell", "signal"), wired[:, :n_signals]),
-        "responsive": ("cell", responsive),
-        "true_share": (("cell", "signal"), true_share),
-        "attributed_share": (("cell", "layer", "signal"), attributed),
-        **{name: (("cell", "layer"), values) for name, values in scores.items()},
-        "p_precision": ("layer", p_values[0]),
-        "p_overlap": ("layer", p_values[1]),
-        "recovered": ("layer", (p_values < alpha).all(0)),
-        "testable": ("layer", smallest < alpha),
-        "smallest_p": ("layer", smallest),
-        "shuffled_recovered": (("layer", "shuffle"), (shuffled < alpha).all(0)),
-    }
-    summary = {
-        f"mean_{name}": ("layer", _mean_over_cells(values)) for name, values in scores.items()
-    }
-    return xr.Dataset(
-        {**data, **summary},
-        coords={
-            "channel": attribution["channel"].values,
-            "channel_layer": ("channel", layer_of),
-            "signal": names,
-            "cell": cells,
-            "layer": layers,
-        },
-        attrs={
-            "phenomenon": responses.attrs["phenomenon"],
-            "n_responsive_cells": int(responsive.sum()),
-            "permutations": permutations,
-            "shuffles": shuffles,
-            "alpha": alpha,
-        },
-    )
+    return scores, p_values, smallest, shuffled, attributed
 
 
 def _mean_over_cells(values: np.ndarray) -> np.ndarray:
