@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
+from insilico.it.models.cnn import block_features
 from insilico.learning_rules.layers import UntiedConv2d, UntiedLinear
 
 
@@ -43,15 +43,7 @@ class UntiedCNN(nn.Module):
         self.layer_names = [f"conv{i + 1}" for i in range(len(channels))] + ["avgpool"]
 
     def features(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        out = {}
-        for name, conv, extra in zip(self.layer_names[:-1], self.convs, self.extra, strict=True):
-            x = F.relu(conv(x))
-            for residual in extra:
-                x = x + F.relu(residual(x))
-            x = F.max_pool2d(x, 2)
-            out[name] = x
-        out["avgpool"] = x.mean(dim=(2, 3))
-        return out
+        return block_features(self, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.readout(self.features(x)["avgpool"])

@@ -38,6 +38,20 @@ def pooled_convs(size: int, channels: list[int], kernels: list[int]) -> nn.Modul
     )
 
 
+def block_features(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Every block's output of a CNN laid out as :class:`ItCNN` (``convs``, their residual
+    ``extra`` convolutions, ``layer_names``), by name, and the spatial average of the last."""
+    out = {}
+    for name, conv, extra in zip(model.layer_names[:-1], model.convs, model.extra, strict=True):
+        x = F.relu(conv(x))
+        for residual in extra:
+            x = x + F.relu(residual(x))
+        x = F.max_pool2d(x, 2)
+        out[name] = x
+    out["avgpool"] = x.mean(dim=(2, 3))
+    return out
+
+
 class ItCNN(nn.Module):
     """conv -> ReLU -> 2x2 max-pool per layer; linear readout of the top layer's spatial mean.
 
@@ -77,15 +91,7 @@ class ItCNN(nn.Module):
     def features(
         self, x: torch.Tensor, n_steps: int | None = None, image_on_steps: int | None = None
     ) -> dict[str, torch.Tensor]:
-        out = {}
-        for name, conv, extra in zip(self.layer_names[:-1], self.convs, self.extra, strict=True):
-            x = F.relu(conv(x))
-            for residual in extra:
-                x = x + F.relu(residual(x))
-            x = F.max_pool2d(x, 2)
-            out[name] = x
-        out["avgpool"] = x.mean(dim=(2, 3))
-        return out
+        return block_features(self, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.readout(self.features(x)["avgpool"])
