@@ -1,5 +1,6 @@
 """Snakemake adapter: claims table, learned against simulated types, and the figures."""
 
+from insilico.core.claims import log_claims
 from insilico.core.io import atomic_path, read_netcdf, save_figure
 from insilico.core.logs import job_logger
 from insilico.efficient_coding import plots, summary
@@ -7,16 +8,7 @@ from insilico.efficient_coding import plots, summary
 log = job_logger(snakemake.log[0])
 theory, trained = read_netcdf(snakemake.input.theory), read_netcdf(snakemake.input.trained)
 table = summary.claims(theory, trained)
-for row in table.itertuples():
-    log.info(
-        "%s: %.4g [%.4g, %.4g] n=%d %s",
-        row.claim,
-        row.value,
-        row.ci_low,
-        row.ci_high,
-        row.n,
-        row.verdict,
-    )
+log_claims(log, table)
 for name, frame in (
     ("claims", table),
     ("types", summary.types_table(trained, read_netcdf(snakemake.input.retina))),

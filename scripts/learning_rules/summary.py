@@ -1,5 +1,6 @@
 """Snakemake adapter: the population table, the claims table and the figures."""
 
+from insilico.core.claims import log_claims
 from insilico.core.io import atomic_path, read_netcdf, save_figure
 from insilico.core.logs import job_logger
 from insilico.learning_rules import plots, summary
@@ -10,17 +11,7 @@ curves = read_netcdf(snakemake.input.curves)
 population = summary.population_table(curves, read_netcdf(snakemake.input.predictivity))
 hessian = read_netcdf(snakemake.input.hessian)
 claims = summary.claims_table(population, hessian, settings["margin"], settings["confidence"])
-for row in claims.itertuples():
-    log.info(
-        "%s [%s]: %.4g [%.4g, %.4g] n=%d %s",
-        row.claim,
-        row.model,
-        row.value,
-        row.ci_low,
-        row.ci_high,
-        row.n,
-        row.verdict,
-    )
+log_claims(log, claims)
 tables = {
     "claims": claims,
     "table": summary.rule_means(population),

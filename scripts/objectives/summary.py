@@ -1,5 +1,6 @@
 """Snakemake adapter: the claims table, the per-layer measures with intervals, and the figures."""
 
+from insilico.core.claims import log_claims
 from insilico.core.io import atomic_path, read_netcdf, save_figure
 from insilico.core.logs import job_logger
 from insilico.objectives import plots, summary
@@ -7,16 +8,7 @@ from insilico.objectives import plots, summary
 log = job_logger(snakemake.log[0])
 measures, waves = read_netcdf(snakemake.input.measures), read_netcdf(snakemake.input.waves)
 table = summary.claims(measures, waves, dict(snakemake.params.settings))
-for row in table.itertuples():
-    log.info(
-        "%s: %.4g [%.4g, %.4g] n=%d %s",
-        row.claim,
-        row.value,
-        row.ci_low,
-        row.ci_high,
-        row.n,
-        row.verdict,
-    )
+log_claims(log, table)
 for name, frame in (("claims", table), ("measures", summary.measures_table(measures))):
     with atomic_path(snakemake.output[name]) as path:
         frame.to_csv(path, index=False)

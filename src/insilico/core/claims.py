@@ -81,6 +81,17 @@ def decide(values, direction: Direction, threshold: float = 0.0, confidence: flo
 TABLE_COLUMNS = ["branch", "claim", "model", "value", "ci_low", "ci_high", "n", "verdict"]
 
 
+def log_claims(log, table) -> None:
+    """One log line per claim of a claims table: value, interval, n and verdict (and the model
+    it is about, where the table names one)."""
+    for row in table.itertuples():
+        model = f" [{row.model}]" if "model" in table else ""
+        log.info(
+            "%s%s: %.4g [%.4g, %.4g] n=%d %s",
+            row.claim, model, row.value, row.ci_low, row.ci_high, row.n, row.verdict,
+        )  # fmt: skip
+
+
 def gather(tables: dict[str, str]):
     """Every branch's ``claims.csv`` as one table (``TABLE_COLUMNS``), the branch named per row.
 

@@ -74,3 +74,23 @@ def test_a_claims_table_without_intervals_is_named(tmp_path):
     (tmp_path / "c.csv").write_text("claim,value,holds\nx,1,True\n")
     with pytest.raises(ValueError, match=r"c\.csv: claims table lacks the columns \['ci_high'"):
         gather({"c": tmp_path / "c.csv"})
+
+
+def test_each_claim_gets_one_log_line_with_its_interval_and_model(caplog):
+    import logging
+
+    import pandas as pd
+
+    from insilico.core.claims import log_claims
+
+    table = pd.DataFrame(
+        {"claim": ["a beats b"], "model": ["cnn"], "value": [0.5], "ci_low": [0.1]}
+        | {"ci_high": [0.9], "n": [3], "verdict": ["reproduced"]}
+    )
+    with caplog.at_level(logging.INFO):
+        log_claims(logging.getLogger("claims"), table)
+        log_claims(logging.getLogger("claims"), table.drop(columns="model"))
+    assert caplog.messages == [
+        "a beats b [cnn]: 0.5 [0.1, 0.9] n=3 reproduced",
+        "a beats b: 0.5 [0.1, 0.9] n=3 reproduced",
+    ]
