@@ -5,7 +5,16 @@ OBJECTIVES_DIR = "results/objectives"
 # The settings the trainers read: a change to the measures' settings does not retrain.
 OBJECTIVES_TRAINING = {
     key: OBJECTIVES[key]
-    for key in ("seeds", "model", "fit", "embed_dim", "views", "augment", "train", "waves")
+    for key in (
+        "seeds",
+        "model",
+        "fit",
+        "embed_dim",
+        "views",
+        "augment",
+        "train",
+        "waves",
+    )
 }
 # Figure name -> its label in the report (captions: report/objectives_<name>.rst).
 OBJECTIVES_FIGURES = {
