@@ -48,6 +48,7 @@ rule train_efficient_coding:
     params:
         settings=EFFICIENT_CODING,
         retina=config["data"]["simulated"]["retina"],
+        checkpoints="results/efficient_coding/checkpoints",
     script:
         "../scripts/efficient_coding/train.py"
 

@@ -33,6 +33,7 @@ rule train_learning_rules:
         variants=lr_group_variants("population"),
         seeds=LEARNING_RULES["seeds"],
         train=LEARNING_RULES["train"],
+        checkpoints="results/learning_rules/train/checkpoints_population",
     script:
         "../scripts/learning_rules/train.py"
 
@@ -58,6 +59,7 @@ rule train_learning_rules_sweep:
         variants=lambda wildcards: lr_group_variants(wildcards.lr_group),
         seeds=LEARNING_RULES["seeds"],
         train=LEARNING_RULES["train"],
+        checkpoints="results/learning_rules/train/checkpoints_{lr_group}",
     script:
         "../scripts/learning_rules/train.py"
 

@@ -13,7 +13,7 @@ device = choose_device(log)
 settings, retina = dict(snakemake.params.settings), dict(snakemake.params.retina)
 patches = {seed: movie_patches(settings, retina, seed)[1] for seed in settings["seeds"]}
 spectra = {seed: patch_spectrum(p).astype(float) for seed, p in patches.items()}
-result = trained(patches, spectra, settings, log, device)
+result = trained(patches, spectra, settings, log, snakemake.params.checkpoints, device)
 log.info(
     "relative errors (seed, budget, kind %s): %s",
     list(result["kind"].values),

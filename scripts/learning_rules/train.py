@@ -1,5 +1,7 @@
 """Snakemake adapter: train a group of networks (every variant x seed) with their learning rules."""
 
+from pathlib import Path
+
 import torch
 
 from insilico.core.device import choose_device, claim_gpu
@@ -25,5 +27,6 @@ curves = train_group(
     model_paths=paths,
     device=choose_device(log),
     log=log,
+    checkpoints=Path(snakemake.params.checkpoints),
 )
 write_netcdf(curves, snakemake.output.curves)

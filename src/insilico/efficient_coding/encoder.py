@@ -18,12 +18,15 @@ relative to the patches' variance. torch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 import xarray as xr
 
+from insilico.core.checkpoint import RunState, digest, fingerprint
+from insilico.core.training import train_loop
 from insilico.efficient_coding.waterfill import Noise, sweep
 
 CPU = torch.device("cpu")
@@ -136,14 +139,35 @@ def _on(device: torch.device, patches: np.ndarray, models, seed: int):
     return generator, data, torch.tensor([m.data for m in models], device=device)
 
 
-def train(models, patches, noise: Noise, training: Training, seed: int, log=None, device=CPU):
-    """Adam on random batches of each model's patches (sets, n, pixels, frames), cosine schedule."""
+def train(
+    models, patches, noise: Noise, training: Training, seed: int, log, checkpoint, device=CPU
+):
+    """Adam on random batches of each model's patches (sets, n, pixels, frames), cosine schedule,
+    through the shared loop: one step per unit, the mean loss recorded (and the checkpoint at
+    ``checkpoint`` written) every tenth of the run."""
     generator, data, index = _on(device, patches, models, seed)
     bank = MosaicBank(models, data.shape[2], data.shape[3], generator)
     optimiser = torch.optim.Adam(bank.parameters(), lr=training.learning_rate)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, training.steps)
     variance = data.square().mean(dim=(1, 2, 3))[index]
-    for step in range(training.steps):
+    every = max(1, training.steps // 10)
+    run = RunState(
+        checkpoint,
+        fingerprint(
+            models=[asdict(model) for model in models],
+            noise=asdict(noise),
+            training=asdict(training),
+            seed=seed,
+            data=digest(patches),
+        ),
+        device,
+        log,
+        components={"bank": bank, "optimiser": optimiser, "schedule": schedule},
+        generators={"batches": generator},
+        curves=("loss",),
+    )
+
+    def one_step(unit: int):
         batch = _batch(data, index, training.batch_size, generator)
         losses = (bank(_noisy(batch, noise, generator), noise, generator) - batch).square()
         losses = losses.mean(dim=(1, 2, 3)) / variance
@@ -151,8 +175,16 @@ def train(models, patches, noise: Noise, training: Training, seed: int, log=None
         losses.sum().backward()
         optimiser.step()
         schedule.step()
-        if log is not None and (step + 1) % max(1, training.steps // 10) == 0:
-            log.info("step %d: mean loss %.4f over %d models", step + 1, losses.mean(), len(models))
+        return {"loss": losses.mean().item()} if unit % every == 0 else None
+
+    train_loop(
+        run,
+        training.steps,
+        one_step,
+        describe=lambda values: f"mean loss {values['loss']:.4f} over {len(models)} models",
+        save_every=every,
+    )
+    run.finish()
     return bank
 
 
@@ -196,8 +228,9 @@ def _models(spectra: dict, settings: dict, noise: Noise) -> dict:
     return models
 
 
-def trained(patches: dict, spectra: dict, settings: dict, log, device=CPU) -> xr.Dataset:
-    """Train every encoder of every seed and budget (two stacked banks); errors and filters."""
+def trained(patches: dict, spectra: dict, settings: dict, log, checkpoints, device=CPU):
+    """Train every encoder of every seed and budget (two stacked banks, each checkpointing to
+    ``checkpoints/<kinds>.pt`` as it trains); their errors and filters as a Dataset."""
     noise = Noise(settings["noise"]["input"], settings["noise"]["output"])
     training = Training(
         **{k: settings["train"][k] for k in ("steps", "batch_size", "learning_rate")}
@@ -208,10 +241,13 @@ def trained(patches: dict, spectra: dict, settings: dict, log, device=CPU) -> xr
     shape = (len(seeds), len(budgets), len(KINDS))
     error, strides = np.full(shape, np.nan), np.full((*shape, 4), np.nan)
     filters = np.full((*shape, 4, *stacked.shape[2:]), np.nan, dtype=np.float32)
-    for group in (("one", "two"), ("rectified", "control")):
-        keys = [(s, b, k) for s in seeds for b in budgets for k in group]
+    for kinds in (("one", "two"), ("rectified", "control")):
+        keys = [(s, b, k) for s in seeds for b in budgets for k in kinds]
         group = [models[key] for key in keys]
-        bank = train(group, stacked, noise, training, settings["train"]["seed"], log, device)
+        checkpoint = Path(checkpoints) / f"{'_'.join(kinds)}.pt"
+        bank = train(
+            group, stacked, noise, training, settings["train"]["seed"], log, checkpoint, device
+        )
         batches = settings["train"]["eval_batches"]
         errors = relative_errors(bank, group, stacked, noise, 1, batches, device)
         for i, (seed, budget, kind) in enumerate(keys):

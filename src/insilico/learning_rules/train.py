@@ -15,19 +15,22 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 import numpy as np
 import torch
 import xarray as xr
 from torch.nn import functional as F
 
-from insilico.core.checkpoint import seeded
+from insilico.core.checkpoint import RunState, digest, fingerprint, seeded
 from insilico.core.classification import accuracy, standardise
 from insilico.core.io import save_torch
+from insilico.core.training import train_loop
 from insilico.learning_rules.network import UntiedCNN, it_state_dict
 from insilico.learning_rules.rules import Rule, alignment_angles
 
 TRAIN_KEYS = ("steps", "batch_size", "learning_rate", "eval_every")
+CURVES = ("step", "train_loss", "test_accuracy", "angle")
 
 
 class TaskData:
@@ -38,6 +41,7 @@ class TaskData:
         self.mean, self.std = float(train.mean() / 255.0), float(train.std() / 255.0)
         self.size = int(train.shape[-1])
         self.n_classes = int(images.attrs["n_categories"])
+        self.digest = digest(train)
         self.x_train = standardise(train, self.mean, self.std, device)
         self.y_train = torch.as_tensor(
             images["train_labels"].values, dtype=torch.long, device=device
@@ -54,32 +58,62 @@ def build(variant: dict, data: TaskData, seed: int, device: torch.device):
     return model, rule
 
 
-def train_network(variant: dict, seed: int, data: TaskData, train: dict, device, log) -> dict:
-    """Train one network; returns its model, curves and final test accuracy."""
+def train_network(
+    variant: dict, seed: int, data: TaskData, train: dict, device, log, checkpoint: Path
+) -> dict:
+    """Train one network through the shared loop; returns its model, curves and test accuracy.
+
+    One unit is one Adam step; the curves are recorded and the checkpoint written every
+    ``eval_every`` steps and at the last, so a resumed run starts with an empty running loss.
+    """
+    steps, every = train["steps"], train["eval_every"]
     with seeded(device, seed) as generator:
         model, rule = build(variant, data, seed, device)
         optimizer = torch.optim.Adam(model.parameters(), lr=train["learning_rate"])
-        curves = {"step": [], "train_loss": [], "test_accuracy": [], "angle": []}
-        running = []
-        for step in range(1, train["steps"] + 1):
+        run = RunState(
+            checkpoint,
+            fingerprint(variant=variant, train=train, seed=seed, images=data.digest),
+            device,
+            log,
+            components={"model": model, "optimizer": optimizer},
+            generators={"batches": generator},
+            curves=CURVES,
+        )
+        running: list[float] = []
+
+        def one_step(unit: int):
             batch = torch.randint(len(data.x_train), (train["batch_size"],), generator=generator)
-            loss = F.cross_entropy(
-                model(data.x_train[batch.to(device)]), data.y_train[batch.to(device)]
-            )
+            batch = batch.to(device)
+            loss = F.cross_entropy(model(data.x_train[batch]), data.y_train[batch])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             rule.before_step(model)
             optimizer.step()
             rule.after_step(model, generator)
             running.append(loss.item())
-            if step % train["eval_every"] == 0 or step == train["steps"]:
-                curves["step"].append(step)
-                curves["train_loss"].append(float(np.mean(running)))
-                curves["test_accuracy"].append(accuracy(model, data.x_test, data.y_test))
-                curves["angle"].append(alignment_angles(model))
-                running = []
-        if not np.all(np.isfinite(curves["train_loss"])):
-            log.warning("%s seed %d: the loss diverged", variant["name"], seed)
+            if unit % every and unit != steps:
+                return None
+            values = {
+                "step": unit,
+                "train_loss": float(np.mean(running)),
+                "test_accuracy": accuracy(model, data.x_test, data.y_test),
+                "angle": alignment_angles(model),
+            }
+            running.clear()
+            return values
+
+        train_loop(
+            run,
+            steps,
+            one_step,
+            describe=lambda v: f"loss {v['train_loss']:.4f} accuracy {v['test_accuracy']:.3f}",
+            save_every=every,
+            label=f"{variant['name']} seed {seed} ",
+        )
+        run.finish()
+    curves = run.curves
+    if not np.all(np.isfinite(curves["train_loss"])):
+        log.warning("%s seed %d: the loss diverged", variant["name"], seed)
     log.info(
         "%s seed %d: test accuracy %.3f, angles %s",
         variant["name"],
@@ -118,8 +152,12 @@ def train_group(
     model_paths: dict[tuple[str, int], str | os.PathLike] | None,
     device: torch.device,
     log: logging.Logger,
+    checkpoints: Path,
 ) -> xr.Dataset:
-    """Train every variant x seed; save the models named in ``model_paths``; return the curves."""
+    """Train every variant x seed; save the models named in ``model_paths``; return the curves.
+
+    Each network checkpoints to ``checkpoints/<variant>_seed<seed>.pt`` while it trains.
+    """
     missing = sorted(set(TRAIN_KEYS) - set(train))
     if missing:
         raise ValueError(f"learning_rules.train lacks {missing}")
@@ -127,7 +165,8 @@ def train_group(
     results = {}
     for variant in variants:
         for seed in seeds:
-            out = train_network(variant, seed, data, train, device, log)
+            checkpoint = checkpoints / f"{variant['name']}_seed{seed}.pt"
+            out = train_network(variant, seed, data, train, device, log, checkpoint)
             results[variant["name"], seed] = out["curves"]
             if model_paths is not None:
                 acc = out["curves"]["test_accuracy"][-1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +12,7 @@ from insilico.efficient_coding import encoder, spectrum, waterfill
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 NOISE = waterfill.Noise(input=0.05, output=1.0)
+LOG = logging.getLogger("test")
 
 
 def _gaussian_patches(power: np.ndarray, n: int, seed: int) -> np.ndarray:
@@ -19,12 +22,13 @@ def _gaussian_patches(power: np.ndarray, n: int, seed: int) -> np.ndarray:
     return np.fft.ifft2(white * np.sqrt(power), norm="ortho").real.astype(np.float32)
 
 
-def test_trained_linear_encoders_reach_the_water_filling_optimum():
+def test_trained_linear_encoders_reach_the_water_filling_optimum(tmp_path):
     power = spectrum.power_law_spectrum(8, 8, 2.0, 2.0)
     patches = _gaussian_patches(power, 2000, seed=0)[None]
     measured = spectrum.patch_spectrum(patches[0]).astype(float)
     models = [encoder.Model((2,), 0.3, 0), encoder.Model((4, 1), 0.3, 0)]
-    bank = encoder.train(models, patches, NOISE, encoder.Training(400, 64, 0.03), seed=0)
+    training = encoder.Training(400, 64, 0.03)
+    bank = encoder.train(models, patches, NOISE, training, 0, LOG, tmp_path / "checkpoint.pt")
     errors = encoder.relative_errors(bank, models, patches, NOISE, seed=1, batches=8)
     one = waterfill.one_type_error(measured, NOISE, 2, [0.3])[0]
     pair, _ = waterfill.two_type_error(measured, NOISE, (4, 1), [0.3], np.linspace(0.05, 0.95, 19))
@@ -67,3 +71,35 @@ def test_symmetrised_patches_keep_each_periodogram():
         rtol=1e-4,
         atol=1e-4,
     )
+
+
+def test_a_killed_training_resumes_to_the_bank_of_an_uninterrupted_one(tmp_path, monkeypatch):
+    """Killed at step 7 of 20 (checkpoints every 2 steps), training resumes from step 6 with the
+    bank, Adam, the cosine schedule and the batch generator as they were."""
+    patches = np.random.default_rng(0).standard_normal((2, 32, 8, 6)).astype(np.float32)
+    models = [encoder.Model((2,), 0.5, 0), encoder.Model((2, 2, 4, 4), 0.5, 1, rectified=True)]
+    training = encoder.Training(20, 8, 0.01)
+
+    def run(checkpoint):
+        return encoder.train(models, patches, NOISE, training, 3, LOG, checkpoint).state_dict()
+
+    reference = run(tmp_path / "reference.pt")
+    real, calls = encoder._batch, []
+
+    def counted(*args, kill_at=None):
+        calls.append(1)
+        if len(calls) == kill_at:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(encoder, "_batch", lambda *args: counted(*args, kill_at=7))
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "killed.pt")
+    assert (tmp_path / "killed.pt").exists()
+    calls.clear()
+    monkeypatch.setattr(encoder, "_batch", lambda *args: counted(*args))
+    resumed = run(tmp_path / "killed.pt")
+    assert len(calls) == 14  # steps 7 to 20: it resumed from step 6
+    for name, tensor in reference.items():
+        assert torch.equal(resumed[name], tensor), name
+    assert not (tmp_path / "killed.pt").exists()
