@@ -50,6 +50,7 @@ rule grid_cells_train:
             n.as_dict() for n in GRID_JOBS[int(wildcards.chunk)]
         ],
         grid=GRID,
+        checkpoint=f"{GRID_DIR}/models/checkpoint_chunk{{chunk}}.pt",
     script:
         "../scripts/dynamics/grid_cells_train.py"
 

@@ -1,14 +1,15 @@
 """The run state every trainer shares: fingerprint, seeds, checkpoint, resume, early stopping.
 
-The three trainers (retina models, IT classifiers, RNN populations) have their own loops, but what
-makes a run reproducible and resumable is one code, here:
+Every trainer steps through :func:`insilico.core.training.train_loop`; what makes its run
+reproducible and resumable is one code, here:
 
 - :func:`fingerprint` hashes everything that defines a run (model, training settings, a digest
   of the data); a checkpoint is resumed only by the run that wrote it;
 - :func:`seeded` runs the training with deterministic kernels (on CUDA) and the global torch RNG
   seeded, and gives the run its own seeded generator for shuffling or batch draws;
 - :class:`RunState` holds everything that changes while a run trains: the modules, optimisers and
-  schedulers (anything with ``state_dict``), the generators it draws from, its progress (epochs,
+  schedulers (anything with ``state_dict``), the generators it draws from (torch or numpy), its
+  progress (epochs,
   steps or finished parts), its curves, and the early-stopping record. :meth:`RunState.save`
   writes all of it with the global torch and CUDA RNG states, atomically, so a run killed at any
   moment (even by ``kill -9``) leaves either the previous checkpoint or the new one; restored by
@@ -34,6 +35,7 @@ from insilico.core.device import deterministic
 from insilico.core.io import load_torch, save_torch
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
 
 
@@ -82,13 +84,28 @@ def _cpu_copy(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {name: tensor.detach().to("cpu", copy=True) for name, tensor in state.items()}
 
 
+def _state(generator) -> Any:
+    """A torch generator's state tensor, or a numpy generator's bit-generator state (a dict)."""
+    return (
+        generator.get_state() if hasattr(generator, "get_state") else generator.bit_generator.state
+    )
+
+
+def _restore(generator, state) -> None:
+    if hasattr(generator, "set_state"):
+        generator.set_state(state)
+    else:
+        generator.bit_generator.state = state
+
+
 class RunState:
     """Everything a training run must save to be resumed exactly (see the module docstring).
 
     ``components``: name -> object with ``state_dict`` / ``load_state_dict`` (None entries are
     skipped: an optimiser a run without steps never builds). ``generators``: name -> the
-    ``torch.Generator`` objects the loop draws from. ``progress`` counts what the loop has done
-    (epochs, steps, finished parts); ``curves``: the names of the values it records as it goes. ``best_of``: the module whose weights early stopping keeps (its weights
+    ``torch.Generator`` or ``numpy.random.Generator`` objects the loop draws from. ``progress``
+    counts what the loop has done (epochs, steps, finished parts); ``curves``: the names of the
+    values it records as it goes. ``best_of``: the module whose weights early stopping keeps (its weights
     now, until a score improves on them). ``parts``: results the loop stores as it goes (finished
     parts of a job), saved and restored with the rest. ``unit``: what progress counts (the log).
     """
@@ -101,7 +118,7 @@ class RunState:
         log: logging.Logger,
         *,
         components: Mapping[str, Any],
-        generators: Mapping[str, torch.Generator] | None = None,
+        generators: Mapping[str, torch.Generator | np.random.Generator] | None = None,
         curves: tuple[str, ...] = (),
         best_of: torch.nn.Module | None = None,
         unit: str = "step",
@@ -155,7 +172,7 @@ class RunState:
                     "state": self.best_state,
                 },
                 "components": {name: obj.state_dict() for name, obj in self.components.items()},
-                "generators": {name: g.get_state() for name, g in self.generators.items()},
+                "generators": {name: _state(g) for name, g in self.generators.items()},
                 "rng": {
                     "torch": torch.get_rng_state(),
                     "cuda": torch.cuda.get_rng_state() if self.device.type == "cuda" else None,
@@ -174,7 +191,7 @@ class RunState:
         for name, obj in self.components.items():
             obj.load_state_dict(checkpoint["components"][name])
         for name, generator in self.generators.items():
-            generator.set_state(checkpoint["generators"][name])
+            _restore(generator, checkpoint["generators"][name])
         torch.set_rng_state(checkpoint["rng"]["torch"])
         if self.device.type == "cuda" and checkpoint["rng"]["cuda"] is not None:
             torch.cuda.set_rng_state(checkpoint["rng"]["cuda"])

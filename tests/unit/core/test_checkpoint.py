@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -28,7 +29,9 @@ SRC = Path(__file__).resolve().parents[3] / "src"
 
 def train(path: Path, total: int, *, stop_after: int | None = None) -> tuple[list, dict]:
     """A tiny run of ``total`` steps with every kind of state: weights, Adam moments, a schedule,
-    global noise, its own shuffling generator, curves and early stopping; checkpointed per step."""
+    global noise, its own shuffling generator (torch) and jitter generator (numpy), curves and
+    early stopping; checkpointed per step."""
+    jitter = np.random.default_rng(5)
     with seeded(CPU, 3) as generator:
         model = torch.nn.Linear(4, 1)
         optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
@@ -39,13 +42,14 @@ def train(path: Path, total: int, *, stop_after: int | None = None) -> tuple[lis
             CPU,
             LOG,
             components={"model": model, "optimizer": optimizer, "scheduler": scheduler},
-            generators={"shuffle": generator},
+            generators={"shuffle": generator, "jitter": jitter},
             curves=("loss",),
             best_of=model,
         )
         run.resume()
         while run.progress < total:
             x = torch.randn(8, 4, generator=generator) + 0.1 * torch.randn(8, 4)
+            x = x + torch.from_numpy(jitter.normal(0.0, 0.1, (8, 4))).float()
             loss = (model(x) - x.sum(1, keepdim=True)).square().mean()
             optimizer.zero_grad()
             loss.backward()

@@ -16,13 +16,15 @@ start from the same weights and see the same trajectories.
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 import xarray as xr
 
+from insilico.core.checkpoint import RunState, fingerprint
+from insilico.core.training import train_loop
 from insilico.dynamics.gridcells import place_cells as pc
 from insilico.dynamics.gridcells.analysis import rate_maps
 from insilico.dynamics.gridcells.population import GridNetwork
@@ -47,7 +49,7 @@ def init_parameters(network: GridNetwork, n_place: int) -> dict[str, torch.Tenso
     }
 
 
-def run(params: dict[str, torch.Tensor], activation: str, start_code, velocity) -> torch.Tensor:
+def run_network(params, activation: str, start_code, velocity) -> torch.Tensor:
     """Hidden states ``(N, B, T, H)`` from start codes ``(N, B, P)`` and velocities ``(N, B, T, 2)``."""
     f = ACTIVATIONS[activation]
     state = torch.bmm(start_code, params["encoder"])
@@ -114,42 +116,62 @@ def train_stack(
     motion: Motion,
     train: dict,
     log: logging.Logger,
+    checkpoint: Path,
     device: torch.device | str = "cpu",
 ) -> tuple[dict[str, torch.Tensor], np.ndarray]:
-    """Train networks of one activation and size together on ``device``; returns the parameters
-    (on the CPU) and the loss ``(N, steps)``."""
-    activation = networks[0].activation
-    params = {
-        key: torch.stack([init_parameters(net, n_place)[key] for net in networks])
-        .to(device)
-        .requires_grad_()
-        for key in ("encoder", "input", "recurrent", "decoder")
-    }
+    """Train networks of one activation and size together on ``device`` through the shared loop
+    (one Adam step per unit, checkpointed to ``checkpoint`` every tenth of the run); returns the
+    parameters (on the CPU) and the loss ``(N, steps)``."""
+    device = torch.device(device)
+    params = torch.nn.ParameterDict(
+        {
+            key: torch.stack([init_parameters(net, n_place)[key] for net in networks]).to(device)
+            for key in ("encoder", "input", "recurrent", "decoder")
+        }
+    )
     decay = torch.tensor([net.weight_decay for net in networks], device=device)
     optimiser = torch.optim.Adam(params.values(), lr=train["learning_rate"])
     rngs = {seed: np.random.default_rng([seed, 1]) for seed in sorted({n.seed for n in networks})}
-    steps, history = train["steps"], np.zeros((len(networks), train["steps"]))
-    started = time.perf_counter()
-    for step in range(steps):
+    steps, every = train["steps"], max(1, train["steps"] // 10)
+    run = RunState(
+        checkpoint,
+        fingerprint(
+            networks=[net.as_dict() for net in networks],
+            n_place=n_place,
+            motion=asdict(motion),
+            train=train,
+        ),
+        device,
+        log,
+        components={"params": params, "optimiser": optimiser},
+        generators={f"paths{seed}": rng for seed, rng in rngs.items()},
+    )
+    run.parts["history"] = []
+
+    def one_step(unit: int):
         paths = {seed: sample(train["batch_size"], motion, rng) for seed, rng in rngs.items()}
         batch = episode(networks, n_place, motion.box, [paths[n.seed] for n in networks]).to(device)
-        states = run(params, activation, batch.start_code, batch.velocity)
+        states = run_network(params, networks[0].activation, batch.start_code, batch.velocity)
         loss = cross_entropy(params, states, batch.targets)
         penalty = decay * params["recurrent"].square().sum(dim=(1, 2))
         optimiser.zero_grad()
         (loss + penalty).sum().backward()
         optimiser.step()
-        history[:, step] = loss.detach().cpu().numpy()
-        if (step + 1) % max(1, steps // 10) == 0:
-            log.info(
-                "%s h%d: step %d/%d, cross-entropy %s (%.0f s)",
-                activation,
-                networks[0].hidden,
-                step + 1,
-                steps,
-                np.array2string(history[:, step], precision=3),
-                time.perf_counter() - started,
-            )
+        run.parts["history"].append(loss.detach().cpu().numpy().tolist())
+        return {"loss": run.parts["history"][-1]} if unit % every == 0 else None
+
+    train_loop(
+        run,
+        steps,
+        one_step,
+        describe=lambda values: (
+            f"cross-entropy {np.array2string(np.array(values['loss']), precision=3)}"
+        ),
+        save_every=every,
+        label=f"{networks[0].activation} h{networks[0].hidden}: ",
+    )
+    run.finish()
+    history = np.array(run.parts["history"], dtype=float).T
     return {k: v.detach().cpu() for k, v in params.items()}, history
 
 
@@ -171,7 +193,7 @@ def evaluate(
     ep = episode(networks, n_place, motion.box, [path] * len(networks)).to(device)
     params = {k: v.to(device) for k, v in params.items()}
     with torch.no_grad():
-        states = run(params, networks[0].activation, ep.start_code, ep.velocity)
+        states = run_network(params, networks[0].activation, ep.start_code, ep.velocity)
         logits = torch.einsum("nbth,nhp->nbtp", states, params["decoder"])
     states, logits = states.cpu(), logits.cpu()
     position = ep.position[0].reshape(-1, 2)
@@ -196,9 +218,10 @@ def motion_of(config: dict) -> Motion:
 
 
 def train_chunk(
-    networks: list[GridNetwork], config: dict, log: logging.Logger, device="cpu"
+    networks: list[GridNetwork], config: dict, log: logging.Logger, checkpoint: Path, device="cpu"
 ) -> tuple[dict, xr.Dataset]:
-    """Train one job's networks (one stack), then map every unit on fresh trajectories.
+    """Train one job's networks (one stack, checkpointed to ``checkpoint``), then map every unit
+    on fresh trajectories.
 
     Returns the checkpoint (parameters and specs) and a Dataset of rate maps
     ``(network, unit, x, y)``, training loss and decoding errors.
@@ -207,7 +230,9 @@ def train_chunk(
     if len(activations) != 1 or len({net.hidden for net in networks}) != 1:
         raise ValueError("a grid-cell training job holds networks of one activation and size")
     motion, n_place, evaluation = motion_of(config), config["n_place"], config["evaluation"]
-    params, history = train_stack(networks, n_place, motion, config["train"], log, device)
+    params, history = train_stack(
+        networks, n_place, motion, config["train"], log, checkpoint, device
+    )
     result = evaluate(
         params, networks, n_place, motion, evaluation["trajectories"], evaluation["seed"], device
     )

@@ -35,11 +35,12 @@ CONFIG = {
 
 
 @pytest.fixture(scope="module")
-def results():
+def results(tmp_path_factory):
     jobs = population.chunks(population.population(CONFIG), CONFIG["networks_per_job"])
-    maps, scores = [], []
-    for job in jobs:
-        _, ds = path_integration.train_chunk(job, CONFIG, logging.getLogger("test"))
+    maps, scores, checkpoints = [], [], tmp_path_factory.mktemp("checkpoints")
+    for index, job in enumerate(jobs):
+        checkpoint = checkpoints / f"chunk{index}.pt"
+        _, ds = path_integration.train_chunk(job, CONFIG, logging.getLogger("test"), checkpoint)
         maps.append(ds)
         scores.append(analysis.score_maps(ds))
     maps, scores = analysis.combine(maps, scores)

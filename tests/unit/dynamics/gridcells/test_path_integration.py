@@ -19,9 +19,10 @@ def net(**kw):
 
 
 @pytest.fixture(scope="module")
-def trained():
+def trained(tmp_path_factory):
     networks = [net(), net(seed=1)]
-    params, history = pi.train_stack(networks, 32, MOTION, TRAIN, LOG)
+    checkpoint = tmp_path_factory.mktemp("stack") / "checkpoint.pt"
+    params, history = pi.train_stack(networks, 32, MOTION, TRAIN, LOG, checkpoint)
     return networks, params, history
 
 
@@ -36,10 +37,11 @@ def test_a_trained_tiny_network_decodes_position_better_than_chance(trained):
     assert result["activity"].shape == (2, 200 * MOTION.steps, 48)
 
 
-def test_a_network_trains_the_same_alone_or_in_a_stack(trained):
+def test_a_network_trains_the_same_alone_or_in_a_stack(trained, tmp_path):
     networks, params, _ = trained
-    alone, _ = pi.train_stack([networks[1]], 32, MOTION, {**TRAIN, "steps": 20}, LOG)
-    stacked, _ = pi.train_stack(networks, 32, MOTION, {**TRAIN, "steps": 20}, LOG)
+    short = {**TRAIN, "steps": 20}
+    alone, _ = pi.train_stack([networks[1]], 32, MOTION, short, LOG, tmp_path / "alone.pt")
+    stacked, _ = pi.train_stack(networks, 32, MOTION, short, LOG, tmp_path / "stacked.pt")
     for key in alone:
         torch.testing.assert_close(alone[key][0], stacked[key][1], rtol=1e-4, atol=1e-5)
 
@@ -71,3 +73,29 @@ def test_population_varies_one_factor_at_a_time_around_the_base():
     controls = [(n.activation, n.seed) for n in paired if n.activation != "relu"]
     assert controls == [("tanh", 0), ("tanh", 1), ("linear", 0), ("linear", 1)]
     assert len(paired) == 8
+
+
+def test_a_killed_stack_resumes_to_the_parameters_of_an_uninterrupted_one(tmp_path, monkeypatch):
+    """Killed at step 7 of 20 (checkpoints every 2 steps), the stack resumes from step 6 with its
+    weights, Adam and each seed's trajectory generator as they were, and its loss history."""
+    networks, short = [net(hidden=8), net(hidden=8, seed=1)], {**TRAIN, "steps": 20}
+    reference = pi.train_stack(networks, 16, MOTION, short, LOG, tmp_path / "reference.pt")
+    real, calls = pi.episode, []
+
+    def counted(*args, kill_at=None):
+        calls.append(1)
+        if len(calls) == kill_at:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(pi, "episode", lambda *args: counted(*args, kill_at=7))
+    with pytest.raises(KeyboardInterrupt):
+        pi.train_stack(networks, 16, MOTION, short, LOG, tmp_path / "killed.pt")
+    calls.clear()
+    monkeypatch.setattr(pi, "episode", lambda *args: counted(*args))
+    params, history = pi.train_stack(networks, 16, MOTION, short, LOG, tmp_path / "killed.pt")
+    assert len(calls) == 14  # steps 7 to 20: it resumed from step 6
+    np.testing.assert_array_equal(history, reference[1])
+    for key, tensor in reference[0].items():
+        assert torch.equal(params[key], tensor), key
+    assert not (tmp_path / "killed.pt").exists()
