@@ -37,6 +37,7 @@ if config["data"]["it"]["source"] == "simulated":
         threads: 1
         params:
             it=config["data"]["simulated"]["it"],
+            checkpoint=f"{IT_NETWORK}.checkpoint",
         script:
             "../scripts/it/groundtruth_network.py"
 

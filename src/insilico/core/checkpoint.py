@@ -101,6 +101,8 @@ def _restore(generator, state) -> None:
 class RunState:
     """Everything a training run must save to be resumed exactly (see the module docstring).
 
+    ``path``: the checkpoint file, or None for a run that trains in memory only (it neither
+    saves nor resumes: a short run inside another job).
     ``components``: name -> object with ``state_dict`` / ``load_state_dict`` (None entries are
     skipped: an optimiser a run without steps never builds). ``generators``: name -> the
     ``torch.Generator`` or ``numpy.random.Generator`` objects the loop draws from. ``progress``
@@ -112,7 +114,7 @@ class RunState:
 
     def __init__(
         self,
-        path: str | Path,
+        path: str | Path | None,
         fingerprint: str,
         device: torch.device,
         log: logging.Logger,
@@ -123,7 +125,8 @@ class RunState:
         best_of: torch.nn.Module | None = None,
         unit: str = "step",
     ) -> None:
-        self.path, self.fingerprint, self.device, self.log = Path(path), fingerprint, device, log
+        self.path = None if path is None else Path(path)
+        self.fingerprint, self.device, self.log = fingerprint, device, log
         self.unit = unit  # what progress counts, for the log
         self.components = {name: obj for name, obj in components.items() if obj is not None}
         self.generators = dict(generators or {})
@@ -160,6 +163,8 @@ class RunState:
         """Write the checkpoint (atomically: a kill leaves the previous one or this one)."""
         import torch
 
+        if self.path is None:
+            return
         save_torch(
             {
                 "fingerprint": self.fingerprint,
@@ -185,6 +190,8 @@ class RunState:
         """Restore the state from this run's checkpoint, if there is one; True if resumed."""
         import torch
 
+        if self.path is None:
+            return False
         checkpoint = read_checkpoint(self.path, self.fingerprint, self.log)
         if checkpoint is None:
             return False
@@ -211,4 +218,5 @@ class RunState:
 
     def finish(self) -> None:
         """The run's outputs are written: its checkpoint is no longer needed."""
-        self.path.unlink(missing_ok=True)
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)

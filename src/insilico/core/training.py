@@ -12,8 +12,10 @@ the model of an uninterrupted one.
 How the trainers map onto it: the retina models and the bottleneck networks step one epoch at a
 time (the retina with early stopping on the validation correlation and a plateau schedule); the
 RNN populations one stack of networks per unit (no curves: the stack's results go to
-``run.parts``); the IT classifiers fit as one optimisation step per unit that returns values
-every ``eval_every`` steps and checkpoints every ``checkpoint_every`` (``save_every``).
+``run.parts``); the IT classifiers, the learning-rule networks, the objectives' networks, the
+mechanisms' trained control, the efficient-coding mosaic banks, the grid-cell stacks and the
+IT simulator's hidden network fit as one optimisation step per unit that returns values every
+so many steps and checkpoints every ``save_every``.
 """
 
 from __future__ import annotations

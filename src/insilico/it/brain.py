@@ -39,11 +39,14 @@ from __future__ import annotations
 
 import logging
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
+from insilico.core.checkpoint import RunState, fingerprint
+from insilico.core.training import train_loop
 from insilico.core.units import IT_BIN_MS
 from insilico.it import cache_keys
 from insilico.it.simulator import SIMULATOR_VERSION, random_stream, task_images
@@ -195,34 +198,42 @@ def fixed_v1(images: np.ndarray, resolution: int, gabors: torch.Tensor) -> torch
     return torch.cat(chunks)
 
 
-def train_hidden_network(params: dict) -> dict:
+def train_hidden_network(params: dict, checkpoint: Path | None = None) -> dict:
     """Train the hidden network briefly on category and identity (its own images); return a
     checkpoint: ``state`` (weights), ``settings`` and held-out accuracy per iteration and kind.
 
     Its images (stream ``brain-train``/``brain-test``) are disjoint from the neural stimuli and
     from the scored models' task images; the losses of all iterations are summed, later ones
-    weighted more, so the feedforward sweep does what it can and recurrence adds the rest.
+    weighted more, so the feedforward sweep does what it can and recurrence adds the rest. It
+    trains through the shared loop, one Adam step per unit, saving its run state to
+    ``checkpoint`` every 100 steps (in memory only when None).
     """
-    config = params["brain"]
-    seed = int(params["seed"])
+    config, seed = params["brain"], int(params["seed"])
     n_cat = int(params["n_categories"])
-    n_objects = n_cat * int(params["objects_per_category"])
-    res = int(params["brain_resolution"])
-    gabors = gabor_bank(res)
-    images, categories, design = task_images(params, seed, config["train_images"], "brain-train")
-    v1 = fixed_v1(images, res, gabors)
-    v1_mean, v1_std = v1.mean(dim=(0, 2, 3)), v1.std(dim=(0, 2, 3))
-    v1 = _standard(v1, v1_mean, v1_std)
-    targets = torch.from_numpy(np.stack([categories, n_cat + design["object_index"]], 1))
+    gabors = gabor_bank(int(params["brain_resolution"]))
+    v1, v1_mean, v1_std, targets = _training_set(params, gabors)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         network = HiddenVentralStream(
-            v1.shape[1], config["width"], config["it_units"], n_cat, n_objects
+            v1.shape[1],
+            config["width"],
+            config["it_units"],
+            n_cat,
+            n_cat * int(params["objects_per_category"]),
         )
     optimiser = torch.optim.Adam(network.parameters(), lr=config["learning_rate"])
     rng = random_stream(seed, "brain-batches")
     weights = np.arange(1, config["iterations"] + 2) / (config["iterations"] + 1)
-    for step in range(config["steps"]):
+    run = RunState(
+        checkpoint,
+        fingerprint(settings=network_settings(params)),
+        torch.device("cpu"),
+        _log,
+        components={"network": network, "optimiser": optimiser},
+        generators={"batches": rng},
+    )
+
+    def one_step(unit: int):
         batch = torch.from_numpy(rng.integers(0, len(v1), config["batch_size"]))
         states = network(v1[batch], config["iterations"])
         loss = sum(
@@ -232,8 +243,17 @@ def train_hidden_network(params: dict) -> dict:
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-        if step % 100 == 0:
-            _log.info("hidden network step %d: loss %.3f", step, float(loss.detach()))
+        return {"loss": float(loss.detach())} if unit % 100 == 1 else None
+
+    train_loop(
+        run,
+        config["steps"],
+        one_step,
+        describe=lambda values: f"loss {values['loss']:.3f}",
+        save_every=100,
+        label="hidden network ",
+    )
+    run.finish()
     return {
         "state": network.state_dict(),
         "v1_mean": v1_mean,
@@ -241,6 +261,18 @@ def train_hidden_network(params: dict) -> dict:
         "settings": network_settings(params),
         "accuracy": _held_out_accuracy(network, params, gabors, v1_mean, v1_std),
     }
+
+
+def _training_set(params: dict, gabors: torch.Tensor):
+    """The hidden network's own training images as standardised V1 energy, the standardisation
+    constants, and the (category, object) targets."""
+    n_cat, seed = int(params["n_categories"]), int(params["seed"])
+    count = params["brain"]["train_images"]
+    images, categories, design = task_images(params, seed, count, "brain-train")
+    v1 = fixed_v1(images, int(params["brain_resolution"]), gabors)
+    v1_mean, v1_std = v1.mean(dim=(0, 2, 3)), v1.std(dim=(0, 2, 3))
+    targets = torch.from_numpy(np.stack([categories, n_cat + design["object_index"]], 1))
+    return _standard(v1, v1_mean, v1_std), v1_mean, v1_std, targets
 
 
 def _standard(v1: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:

@@ -250,3 +250,30 @@ def test_without_a_temporal_assembly_the_time_averaged_targets_are_unchanged(exp
     np.testing.assert_array_equal(alone["consistency_window"], both["consistency_window"])
     np.testing.assert_array_equal(ceilings(alone)["ceiling"], ceilings(both)["ceiling"])
     assert ceilings(alone)["ceiling_t"].shape == (0, 2)
+
+
+def test_a_killed_hidden_network_training_resumes_to_the_same_network(tmp_path, monkeypatch):
+    """Killed at step 120 of 150 (checkpoints every 100 steps), the hidden network resumes from
+    step 100 with its weights, Adam and its numpy batch stream, to the same network."""
+    params = {**PARAMS, "brain": {**PARAMS["brain"], "steps": 150}}
+    reference = hidden.train_hidden_network(params)  # in memory: no checkpoint
+    per_step = params["brain"]["iterations"] + 1  # one head loss per iteration
+    real, calls = hidden._head_loss, []
+
+    def counted(*args, kill_at=None):
+        calls.append(1)
+        if len(calls) == kill_at:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(hidden, "_head_loss", lambda *a: counted(*a, kill_at=120 * per_step))
+    with pytest.raises(KeyboardInterrupt):
+        hidden.train_hidden_network(params, tmp_path / "checkpoint.pt")
+    calls.clear()
+    monkeypatch.setattr(hidden, "_head_loss", lambda *a: counted(*a))
+    resumed = hidden.train_hidden_network(params, tmp_path / "checkpoint.pt")
+    assert len(calls) == 50 * per_step  # steps 101 to 150: it resumed from step 100
+    for name, value in reference["state"].items():
+        assert torch.equal(resumed["state"][name], value), name
+    assert resumed["accuracy"] == reference["accuracy"]
+    assert not (tmp_path / "checkpoint.pt").exists()
