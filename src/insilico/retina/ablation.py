@@ -134,6 +134,8 @@ def collect(
     (:func:`insilico.retina.evaluate.reference_ceiling`: the exact one where the truth is known).
     Per variant also the validation r at the best epoch (``val_correlation``, mean over cells on
     the validation block: what the variants are ranked on, so no choice sees the test movie),
+    the validation loss at that epoch (``val_loss``, the training loss on the validation block:
+    unlike r it sees the output's gain and offset, so choices of the output side are made on it),
     the training time (sum of the epochs' seconds), the epochs run and the best epoch.
     """
     from insilico.retina.evaluate import reference_ceiling
@@ -147,6 +149,7 @@ def collect(
     value = [value_label(labels[v][1]) if labels[v][0] else "" for v in names]
     per_variant = {
         "val_correlation": [float(curves[v]["val_corr"].max()) for v in names],
+        "val_loss": [_at_best_epoch(curves[v], "val_loss") for v in names],
         "train_seconds": [float(curves[v]["seconds"].sum()) for v in names],
         "epochs_run": [int(curves[v].sizes["epoch"]) for v in names],
         "best_epoch": [int(curves[v].attrs["best_epoch"]) for v in names],
@@ -178,6 +181,21 @@ def collect(
     )
 
 
+def _at_best_epoch(curves: xr.Dataset, name: str) -> float:
+    """A curve's value at the epoch whose weights the run kept."""
+    return float(curves[name].sel(epoch=int(curves.attrs["best_epoch"])))
+
+
+def _loss_ranks(data: xr.Dataset) -> dict[str, float]:
+    """Each variant's rank by validation loss (1: lowest) among the variants trained with the
+    baseline's loss; NaN for a ``loss`` variant, whose validation loss is in other units."""
+    comparable = [str(v) for v in data["variant"].values[data["factor"].values != "loss"]]
+    order = np.argsort(data["val_loss"].sel(variant=comparable).values, kind="stable")
+    ranks = {variant: np.nan for variant in map(str, data["variant"].values)}
+    ranks.update({comparable[i]: float(rank) for rank, i in enumerate(order, start=1)})
+    return ranks
+
+
 def _mean_sem(values: np.ndarray) -> tuple[float, float]:
     finite = values[np.isfinite(values)]
     if finite.size < 2:
@@ -192,6 +210,8 @@ def table(results: Mapping[tuple[str, str], xr.Dataset]) -> pd.DataFrame:
     the s.e.m. of the paired per-cell difference, so a factor's effect is read in one column.
     ``rank`` orders the variants by ``delta_val`` (validation r minus the baseline's): the
     ablation's ranking is decided on the validation block, the test numbers only report it.
+    ``rank_val_loss`` orders them by validation loss, the ranking that decides the output side
+    (``output_lr_factor``: r is blind to an output gain, the Poisson loss is not).
     """
     rows = []
     for (experiment, stimulus), data in results.items():
@@ -199,6 +219,7 @@ def table(results: Mapping[tuple[str, str], xr.Dataset]) -> pd.DataFrame:
         delta_val = data["val_correlation"] - data["val_correlation"].sel(variant=BASELINE)
         rank = delta_val.copy(data=np.empty(delta_val.size, int))
         rank.values[np.argsort(-delta_val.values, kind="stable")] = np.arange(1, rank.size + 1)
+        loss_ranks = _loss_ranks(data)
         for variant in data["variant"].values:
             d = data.sel(variant=variant)
             r, r_sem = _mean_sem(d["correlation"].values)
@@ -221,6 +242,8 @@ def table(results: Mapping[tuple[str, str], xr.Dataset]) -> pd.DataFrame:
                     "val_correlation": float(d["val_correlation"]),
                     "delta_val": float(delta_val.sel(variant=variant)),
                     "rank": int(rank.sel(variant=variant)),
+                    "val_loss": float(d["val_loss"]),
+                    "rank_val_loss": loss_ranks[str(variant)],
                     "fev": float(np.nanmean(d["fev"].values)),
                     "fev_limit": float((data["ceiling"] ** 2).mean()),
                     "ceiling": float(data["ceiling"].mean()),

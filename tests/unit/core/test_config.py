@@ -32,6 +32,7 @@ def load(*names: str) -> dict:
         ("config/recordings.yaml",),
         ("config/reference.yaml",),
         ("config/reference.yaml", "config/reference_longer.yaml"),
+        ("config/output_lr_factor.yaml",),
     ],
 )
 def test_shipped_configs_are_valid(preset):

@@ -101,12 +101,14 @@ def test_recording_multiple():
     assert ablation.recording_multiple({"data": [0.5, 4]}) == 4.0
 
 
-def result(offsets, n_cells=4, seed=0, val_offsets=None):
-    """An ablation Dataset whose variant v has per-cell fraction 0.5 + offsets[v] + noise and
-    best validation r 0.4 + val_offsets[v] (default: the test offsets)."""
+def result(offsets, n_cells=4, seed=0, val_offsets=None, loss_offsets=None, factors=None):
+    """An ablation Dataset whose variant v has per-cell fraction 0.5 + offsets[v] + noise, best
+    validation r 0.4 + val_offsets[v] (default: the test offsets) and, at that (last) epoch,
+    validation loss 1 + loss_offsets[v] (0.5 at the first epoch, which was not kept)."""
     val_offsets = offsets if val_offsets is None else val_offsets
+    loss_offsets = [0.0] * len(offsets) if loss_offsets is None else loss_offsets
     rng = np.random.default_rng(seed)
-    labels = ablation.variants({"history": [40], "l2": [0.01]})
+    labels = ablation.variants(factors or {"history": [40], "l2": [0.01]})
     ceiling = xr.Dataset(
         {
             "true_ceiling": ("cell", np.full(n_cells, 0.8)),
@@ -115,13 +117,20 @@ def result(offsets, n_cells=4, seed=0, val_offsets=None):
         coords={"cell": [f"cell{i:02d}" for i in range(n_cells)]},
     )
     evaluations, curves = {}, {}
-    for offset, val_offset, label in zip(offsets, val_offsets, labels, strict=True):
+    for offset, val_offset, loss_offset, label in zip(
+        offsets, val_offsets, loss_offsets, labels, strict=True
+    ):
         fraction = 0.5 + offset + 0.01 * rng.standard_normal(n_cells)
         evaluations[label] = xr.Dataset(
             {"correlation": ("cell", 0.8 * fraction), "fev": ("cell", fraction**2)}
         )
         curves[label] = xr.Dataset(
-            {"seconds": ("epoch", [1.0, 2.0]), "val_corr": ("epoch", [0.1, 0.4 + val_offset])},
+            {
+                "seconds": ("epoch", [1.0, 2.0]),
+                "val_corr": ("epoch", [0.1, 0.4 + val_offset]),
+                "val_loss": ("epoch", [0.5, 1.0 + loss_offset]),
+            },
+            coords={"epoch": [1, 2]},
             attrs={"best_epoch": 2},
         )
     return ablation.collect(evaluations, curves, ceiling, labels)
@@ -159,6 +168,23 @@ def test_the_ranking_is_decided_on_the_validation_block_not_the_test_movie():
     assert table["rank"].to_dict() == {"history-40": 1, "baseline": 2, "l2-0.01": 3}
     assert table.loc["history-40", "delta_val"] == pytest.approx(0.05)
     assert table.loc["l2-0.01", "val_correlation"] == pytest.approx(0.38)
+
+
+def test_the_output_side_is_chosen_on_the_validation_loss_at_the_kept_epoch():
+    # r cannot see an output gain: the output learning-rate variants tie on validation r, and
+    # their validation Poisson loss at the kept epoch decides; a `loss` variant's is not comparable.
+    factors = {"output_lr_factor": [1, 30], "loss": ["mse"]}
+    data = result(
+        [0.0, 0.0, 0.0, 0.0],
+        val_offsets=[0.0, 0.0, 0.0, 0.0],
+        loss_offsets=[0.0, 0.3, -0.1, -0.5],
+        factors=factors,
+    )
+    table = ablation.table({("sim01", "whitenoise"): data}).set_index("variant")
+    assert table.loc["output_lr_factor-30", "val_loss"] == pytest.approx(0.9)
+    ranks = table["rank_val_loss"].to_dict()
+    assert ranks["output_lr_factor-30"] == 1 and ranks["baseline"] == 2
+    assert ranks["output_lr_factor-1"] == 3 and np.isnan(ranks["loss-mse"])
 
 
 def test_ablation_figure_shows_each_variants_mean_fraction(tmp_path, artists):
