@@ -303,8 +303,8 @@ rule mechanisms_summary:
         runs=mechanism_runs(),
         phenomena=PHENOMENA,
         ground_truth=GROUND_TRUTH,
-        agreement=config["mechanisms"]["agreement"],
-        margin=config["mechanisms"]["agreement_margin"],
+        agreement=MECHANISMS["agreement"],
+        margin=MECHANISMS["agreement_margin"],
         controls=CONTROLS,
     script:
         "../scripts/mechanisms/summary.py"
