@@ -22,9 +22,12 @@ from torch import nn
 from torch.nn import functional as F
 
 
-def pooled_convs(size: int, channels: list[int], kernels: list[int]) -> nn.ModuleList:
+def pooled_convs(
+    size: int, channels: list[int], kernels: list[int], conv: type[nn.Module] = nn.Conv2d
+) -> nn.ModuleList:
     """The convolutions of the IT models (each followed by ReLU and a 2x2 max-pool), shared by
-    :class:`ItCNN` and the ConvRNN so that the two differ only in recurrence."""
+    :class:`ItCNN` and the ConvRNN so that the two differ only in recurrence; ``conv`` is the
+    layer class (the learning-rule branch's untied convolution)."""
     if len(channels) != len(kernels) or not channels:
         raise ValueError(f"channels {channels} and kernels {kernels} must be equally long lists")
     if size % 2 ** len(channels):
@@ -33,7 +36,7 @@ def pooled_convs(size: int, channels: list[int], kernels: list[int]) -> nn.Modul
         )
     inputs = [1, *channels[:-1]]
     return nn.ModuleList(
-        nn.Conv2d(c_in, c_out, k, padding=k // 2)
+        conv(c_in, c_out, k, padding=k // 2)
         for c_in, c_out, k in zip(inputs, channels, kernels, strict=True)
     )
 
@@ -59,9 +62,13 @@ class ItCNN(nn.Module):
     so the two differ only in recurrence. Deeper CNNs (``block_convs > 1``) add ``block_convs - 1``
     residual 3x3 convolutions (``x + relu(conv(x))``) to every block before its pooling: the scored
     layers stay one per block, and depth grows without the training trouble of plain deep stacks.
+    ``conv_layer`` and ``linear_layer`` are the layer classes a subclass may replace (the
+    learning-rule branch's untied layers), keeping the forward pass and the parameter names.
     """
 
     temporal = False
+    conv_layer: type[nn.Module] = nn.Conv2d
+    linear_layer: type[nn.Module] = nn.Linear
     DEFAULT_HPARAMS: dict[str, Any] = {
         "channels": [8, 16, 32, 32],
         "kernels": [5, 3, 3, 3],
@@ -80,12 +87,12 @@ class ItCNN(nn.Module):
         super().__init__()
         if block_convs < 1:
             raise ValueError(f"block_convs must be >= 1, got {block_convs}")
-        self.convs = pooled_convs(size, channels, kernels)
+        self.convs = pooled_convs(size, channels, kernels, self.conv_layer)
         self.extra = nn.ModuleList(
-            nn.ModuleList(nn.Conv2d(c, c, 3, padding=1) for _ in range(block_convs - 1))
+            nn.ModuleList(self.conv_layer(c, c, 3, padding=1) for _ in range(block_convs - 1))
             for c in channels
         )
-        self.readout = nn.Linear(channels[-1], n_classes)
+        self.readout = self.linear_layer(channels[-1], n_classes)
         self.layer_names = [f"conv{i + 1}" for i in range(len(channels))] + ["avgpool"]
 
     def features(
